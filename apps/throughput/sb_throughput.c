@@ -1,0 +1,184 @@
+/* sb-throughput: every rank puts its own tensor and reads it back.
+ *
+ * Per iteration and rank: one put (AI.TENSORSET key FLOAT n BLOB, or SET in
+ * raw mode) and one get (AI.TENSORGET key META BLOB unpacked into the
+ * rank's buffer, or GET). Moves 2 x tensor-bytes per iteration; the pattern
+ * written encodes rank and iteration, so every read is checked for a stale
+ * or torn value (outside the timed part).
+ * Phases: client_init, put_tensor, unpack_tensor, loop_time.
+ */
+#include "sb_app.h"
+#include "sb_error.h"
+#include "sb_log.h"
+#include "sb_pattern.h"
+#include "sb_size.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  unsigned char *send, *recv;
+  char key[64];
+  const char *dtype;
+  int64_t dims[1];
+  int raw;
+  int put_phase, get_phase;
+} tp_state_t;
+
+static uint64_t opt_bytes;
+static const char *opt_mode, *opt_device;
+
+static const sb_opt_t tp_opts[] = {
+  {"tensor-bytes", SB_OPT_SIZE, &opt_bytes, "1M", "bytes per tensor (one size per run)", NULL, 0, 0},
+  {"mode", SB_OPT_CHOICE, &opt_mode, "tensor",
+   "tensor: AI.TENSORSET/AI.TENSORGET through the module; raw: SET/GET on any Redis server",
+   "tensor|raw", 0, 0},
+  {"device", SB_OPT_CHOICE, &opt_device, "cpu", "where the tensor buffers live", "cpu|gpu", 0, 0},
+};
+
+static int tp_setup(sb_app_ctx_t *ctx)
+{
+  tp_state_t *s;
+  if (strcmp(opt_device, "gpu") == 0)
+    return sb_error("--device gpu: GPU buffers are not built yet (the GPU layer is a later "
+                    "part of stagebench); use --device cpu");
+  s = calloc(1, sizeof *s);
+  if (!s)
+    return sb_error("out of memory");
+  ctx->state = s;
+  s->send = malloc(opt_bytes);
+  s->recv = malloc(opt_bytes);
+  if (!s->send || !s->recv)
+    return sb_error("cannot allocate two buffers of %llu bytes", (unsigned long long)opt_bytes);
+  memset(s->send, 0, opt_bytes);
+  memset(s->recv, 0, opt_bytes);
+  s->raw = strcmp(opt_mode, "raw") == 0;
+  snprintf(s->key, sizeof s->key, "sb:tp:rank%d", ctx->rank);
+  /* A 4-byte multiple travels as FLOAT (the seeds' dtype), anything else as
+   * UINT8; the bytes on the wire are the same. */
+  if (opt_bytes % 4 == 0) {
+    s->dtype = "FLOAT";
+    s->dims[0] = (int64_t)(opt_bytes / 4);
+  } else {
+    s->dtype = "UINT8";
+    s->dims[0] = (int64_t)opt_bytes;
+  }
+  s->put_phase = sb_timings_add(&ctx->timings, "put_tensor", ctx->opts.iterations, opt_bytes, 1);
+  s->get_phase =
+      sb_timings_add(&ctx->timings, "unpack_tensor", ctx->opts.iterations, opt_bytes, 1);
+  if (s->put_phase < 0 || s->get_phase < 0)
+    return SB_ERR;
+  if (!s->raw) {
+    long long ver = -1;
+    if (sb_db_module_version(ctx->db, "sbai", &ver) != SB_OK || ver < 0)
+      return sb_error("--mode tensor needs the sbai module loaded in the database at %s "
+                      "(or use --mode raw)", sb_db_address(ctx->db));
+  }
+  return SB_OK;
+}
+
+static int tp_prepare(sb_app_ctx_t *ctx, int64_t seq)
+{
+  tp_state_t *s = ctx->state;
+  if (!ctx->opts.no_verify || seq == 0)
+    sb_pattern_fill(s->send, opt_bytes, (uint64_t)ctx->rank, (uint64_t)seq);
+  return SB_OK;
+}
+
+static int tp_iteration(sb_app_ctx_t *ctx, int64_t seq, int timed)
+{
+  tp_state_t *s = ctx->state;
+  size_t got = 0;
+  double t0, t1, t2;
+  (void)seq;
+  t0 = sb_now();
+  if ((s->raw ? sb_db_set(ctx->db, s->key, s->send, opt_bytes)
+              : sb_db_put_tensor(ctx->db, s->key, s->dtype, s->dims, 1, s->send, opt_bytes)) !=
+      SB_OK)
+    return sb_error_prefix("put_tensor");
+  t1 = sb_now();
+  if (s->raw) {
+    if (sb_db_get(ctx->db, s->key, s->recv, opt_bytes, &got) != SB_OK)
+      return sb_error_prefix("unpack_tensor");
+    if (got != opt_bytes)
+      return sb_error("unpack_tensor: GET returned %zu bytes, expected %llu", got,
+                      (unsigned long long)opt_bytes);
+  } else if (sb_db_get_tensor(ctx->db, s->key, s->dtype, s->dims, 1, s->recv, opt_bytes) !=
+             SB_OK) {
+    return sb_error_prefix("unpack_tensor");
+  }
+  t2 = sb_now();
+  if (timed) {
+    sb_phase_record(&ctx->timings.phases[s->put_phase], t1 - t0);
+    sb_phase_record(&ctx->timings.phases[s->get_phase], t2 - t1);
+  }
+  return SB_OK;
+}
+
+static int tp_check(sb_app_ctx_t *ctx, int64_t seq)
+{
+  tp_state_t *s = ctx->state;
+  size_t first = 0;
+  size_t bad = sb_pattern_check(s->recv, opt_bytes, (uint64_t)ctx->rank, (uint64_t)seq, &first);
+  if (bad) {
+    if (ctx->verify_errors < 5)
+      sb_log(SB_LOG_ERROR,
+             "verification: rank %d iteration %lld: %zu of %llu words differ, first at byte %zu "
+             "(stale or torn read)",
+             ctx->rank, (long long)seq, bad, (unsigned long long)((opt_bytes + 7) / 8), first);
+    ctx->verify_errors++;
+  }
+  return SB_OK;
+}
+
+static void tp_teardown(sb_app_ctx_t *ctx)
+{
+  tp_state_t *s = ctx->state;
+  if (!s)
+    return;
+  if (ctx->db && sb_db_del(ctx->db, s->key) != SB_OK)
+    sb_log(SB_LOG_DEBUG, "cleanup: %s", sb_error_msg());
+  free(s->send);
+  free(s->recv);
+  free(s);
+  ctx->state = NULL;
+}
+
+static uint64_t tp_loop_bytes(const sb_app_ctx_t *ctx)
+{
+  (void)ctx;
+  return 2 * opt_bytes;
+}
+
+static uint64_t tp_loop_items(const sb_app_ctx_t *ctx)
+{
+  (void)ctx;
+  return 2;
+}
+
+static void tp_describe(const sb_app_ctx_t *ctx, char *buf, size_t len)
+{
+  char sz[32];
+  (void)ctx;
+  sb_size_format(opt_bytes, sz, sizeof sz);
+  snprintf(buf, len, "%s %s", sz, strcmp(opt_mode, "raw") == 0 ? "raw SET/GET" : "tensors");
+}
+
+static const sb_app_t throughput_app = {
+  .name = "sb-throughput",
+  .summary = "Put and get one tensor per rank per iteration; every byte read back is verified.",
+  .opts = tp_opts,
+  .n_opts = (int)(sizeof tp_opts / sizeof tp_opts[0]),
+  .setup = tp_setup,
+  .prepare = tp_prepare,
+  .iteration = tp_iteration,
+  .check = tp_check,
+  .teardown = tp_teardown,
+  .loop_bytes = tp_loop_bytes,
+  .loop_items = tp_loop_items,
+  .describe = tp_describe,
+  .latency_phase = "put_tensor",
+};
+
+int main(int argc, char **argv) { return sb_app_main(&throughput_app, argc, argv); }

@@ -1,0 +1,71 @@
+/* The shared driver of every stagebench app (nccl-tests' common.cu in
+ * spirit): an app states its options, what it moves per sample and what one
+ * iteration does; the driver does MPI start-up, options, the database
+ * connection, warm-up, the timed loop, signals, statistics, the printed
+ * table and the HDF5 file.
+ *
+ * Exit codes of sb_app_main: 0 complete; 1 run error (the file, if any, says
+ * partial or failed); 2 usage error; 3 verification errors.
+ */
+#ifndef SB_APP_H
+#define SB_APP_H
+
+#include "sb_db.h"
+#include "sb_opts.h"
+#include "sb_timer.h"
+
+#include <mpi.h>
+#include <signal.h>
+#include <stdint.h>
+
+typedef struct sb_app_ctx {
+  MPI_Comm comm;
+  int rank, nranks;
+  sb_common_opts_t opts;
+  sb_kv_t params;        /* every option as resolved, for /params */
+  sb_kv_t system;        /* provenance, for /system */
+  sb_db_t *db;           /* this rank's connection */
+  sb_timings_t timings;  /* this rank's samples */
+  int64_t verify_errors; /* reads that did not match what was written */
+  int device;            /* -1: CPU */
+  void *state;           /* the app's own */
+} sb_app_ctx_t;
+
+typedef struct {
+  const char *name;     /* "sb-throughput" */
+  const char *summary;  /* one line for --help */
+  const sb_opt_t *opts; /* the app's own options */
+  int n_opts;
+  /* After the connection: allocate buffers, add phases (room for
+   * ctx->opts.iterations samples each). The driver adds client_init (first)
+   * and loop_time (last) itself. Return SB_OK or SB_ERR. */
+  int (*setup)(sb_app_ctx_t *ctx);
+  /* Untimed preparation of iteration seq (e.g. writing the pattern into
+   * the send buffer). May be NULL. */
+  int (*prepare)(sb_app_ctx_t *ctx, int64_t seq);
+  /* One iteration, the part loop_time measures: seq numbers every
+   * iteration of the run (warm-up ones first), timed says whether to record
+   * samples. SB_ERR stops the run. */
+  int (*iteration)(sb_app_ctx_t *ctx, int64_t seq, int timed);
+  /* Untimed check of what iteration seq read back; mismatches are counted
+   * in ctx->verify_errors (not an SB_ERR). Not called with --no-verify.
+   * May be NULL. */
+  int (*check)(sb_app_ctx_t *ctx, int64_t seq);
+  /* Releases what setup allocated (also after a failed setup). */
+  void (*teardown)(sb_app_ctx_t *ctx);
+  /* Bytes and items one loop_time sample moves, for the aggregate figure. */
+  uint64_t (*loop_bytes)(const sb_app_ctx_t *ctx);
+  uint64_t (*loop_items)(const sb_app_ctx_t *ctx);
+  /* Describes the case for the last line ("1M tensors, mode tensor"). */
+  void (*describe)(const sb_app_ctx_t *ctx, char *buf, size_t len);
+  const char *latency_phase; /* whose p99 the last line quotes */
+} sb_app_t;
+
+/* Runs the app; returns the process exit code. Calls MPI_Init/Finalize. */
+int sb_app_main(const sb_app_t *app, int argc, char **argv);
+
+/* Set by SIGINT/SIGTERM/SIGUSR1: the loop stops after the current iteration
+ * and the file is written with status=partial. */
+extern volatile sig_atomic_t sb_app_stop_requested;
+
+#endif

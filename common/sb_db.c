@@ -1,0 +1,554 @@
+#include "sb_db.h"
+
+#include "sb_error.h"
+#include "sb_log.h"
+#include "sb_timer.h"
+
+#include <hiredis/hiredis.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#define SB_ADDR_MAX 512
+
+struct sb_db {
+  sb_db_config_t cfg;
+  char addr[SB_ADDR_MAX];  /* in use, normalised */
+  redisContext *c;         /* NULL while disconnected */
+};
+
+/* ---- configuration -------------------------------------------------------- */
+
+static int env_seconds(const char *name, double *out)
+{
+  const char *v = getenv(name);
+  char *end = NULL;
+  double d;
+  if (!v || !*v)
+    return SB_OK;
+  errno = 0;
+  d = strtod(v, &end);
+  if (*end || errno || d <= 0 || d > 86400)
+    return sb_error("%s='%s': expected seconds in (0, 86400]", name, v);
+  *out = d;
+  return SB_OK;
+}
+
+static int read_password_file(const char *path, sb_db_config_t *cfg)
+{
+  char line[1024], *p, *sp;
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return sb_error("SB_DB_PASSWORD_FILE '%s': %s", path, strerror(errno));
+  if (!fgets(line, sizeof line, f)) {
+    fclose(f);
+    return sb_error("SB_DB_PASSWORD_FILE '%s' is empty", path);
+  }
+  fclose(f);
+  line[strcspn(line, "\r\n")] = '\0';
+  p = line;
+  sp = strchr(p, ' ');
+  if (sp) { /* "user password" */
+    *sp = '\0';
+    if (strlen(p) >= sizeof cfg->user)
+      return sb_error("SB_DB_PASSWORD_FILE '%s': user name too long", path);
+    memcpy(cfg->user, p, strlen(p) + 1);
+    p = sp + 1;
+  }
+  if (!*p)
+    return sb_error("SB_DB_PASSWORD_FILE '%s' holds no password", path);
+  if (strlen(p) >= sizeof cfg->password)
+    return sb_error("SB_DB_PASSWORD_FILE '%s': password too long", path);
+  memcpy(cfg->password, p, strlen(p) + 1);
+  return SB_OK;
+}
+
+int sb_db_config_from_env(sb_db_config_t *cfg)
+{
+  const char *v;
+  memset(cfg, 0, sizeof *cfg);
+  cfg->connect_timeout_s = 5.0;
+  cfg->command_timeout_s = 30.0;
+  cfg->retry_interval_s = 0.2;
+  cfg->command_retries = 1;
+  if (env_seconds("SB_DB_CONNECT_TIMEOUT", &cfg->connect_timeout_s) != SB_OK ||
+      env_seconds("SB_DB_COMMAND_TIMEOUT", &cfg->command_timeout_s) != SB_OK ||
+      env_seconds("SB_DB_RETRY_INTERVAL", &cfg->retry_interval_s) != SB_OK)
+    return SB_ERR;
+  if ((v = getenv("SB_DB_COMMAND_RETRIES")) && *v) {
+    char *end = NULL;
+    long r = strtol(v, &end, 10);
+    if (*end || r < 0 || r > 100)
+      return sb_error("SB_DB_COMMAND_RETRIES='%s': expected 0..100", v);
+    cfg->command_retries = (int)r;
+  }
+  if ((v = getenv("SB_DB_USER")) && *v)
+    snprintf(cfg->user, sizeof cfg->user, "%s", v);
+  if ((v = getenv("SB_DB_PASSWORD")) && *v)
+    snprintf(cfg->password, sizeof cfg->password, "%s", v);
+  if ((v = getenv("SB_DB_PASSWORD_FILE")) && *v && read_password_file(v, cfg) != SB_OK)
+    return SB_ERR;
+  return SB_OK;
+}
+
+/* ---- connecting ----------------------------------------------------------- */
+
+static struct timeval to_timeval(double s)
+{
+  struct timeval tv;
+  if (s < 0.001)
+    s = 0.001;
+  tv.tv_sec = (time_t)s;
+  tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
+  return tv;
+}
+
+/* Splits "tcp://host:port", "host:port", "[v6]:port" or "unix:///path". */
+static int parse_address(const char *addr, char *host, size_t hlen, int *port, int *is_unix)
+{
+  const char *p = addr, *colon;
+  char *end = NULL;
+  long v;
+  *is_unix = 0;
+  if (strncmp(p, "unix://", 7) == 0) {
+    p += 7;
+    if (!*p || strlen(p) >= hlen)
+      return sb_error("invalid database address '%s': expected unix:///path/to/socket", addr);
+    snprintf(host, hlen, "%s", p);
+    *is_unix = 1;
+    *port = 0;
+    return SB_OK;
+  }
+  if (strncmp(p, "tcp://", 6) == 0)
+    p += 6;
+  if (*p == '[') {
+    const char *rb = strchr(p, ']');
+    if (!rb || rb[1] != ':')
+      return sb_error("invalid database address '%s'", addr);
+    if ((size_t)(rb - p - 1) >= hlen)
+      return sb_error("invalid database address '%s': host too long", addr);
+    memcpy(host, p + 1, (size_t)(rb - p - 1));
+    host[rb - p - 1] = '\0';
+    colon = rb + 1;
+  } else {
+    colon = strrchr(p, ':');
+    if (!colon || colon == p || (size_t)(colon - p) >= hlen)
+      return sb_error("invalid database address '%s': expected tcp://host:port or "
+                      "unix:///path", addr);
+    memcpy(host, p, (size_t)(colon - p));
+    host[colon - p] = '\0';
+  }
+  errno = 0;
+  v = strtol(colon + 1, &end, 10);
+  if (!colon[1] || *end || v < 1 || v > 65535)
+    return sb_error("invalid database address '%s': bad port", addr);
+  *port = (int)v;
+  return SB_OK;
+}
+
+static int authenticate(redisContext *c, const sb_db_config_t *cfg, const char *addr)
+{
+  redisReply *r;
+  if (!cfg->password[0])
+    return SB_OK;
+  if (cfg->user[0])
+    r = redisCommand(c, "AUTH %s %s", cfg->user, cfg->password);
+  else
+    r = redisCommand(c, "AUTH %s", cfg->password);
+  if (!r)
+    return sb_error("%s: AUTH failed: %s", addr, c->errstr);
+  if (r->type == REDIS_REPLY_ERROR) {
+    sb_error("%s: authentication failed for user '%s': %s", addr,
+             cfg->user[0] ? cfg->user : "default", r->str);
+    freeReplyObject(r);
+    return SB_ERR;
+  }
+  freeReplyObject(r);
+  return SB_OK;
+}
+
+/* Connects to one address, retrying until the deadline. Returns the context
+ * or NULL with the error set. *fatal is set when retrying cannot help. */
+static redisContext *connect_until(const char *addr, const sb_db_config_t *cfg, double deadline,
+                                   int *fatal)
+{
+  char host[SB_ADDR_MAX], last[256] = "no attempt made";
+  int port = 0, is_unix = 0, attempts = 0;
+  *fatal = 0;
+  if (parse_address(addr, host, sizeof host, &port, &is_unix) != SB_OK) {
+    *fatal = 1;
+    return NULL;
+  }
+  for (;;) {
+    double left = deadline - sb_now();
+    redisContext *c;
+    if (left <= 0 && attempts > 0)
+      break;
+    attempts++;
+    c = is_unix ? redisConnectUnixWithTimeout(host, to_timeval(left))
+                : redisConnectWithTimeout(host, port, to_timeval(left));
+    if (c && !c->err) {
+      if (redisSetTimeout(c, to_timeval(cfg->command_timeout_s)) != REDIS_OK) {
+        snprintf(last, sizeof last, "cannot set the command timeout: %s", c->errstr);
+      } else {
+        if (!is_unix && redisEnableKeepAlive(c) != REDIS_OK)
+          sb_log(SB_LOG_DEBUG, "%s: keep-alive not enabled: %s", addr, c->errstr);
+        if (authenticate(c, cfg, addr) == SB_OK)
+          return c;
+        redisFree(c);
+        *fatal = 1;
+        return NULL;
+      }
+    } else {
+      snprintf(last, sizeof last, "%s", c ? c->errstr : "out of memory");
+    }
+    if (c)
+      redisFree(c);
+    sb_log(SB_LOG_DEBUG, "connect to %s, attempt %d: %s", addr, attempts, last);
+    left = deadline - sb_now();
+    if (left <= 0)
+      break;
+    struct timespec ts;
+    double pause = cfg->retry_interval_s < left ? cfg->retry_interval_s : left;
+    ts.tv_sec = (time_t)pause;
+    ts.tv_nsec = (long)((pause - (double)ts.tv_sec) * 1e9);
+    nanosleep(&ts, NULL);
+  }
+  sb_error("cannot connect to database at %s within %.1f s (%d attempts): %s", addr,
+           cfg->connect_timeout_s, attempts, last);
+  return NULL;
+}
+
+int sb_db_open(const char *addresses, const sb_db_config_t *cfg, sb_db_t **out)
+{
+  sb_db_t *db;
+  char *list, *tok, *save = NULL;
+  int fatal = 0;
+  double deadline = sb_now() + cfg->connect_timeout_s;
+
+  if (!addresses || !*addresses)
+    return sb_error("no database address given (--db or SSDB)");
+  db = calloc(1, sizeof *db);
+  list = strdup(addresses);
+  if (!db || !list) {
+    free(db);
+    free(list);
+    return sb_error("out of memory");
+  }
+  db->cfg = *cfg;
+  for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    while (*tok == ' ')
+      tok++;
+    db->c = connect_until(tok, cfg, deadline, &fatal);
+    if (db->c) {
+      if (strstr(tok, "://"))
+        snprintf(db->addr, sizeof db->addr, "%s", tok);
+      else
+        snprintf(db->addr, sizeof db->addr, "tcp://%s", tok);
+      free(list);
+      *out = db;
+      sb_log(SB_LOG_DEBUG, "connected to %s", db->addr);
+      return SB_OK;
+    }
+    if (fatal)
+      break;
+  }
+  free(list);
+  free(db);
+  return SB_ERR;
+}
+
+void sb_db_close(sb_db_t *db)
+{
+  if (!db)
+    return;
+  if (db->c)
+    redisFree(db->c);
+  free(db);
+}
+
+const char *sb_db_address(const sb_db_t *db) { return db->addr; }
+
+static int reconnect(sb_db_t *db)
+{
+  int fatal;
+  if (db->c)
+    redisFree(db->c);
+  db->c = connect_until(db->addr, &db->cfg, sb_now() + db->cfg.connect_timeout_s, &fatal);
+  return db->c ? SB_OK : SB_ERR;
+}
+
+/* ---- commands ------------------------------------------------------------- */
+
+int sb_db_command(sb_db_t *db, int idempotent, int argc, const char **argv, const size_t *argvlen,
+                  sb_db_reply_t **reply)
+{
+  int tries = 1 + (idempotent ? db->cfg.command_retries : 0);
+  char last[256] = "";
+  for (int t = 0; t < tries; t++) {
+    void *r = NULL;
+    /* A broken connection from an earlier failure is replaced before
+     * anything is sent, so this never re-sends a command. */
+    if (!db->c && reconnect(db) != SB_OK)
+      return sb_error_prefix("%s (command %s)", db->addr, argv[0]);
+    if (redisAppendCommandArgv(db->c, argc, argv, argvlen) != REDIS_OK ||
+        redisGetReply(db->c, &r) != REDIS_OK || !r) {
+      int timed_out = db->c->err == REDIS_ERR_IO &&
+                      (errno == EAGAIN || errno == EWOULDBLOCK);
+      snprintf(last, sizeof last, "%s", timed_out ? "no reply within the command timeout"
+                                                  : db->c->errstr);
+      redisFree(db->c);
+      db->c = NULL;
+      if (!idempotent)
+        return sb_error("%s: %s failed: %s (not re-sent: it may have been applied)", db->addr,
+                        argv[0], last);
+      sb_log(SB_LOG_DEBUG, "%s: %s failed (%s), retrying", db->addr, argv[0], last);
+      continue;
+    }
+    redisReply *rr = r;
+    if (rr->type == REDIS_REPLY_ERROR) {
+      sb_error("%s: %s: %s", db->addr, argv[0], rr->str);
+      freeReplyObject(rr);
+      return SB_ERR;
+    }
+    if (reply)
+      *reply = (sb_db_reply_t *)rr;
+    else
+      freeReplyObject(rr);
+    return SB_OK;
+  }
+  return sb_error("%s: %s failed after %d tries: %s", db->addr, argv[0], tries, last);
+}
+
+char sb_db_reply_kind(const sb_db_reply_t *r)
+{
+  const redisReply *rr = (const redisReply *)r;
+  switch (rr->type) {
+  case REDIS_REPLY_STRING:
+  case REDIS_REPLY_STATUS:
+    return 's';
+  case REDIS_REPLY_INTEGER:
+    return 'i';
+  case REDIS_REPLY_ARRAY:
+    return 'a';
+  case REDIS_REPLY_NIL:
+    return 'n';
+  default:
+    return '?';
+  }
+}
+
+const char *sb_db_reply_str(const sb_db_reply_t *r, size_t *len)
+{
+  const redisReply *rr = (const redisReply *)r;
+  if (rr->type != REDIS_REPLY_STRING && rr->type != REDIS_REPLY_STATUS) {
+    if (len)
+      *len = 0;
+    return NULL;
+  }
+  if (len)
+    *len = rr->len;
+  return rr->str;
+}
+
+long long sb_db_reply_int(const sb_db_reply_t *r) { return ((const redisReply *)r)->integer; }
+
+size_t sb_db_reply_len(const sb_db_reply_t *r)
+{
+  const redisReply *rr = (const redisReply *)r;
+  return rr->type == REDIS_REPLY_ARRAY ? rr->elements : 0;
+}
+
+const sb_db_reply_t *sb_db_reply_at(const sb_db_reply_t *r, size_t k)
+{
+  const redisReply *rr = (const redisReply *)r;
+  if (rr->type != REDIS_REPLY_ARRAY || k >= rr->elements)
+    return NULL;
+  return (const sb_db_reply_t *)rr->element[k];
+}
+
+void sb_db_reply_free(sb_db_reply_t *r)
+{
+  if (r)
+    freeReplyObject(r);
+}
+
+/* ---- plain strings -------------------------------------------------------- */
+
+int sb_db_set(sb_db_t *db, const char *key, const void *value, size_t len)
+{
+  const char *argv[3] = {"SET", key, value};
+  size_t argvlen[3] = {3, strlen(key), len};
+  return sb_db_command(db, 0, 3, argv, argvlen, NULL);
+}
+
+int sb_db_get(sb_db_t *db, const char *key, void *buf, size_t cap, size_t *len)
+{
+  const char *argv[2] = {"GET", key};
+  size_t argvlen[2] = {3, strlen(key)};
+  sb_db_reply_t *r = NULL;
+  const redisReply *rr;
+  if (sb_db_command(db, 1, 2, argv, argvlen, &r) != SB_OK)
+    return SB_ERR;
+  rr = (const redisReply *)r;
+  if (rr->type == REDIS_REPLY_NIL) {
+    sb_db_reply_free(r);
+    return sb_error("%s: GET %s: no such key", db->addr, key);
+  }
+  if (rr->type != REDIS_REPLY_STRING || rr->len > cap) {
+    sb_error("%s: GET %s: unexpected reply (type %d, %zu bytes, room for %zu)", db->addr, key,
+             rr->type, rr->type == REDIS_REPLY_STRING ? rr->len : 0, cap);
+    sb_db_reply_free(r);
+    return SB_ERR;
+  }
+  memcpy(buf, rr->str, rr->len);
+  *len = rr->len;
+  sb_db_reply_free(r);
+  return SB_OK;
+}
+
+int sb_db_del(sb_db_t *db, const char *key)
+{
+  const char *argv[2] = {"DEL", key};
+  size_t argvlen[2] = {3, strlen(key)};
+  return sb_db_command(db, 1, 2, argv, argvlen, NULL);
+}
+
+/* ---- tensors -------------------------------------------------------------- */
+
+#define SB_MAX_DIMS 16
+
+int sb_db_put_tensor(sb_db_t *db, const char *key, const char *dtype, const int64_t *dims,
+                     int ndims, const void *data, size_t bytes)
+{
+  const char *argv[4 + SB_MAX_DIMS + 1];
+  size_t argvlen[4 + SB_MAX_DIMS + 1];
+  char dimtxt[SB_MAX_DIMS][24];
+  int n = 0;
+  if (ndims < 1 || ndims > SB_MAX_DIMS)
+    return sb_error("put_tensor %s: %d dimensions (1..%d supported)", key, ndims, SB_MAX_DIMS);
+  argv[n] = "AI.TENSORSET", argvlen[n++] = 12;
+  argv[n] = key, argvlen[n++] = strlen(key);
+  argv[n] = dtype, argvlen[n++] = strlen(dtype);
+  for (int d = 0; d < ndims; d++) {
+    snprintf(dimtxt[d], sizeof dimtxt[d], "%" PRId64, dims[d]);
+    argv[n] = dimtxt[d], argvlen[n++] = strlen(dimtxt[d]);
+  }
+  argv[n] = "BLOB", argvlen[n++] = 4;
+  argv[n] = data, argvlen[n++] = bytes;
+  return sb_db_command(db, 0, n, argv, argvlen, NULL);
+}
+
+static int reply_is(const redisReply *r, const char *s)
+{
+  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) &&
+         strcasecmp(r->str, s) == 0;
+}
+
+int sb_db_get_tensor(sb_db_t *db, const char *key, const char *dtype, const int64_t *dims,
+                     int ndims, void *buf, size_t bytes)
+{
+  const char *argv[4] = {"AI.TENSORGET", key, "META", "BLOB"};
+  size_t argvlen[4] = {12, strlen(key), 4, 4};
+  sb_db_reply_t *r = NULL;
+  const redisReply *rr, *shape, *blob;
+  if (sb_db_command(db, 1, 4, argv, argvlen, &r) != SB_OK)
+    return SB_ERR;
+  rr = (const redisReply *)r;
+  if (rr->type != REDIS_REPLY_ARRAY || rr->elements != 6 || !reply_is(rr->element[0], "dtype") ||
+      !reply_is(rr->element[2], "shape") || !reply_is(rr->element[4], "blob")) {
+    sb_error("%s: AI.TENSORGET %s: reply is not [dtype, T, shape, [..], blob, B]", db->addr,
+             key);
+    goto fail;
+  }
+  if (!reply_is(rr->element[1], dtype)) {
+    sb_error("%s: tensor %s has dtype %s, expected %s", db->addr, key,
+             rr->element[1]->str ? rr->element[1]->str : "?", dtype);
+    goto fail;
+  }
+  shape = rr->element[3];
+  if (shape->type != REDIS_REPLY_ARRAY || shape->elements != (size_t)ndims) {
+    sb_error("%s: tensor %s has %zu dimensions, expected %d", db->addr, key,
+             shape->type == REDIS_REPLY_ARRAY ? shape->elements : 0, ndims);
+    goto fail;
+  }
+  for (int d = 0; d < ndims; d++) {
+    if (shape->element[d]->type != REDIS_REPLY_INTEGER || shape->element[d]->integer != dims[d]) {
+      sb_error("%s: tensor %s: dimension %d is not %" PRId64, db->addr, key, d, dims[d]);
+      goto fail;
+    }
+  }
+  blob = rr->element[5];
+  if (blob->type != REDIS_REPLY_STRING || blob->len != bytes) {
+    sb_error("%s: tensor %s: blob of %zu bytes, expected %zu", db->addr, key,
+             blob->type == REDIS_REPLY_STRING ? blob->len : 0, bytes);
+    goto fail;
+  }
+  memcpy(buf, blob->str, bytes);
+  sb_db_reply_free(r);
+  return SB_OK;
+fail:
+  sb_db_reply_free(r);
+  return SB_ERR;
+}
+
+/* ---- server facts ---------------------------------------------------------- */
+
+int sb_db_info_field(sb_db_t *db, const char *section, const char *field, char *buf, size_t len)
+{
+  const char *argv[2] = {"INFO", section};
+  size_t argvlen[2] = {4, strlen(section)};
+  sb_db_reply_t *r = NULL;
+  const char *s, *p;
+  size_t flen = strlen(field);
+  if (sb_db_command(db, 1, 2, argv, argvlen, &r) != SB_OK)
+    return SB_ERR;
+  s = sb_db_reply_str(r, NULL);
+  for (p = s; p && *p;) {
+    if (strncmp(p, field, flen) == 0 && p[flen] == ':') {
+      size_t vl = strcspn(p + flen + 1, "\r\n");
+      snprintf(buf, len, "%.*s", (int)vl, p + flen + 1);
+      sb_db_reply_free(r);
+      return SB_OK;
+    }
+    p = strchr(p, '\n');
+    if (p)
+      p++;
+  }
+  sb_db_reply_free(r);
+  return sb_error("%s: INFO %s has no field %s", db->addr, section, field);
+}
+
+int sb_db_module_version(sb_db_t *db, const char *name, long long *version)
+{
+  const char *argv[2] = {"MODULE", "LIST"};
+  size_t argvlen[2] = {6, 4};
+  sb_db_reply_t *r = NULL;
+  const redisReply *rr;
+  *version = -1;
+  if (sb_db_command(db, 1, 2, argv, argvlen, &r) != SB_OK)
+    return SB_ERR;
+  rr = (const redisReply *)r;
+  for (size_t m = 0; rr->type == REDIS_REPLY_ARRAY && m < rr->elements; m++) {
+    const redisReply *mod = rr->element[m];
+    int match = 0;
+    for (size_t k = 0; mod->type == REDIS_REPLY_ARRAY && k + 1 < mod->elements; k += 2) {
+      if (reply_is(mod->element[k], "name") && reply_is(mod->element[k + 1], name))
+        match = 1;
+      if (match && reply_is(mod->element[k], "ver") &&
+          mod->element[k + 1]->type == REDIS_REPLY_INTEGER)
+        *version = mod->element[k + 1]->integer;
+    }
+    /* "ver" may precede "name": scan again once we know it matches. */
+    for (size_t k = 0; match && mod->type == REDIS_REPLY_ARRAY && k + 1 < mod->elements; k += 2)
+      if (reply_is(mod->element[k], "ver") && mod->element[k + 1]->type == REDIS_REPLY_INTEGER)
+        *version = mod->element[k + 1]->integer;
+  }
+  sb_db_reply_free(r);
+  return SB_OK;
+}

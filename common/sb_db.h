@@ -1,0 +1,95 @@
+/* The database client: one connection to a Redis-protocol server, with
+ * bounded timeouts and retries.
+ *
+ * Addresses are "tcp://host:port", "unix:///path" or plain "host:port"
+ * (SmartSim's SSDB form), comma-separated when there are several. With
+ * several addresses and no cluster routing yet, the client uses the first
+ * that answers (Redis Cluster routing is a later part of the client).
+ *
+ * Failure policy: connecting retries every retry_interval until the connect
+ * timeout has passed, then fails with an error that names the address. A
+ * command that fails on the wire is re-sent on a new connection only when
+ * the caller says it is idempotent (reads); a write that may have reached
+ * the server is never re-sent. Error replies are never retried.
+ */
+#ifndef SB_DB_H
+#define SB_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sb_db sb_db_t;
+
+typedef struct {
+  double connect_timeout_s;  /* total budget to connect, retries included */
+  double command_timeout_s;  /* one command's send + reply */
+  double retry_interval_s;   /* pause between attempts */
+  int command_retries;       /* extra tries of an idempotent command */
+  char user[128];            /* ACL user ("" = default user) */
+  char password[512];        /* "" = no AUTH */
+} sb_db_config_t;
+
+/* Defaults, then the environment: SB_DB_CONNECT_TIMEOUT (s, default 5),
+ * SB_DB_COMMAND_TIMEOUT (s, default 30), SB_DB_RETRY_INTERVAL (s, 0.2),
+ * SB_DB_COMMAND_RETRIES (1), SB_DB_USER, SB_DB_PASSWORD, or
+ * SB_DB_PASSWORD_FILE (a file holding "password" or "user password").
+ * Returns SB_OK, or SB_ERR for a malformed value or an unreadable file. */
+int sb_db_config_from_env(sb_db_config_t *cfg);
+
+/* Connects (and authenticates) to the first address of the list that
+ * answers. Returns SB_OK with *db set, or SB_ERR naming the address(es). */
+int sb_db_open(const char *addresses, const sb_db_config_t *cfg, sb_db_t **db);
+
+/* Closes the connection and frees the client. NULL is allowed. */
+void sb_db_close(sb_db_t *db);
+
+/* The address in use ("tcp://127.0.0.1:6379"). */
+const char *sb_db_address(const sb_db_t *db);
+
+/* One reply, as the client hands it to callers: a copy of the type and the
+ * pieces callers need, so that hiredis stays out of the apps' headers. */
+typedef struct sb_db_reply sb_db_reply_t;
+
+/* Sends one command (binary-safe arguments) and reads its reply.
+ * idempotent: 1 if re-sending after a connection failure is harmless.
+ * On SB_OK, *reply (if not NULL) must be released with sb_db_reply_free.
+ * An error reply from the server is SB_ERR with the server's text. */
+int sb_db_command(sb_db_t *db, int idempotent, int argc, const char **argv, const size_t *argvlen,
+                  sb_db_reply_t **reply);
+
+/* Accessors of a reply: kind ('s' string/status, 'i' integer, 'a' array,
+ * 'n' nil, 'd' double-as-string), string bytes, integer, array elements. */
+char sb_db_reply_kind(const sb_db_reply_t *r);
+const char *sb_db_reply_str(const sb_db_reply_t *r, size_t *len);
+long long sb_db_reply_int(const sb_db_reply_t *r);
+size_t sb_db_reply_len(const sb_db_reply_t *r);
+const sb_db_reply_t *sb_db_reply_at(const sb_db_reply_t *r, size_t k);
+void sb_db_reply_free(sb_db_reply_t *r);
+
+/* Plain strings (work on any Redis-protocol server): SET key value, and GET
+ * key into buf (cap bytes), *len the value's length. A missing key or a
+ * value longer than cap is SB_ERR. */
+int sb_db_set(sb_db_t *db, const char *key, const void *value, size_t len);
+int sb_db_get(sb_db_t *db, const char *key, void *buf, size_t cap, size_t *len);
+
+/* Tensors through the module: AI.TENSORSET key dtype dims... BLOB data, and
+ * AI.TENSORGET key META BLOB unpacked into buf. dtype is a RedisAI type name
+ * ("FLOAT", "UINT8", ...). get_tensor checks that dtype and the element
+ * count match what the caller expects, and copies the blob into buf. */
+int sb_db_put_tensor(sb_db_t *db, const char *key, const char *dtype, const int64_t *dims,
+                     int ndims, const void *data, size_t bytes);
+int sb_db_get_tensor(sb_db_t *db, const char *key, const char *dtype, const int64_t *dims,
+                     int ndims, void *buf, size_t bytes);
+
+/* DEL key. */
+int sb_db_del(sb_db_t *db, const char *key);
+
+/* The value of `field` in `INFO section` (e.g. "server", "redis_version")
+ * into buf. SB_ERR if the field is absent. */
+int sb_db_info_field(sb_db_t *db, const char *section, const char *field, char *buf,
+                     size_t len);
+
+/* The version of a loaded module (MODULE LIST), or -1 when not loaded. */
+int sb_db_module_version(sb_db_t *db, const char *name, long long *version);
+
+#endif

@@ -1,0 +1,60 @@
+/* Error reporting for stagebench's library code.
+ *
+ * Library functions return SB_OK (0) or SB_ERR (-1) and leave a message in a
+ * per-thread buffer; only main() decides to abort. The check macros record
+ * file, line and the failing expression, then jump to the function's `fail:`
+ * label so that the function can release what it holds.
+ */
+#ifndef SB_ERROR_H
+#define SB_ERROR_H
+
+#include <stddef.h>
+
+#define SB_OK 0
+#define SB_ERR (-1)
+
+/* Replaces the thread's last error message (printf-style). Always returns
+ * SB_ERR so callers can write `return sb_error(...)`. */
+int sb_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prefixes the thread's last error message with more context ("while ...: "),
+ * keeping the original detail. Returns SB_ERR. */
+int sb_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The thread's last error message ("" if none). */
+const char *sb_error_msg(void);
+
+/* Clears the thread's last error message. */
+void sb_error_clear(void);
+
+/* Records an MPI failure with the library's error string. Returns SB_ERR. */
+int sb_error_mpi(const char *file, int line, const char *expr, int code);
+
+/* Records an HDF5 failure (negative return). Returns SB_ERR. */
+int sb_error_h5(const char *file, int line, const char *expr);
+
+#define SB_MPI(expr)                                                          \
+  do {                                                                        \
+    int sb_rc_ = (expr);                                                      \
+    if (sb_rc_ != 0) {                                                        \
+      sb_error_mpi(__FILE__, __LINE__, #expr, sb_rc_);                        \
+      goto fail;                                                              \
+    }                                                                         \
+  } while (0)
+
+#define SB_H5(expr)                                                           \
+  do {                                                                        \
+    if ((long long)(expr) < 0) {                                              \
+      sb_error_h5(__FILE__, __LINE__, #expr);                                 \
+      goto fail;                                                              \
+    }                                                                         \
+  } while (0)
+
+/* Generic: jump to fail if a library call of ours returned SB_ERR. */
+#define SB_TRY(expr)                                                          \
+  do {                                                                        \
+    if ((expr) != SB_OK)                                                      \
+      goto fail;                                                              \
+  } while (0)
+
+#endif

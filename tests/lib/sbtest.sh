@@ -1,0 +1,82 @@
+# Shared helpers for stagebench's shell tests. Source it; do not run it.
+#
+# Every test that needs a database calls sb_start_redis, which starts a
+# throw-away redis-server with the sbai module on a free loopback port and a
+# unix socket in a private temporary directory, and stops it on exit.
+# Overridable from the environment:
+#   SB_REDIS_SERVER  redis-server binary      (default: redis-server on PATH)
+#   SB_REDIS_CLI     redis-cli binary         (default: redis-cli on PATH)
+#   SB_MODULE        path to sbai.so          (default: set by ctest)
+# A test that cannot start its server exits 77, which ctest reports as skipped.
+
+SB_SKIP=77
+SB_REDIS_SERVER=${SB_REDIS_SERVER:-redis-server}
+SB_REDIS_CLI=${SB_REDIS_CLI:-redis-cli}
+
+sb_fail() { echo "FAIL: $*" >&2; exit 1; }
+sb_skip() { echo "SKIP: $*" >&2; exit $SB_SKIP; }
+
+SB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sbtest.XXXXXX")
+SB_CLEANUP_PIDS=""
+sb_cleanup() {
+  local p
+  for p in $SB_CLEANUP_PIDS; do
+    kill -CONT "$p" 2>/dev/null
+    kill "$p" 2>/dev/null
+  done
+  for p in $SB_CLEANUP_PIDS; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null
+  done
+  rm -rf "$SB_TMP"
+}
+trap sb_cleanup EXIT
+
+# sb_free_port: prints a TCP port on 127.0.0.1 that nothing listens on.
+sb_free_port() {
+  local p
+  for _ in $(seq 200); do
+    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+      echo "$p"; return 0
+    fi
+  done
+  return 1
+}
+
+# sb_start_redis [extra redis-server args...]
+# Sets SB_PORT, SB_SOCK, SB_PID, SB_REDIS_LOG, SSDB_TCP, SSDB_UNIX.
+sb_start_redis() {
+  command -v "$SB_REDIS_SERVER" >/dev/null 2>&1 || sb_skip "redis-server not found"
+  command -v "$SB_REDIS_CLI" >/dev/null 2>&1 || sb_skip "redis-cli not found"
+  [ -n "${SB_MODULE:-}" ] && [ -f "$SB_MODULE" ] || sb_fail "SB_MODULE not set or missing: ${SB_MODULE:-}"
+  SB_PORT=$(sb_free_port) || sb_skip "no free port"
+  SB_SOCK=$SB_TMP/redis.sock
+  SB_REDIS_LOG=$SB_TMP/redis.log
+  "$SB_REDIS_SERVER" --port "$SB_PORT" --bind 127.0.0.1 --unixsocket "$SB_SOCK" \
+    --unixsocketperm 700 --save '' --appendonly no --protected-mode no \
+    --dir "$SB_TMP" --logfile "$SB_REDIS_LOG" --daemonize no \
+    --loadmodule "$SB_MODULE" "$@" &
+  SB_PID=$!
+  SB_CLEANUP_PIDS="$SB_CLEANUP_PIDS $SB_PID"
+  for _ in $(seq 100); do
+    if [ "$("$SB_REDIS_CLI" -p "$SB_PORT" ping 2>/dev/null)" = "PONG" ]; then
+      SSDB_TCP="tcp://127.0.0.1:$SB_PORT"
+      SSDB_UNIX="unix://$SB_SOCK"
+      return 0
+    fi
+    kill -0 "$SB_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  cat "$SB_REDIS_LOG" >&2 2>/dev/null
+  sb_skip "redis-server with the module did not start on port $SB_PORT"
+}
+
+# sb_cli ARGS...: redis-cli against the test server (raw output).
+sb_cli() { "$SB_REDIS_CLI" -p "$SB_PORT" "$@"; }
+
+# sb_alive: fails the test unless the server process lives and answers PING.
+sb_alive() {
+  kill -0 "$SB_PID" 2>/dev/null || { cat "$SB_REDIS_LOG" >&2; sb_fail "redis-server died"; }
+  [ "$(sb_cli ping)" = "PONG" ] || sb_fail "redis-server does not answer PING"
+}
