@@ -1,0 +1,27 @@
+# The database dies in the middle of the loop: a clear error, a non-zero
+# exit within the bound, and a readable HDF5 file with status=partial that
+# keeps the samples completed before the failure.
+. "$SB_SOURCE_DIR/tests/lib/sbtest.sh"
+sb_start_redis
+export SB_DB_CONNECT_TIMEOUT=2 SB_DB_COMMAND_TIMEOUT=5
+mpiexec -n 2 "$SB_BIN_DIR/sb-throughput" --db "$SSDB_TCP" --mode tensor --tensor-bytes 4K \
+  --iterations 100000000 --out "$SB_TMP/run.h5" > "$SB_TMP/stdout" 2> "$SB_TMP/stderr" &
+app=$!
+# Wait until the app is in its timed loop (its key exists), then kill -9.
+for _ in $(seq 200); do
+  [ "$(sb_cli exists sb:tp:rank0)" = 1 ] && break
+  sleep 0.05
+done
+sleep 0.5
+kill -9 "$SB_PID"
+for _ in $(seq 300); do kill -0 $app 2>/dev/null || break; sleep 0.1; done
+if kill -0 $app 2>/dev/null; then kill -9 $app; sb_fail "app still running 30 s after the database died"; fi
+wait $app
+rc=$?
+cat "$SB_TMP/stdout"; cat "$SB_TMP/stderr"
+[ $rc != 0 ] || sb_fail "exit code 0 after the database died"
+grep -q "127.0.0.1:$SB_PORT" "$SB_TMP/stderr" || sb_fail "error does not name the database"
+grep -q "^# status: partial" "$SB_TMP/stdout" || sb_fail "summary does not say partial"
+"$SB_BIN_DIR/h5_expect" "$SB_TMP/run.h5" --status partial --nranks 2 --min-samples 1 \
+  --phase put_tensor --phase unpack_tensor --phase loop_time || sb_fail "HDF5 file not as expected"
+echo PASS

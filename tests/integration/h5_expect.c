@@ -1,0 +1,186 @@
+/* h5_expect: checks a stagebench HDF5 file against expectations given on
+ * the command line, for the shell tests. Prints every failed expectation
+ * and exits 1 if any failed.
+ *
+ *   h5_expect FILE [--status S] [--nranks N] [--samples N | --min-samples N]
+ *             [--phase NAME]... [--param NAME=VALUE]... [--system NAME]...
+ *
+ * --samples N: every /timings phase but client_init is [nranks][N] with
+ * every value finite and > 0. --min-samples N: at least N finite samples in
+ * each such phase, row 0 (a partial run). */
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures = 0;
+#define EXPECT(cond, ...)                                                    \
+  do {                                                                       \
+    if (!(cond)) {                                                           \
+      fprintf(stderr, "h5_expect: ");                                        \
+      fprintf(stderr, __VA_ARGS__);                                          \
+      fputc('\n', stderr);                                                   \
+      failures++;                                                            \
+    }                                                                        \
+  } while (0)
+
+/* Reads a scalar attribute as text (strings as they are, integers and
+ * reals printed). Returns 0 on success. */
+static int attr_text(hid_t obj, const char *name, char *buf, size_t len)
+{
+  hid_t a, t;
+  int rc = -1;
+  if (H5Aexists(obj, name) <= 0)
+    return -1;
+  a = H5Aopen(obj, name, H5P_DEFAULT);
+  t = H5Aget_type(a);
+  if (H5Tget_class(t) == H5T_STRING) {
+    size_t sz = H5Tget_size(t);
+    char *tmp = calloc(sz + 1, 1);
+    if (H5Aread(a, t, tmp) >= 0) {
+      snprintf(buf, len, "%s", tmp);
+      rc = 0;
+    }
+    free(tmp);
+  } else if (H5Tget_class(t) == H5T_INTEGER) {
+    long long v;
+    if (H5Aread(a, H5T_NATIVE_LLONG, &v) >= 0) {
+      snprintf(buf, len, "%lld", v);
+      rc = 0;
+    }
+  } else if (H5Tget_class(t) == H5T_FLOAT) {
+    double v;
+    if (H5Aread(a, H5T_NATIVE_DOUBLE, &v) >= 0) {
+      snprintf(buf, len, "%g", v);
+      rc = 0;
+    }
+  }
+  H5Tclose(t);
+  H5Aclose(a);
+  return rc;
+}
+
+typedef struct {
+  long long samples, min_samples, nranks;
+} expect_t;
+
+static herr_t check_phase(hid_t grp, const char *name, const H5L_info_t *info, void *op)
+{
+  const expect_t *e = op;
+  hid_t d = H5Dopen2(grp, name, H5P_DEFAULT), sp;
+  hsize_t dims[2] = {0, 0};
+  (void)info;
+  if (d < 0) {
+    EXPECT(0, "/timings/%s cannot be opened", name);
+    return 0;
+  }
+  sp = H5Dget_space(d);
+  EXPECT(H5Sget_simple_extent_ndims(sp) == 2, "/timings/%s is not 2-D", name);
+  H5Sget_simple_extent_dims(sp, dims, NULL);
+  if (e->nranks >= 0)
+    EXPECT((long long)dims[0] == e->nranks, "/timings/%s has %llu rows, expected %lld", name,
+           (unsigned long long)dims[0], e->nranks);
+  int is_init = strcmp(name, "client_init") == 0;
+  size_t n = (size_t)(dims[0] * dims[1]);
+  double *v = calloc(n ? n : 1, sizeof *v);
+  if (n)
+    H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+  if (e->samples >= 0 && !is_init) {
+    EXPECT((long long)dims[1] == e->samples, "/timings/%s has %llu columns, expected %lld", name,
+           (unsigned long long)dims[1], e->samples);
+    for (size_t k = 0; k < n; k++)
+      if (!(isfinite(v[k]) && v[k] > 0)) {
+        EXPECT(0, "/timings/%s sample %zu is %g (expected finite > 0)", name, k, v[k]);
+        break;
+      }
+  }
+  if (e->min_samples >= 0 && !is_init) {
+    long long good = 0;
+    for (size_t k = 0; k < dims[1]; k++)
+      good += isfinite(v[k]) && v[k] > 0;
+    EXPECT(good >= e->min_samples, "/timings/%s row 0 has %lld samples, expected >= %lld", name,
+           good, e->min_samples);
+  }
+  char units[16] = "";
+  EXPECT(attr_text(d, "units", units, sizeof units) == 0 && strcmp(units, "s") == 0,
+         "/timings/%s units '%s'", name, units);
+  free(v);
+  H5Sclose(sp);
+  H5Dclose(d);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  expect_t e = {-1, -1, -1};
+  char buf[1024];
+  hid_t f, g;
+  if (argc < 2) {
+    fprintf(stderr, "usage: h5_expect FILE [expectations]\n");
+    return 2;
+  }
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  f = H5Fopen(argv[1], H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) {
+    fprintf(stderr, "h5_expect: cannot open %s as HDF5\n", argv[1]);
+    return 1;
+  }
+  EXPECT(attr_text(f, "schema", buf, sizeof buf) == 0 && strcmp(buf, "stagebench-timings") == 0,
+         "schema is '%s'", buf);
+  EXPECT(attr_text(f, "schema_version", buf, sizeof buf) == 0 && strcmp(buf, "1") == 0,
+         "schema_version is '%s'", buf);
+  for (int k = 2; k < argc; k++) {
+    const char *opt = argv[k], *val = k + 1 < argc ? argv[k + 1] : "";
+    k++;
+    if (strcmp(opt, "--status") == 0) {
+      EXPECT(attr_text(f, "status", buf, sizeof buf) == 0 && strcmp(buf, val) == 0,
+             "status is '%s', expected '%s'", buf, val);
+    } else if (strcmp(opt, "--nranks") == 0) {
+      e.nranks = atoll(val);
+      EXPECT(attr_text(f, "nranks", buf, sizeof buf) == 0 && strcmp(buf, val) == 0,
+             "nranks is '%s', expected '%s'", buf, val);
+    } else if (strcmp(opt, "--samples") == 0) {
+      e.samples = atoll(val);
+    } else if (strcmp(opt, "--min-samples") == 0) {
+      e.min_samples = atoll(val);
+    } else if (strcmp(opt, "--phase") == 0) {
+      snprintf(buf, sizeof buf, "/timings/%s", val);
+      EXPECT(H5Lexists(f, "timings", H5P_DEFAULT) > 0 && H5Lexists(f, buf, H5P_DEFAULT) > 0,
+             "phase %s missing", val);
+    } else if (strcmp(opt, "--param") == 0 || strcmp(opt, "--system") == 0) {
+      const char *grp = opt[2] == 'p' ? "params" : "system";
+      char name[256];
+      const char *eq = strchr(val, '=');
+      snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - val) : (int)strlen(val), val);
+      g = H5Gopen2(f, grp, H5P_DEFAULT);
+      int rc = g >= 0 ? attr_text(g, name, buf, sizeof buf) : -1;
+      EXPECT(rc == 0, "/%s has no attribute %s", grp, name);
+      if (rc == 0 && eq)
+        EXPECT(strcmp(buf, eq + 1) == 0, "/%s %s is '%s', expected '%s'", grp, name, buf, eq + 1);
+      if (g >= 0)
+        H5Gclose(g);
+    } else {
+      fprintf(stderr, "h5_expect: unknown expectation %s\n", opt);
+      return 2;
+    }
+  }
+  static const char *const root[] = {"app", "version", "git_commit", "command_line", "start_utc",
+                                     "end_utc"};
+  for (size_t k = 0; k < sizeof root / sizeof root[0]; k++)
+    EXPECT(attr_text(f, root[k], buf, sizeof buf) == 0, "root attribute %s missing", root[k]);
+  EXPECT(H5Lexists(f, "/ranks/hostname", H5P_DEFAULT) > 0, "/ranks/hostname missing");
+  EXPECT(H5Lexists(f, "/ranks/device", H5P_DEFAULT) > 0, "/ranks/device missing");
+  g = H5Gopen2(f, "timings", H5P_DEFAULT);
+  EXPECT(g >= 0, "/timings missing");
+  if (g >= 0) {
+    H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, check_phase, &e);
+    H5Gclose(g);
+  }
+  H5Fclose(f);
+  if (failures)
+    fprintf(stderr, "h5_expect: %d expectation(s) failed for %s\n", failures, argv[1]);
+  else
+    printf("h5_expect: %s as expected\n", argv[1]);
+  return failures ? 1 : 0;
+}
