@@ -31,6 +31,9 @@ static void install_signals(void)
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGUSR1, &sa, NULL);
+  /* A server that goes away must be an error return, not a SIGPIPE death. */
+  sa.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &sa, NULL);
 }
 
 static char *join_argv(int argc, char **argv)

@@ -1,5 +1,6 @@
 #include "sb_db.h"
 
+#include "sb_db_internal.h"
 #include "sb_error.h"
 #include "sb_log.h"
 #include "sb_timer.h"
@@ -14,13 +15,7 @@
 #include <strings.h>
 #include <sys/time.h>
 
-#define SB_ADDR_MAX 512
-
-struct sb_db {
-  sb_db_config_t cfg;
-  char addr[SB_ADDR_MAX];  /* in use, normalised */
-  redisContext *c;         /* NULL while disconnected */
-};
+#include "sb_db_internal.h"
 
 /* ---- configuration -------------------------------------------------------- */
 
@@ -269,12 +264,14 @@ void sb_db_close(sb_db_t *db)
     return;
   if (db->c)
     redisFree(db->c);
+  free(db->rbuf);
+  free(db->hdr);
   free(db);
 }
 
 const char *sb_db_address(const sb_db_t *db) { return db->addr; }
 
-static int reconnect(sb_db_t *db)
+int sb_db_reconnect(sb_db_t *db)
 {
   int fatal;
   if (db->c)
@@ -294,7 +291,7 @@ int sb_db_command(sb_db_t *db, int idempotent, int argc, const char **argv, cons
     void *r = NULL;
     /* A broken connection from an earlier failure is replaced before
      * anything is sent, so this never re-sends a command. */
-    if (!db->c && reconnect(db) != SB_OK)
+    if (!db->c && sb_db_reconnect(db) != SB_OK)
       return sb_error_prefix("%s (command %s)", db->addr, argv[0]);
     if (redisAppendCommandArgv(db->c, argc, argv, argvlen) != REDIS_OK ||
         redisGetReply(db->c, &r) != REDIS_OK || !r) {
@@ -378,37 +375,26 @@ void sb_db_reply_free(sb_db_reply_t *r)
     freeReplyObject(r);
 }
 
-/* ---- plain strings -------------------------------------------------------- */
+/* ---- payload commands ------------------------------------------------------
+ * SET/GET and AI.TENSORSET/AI.TENSORGET move the payload between the socket
+ * and the caller's buffer directly (sb_db_wire.c): no formatted copy of the
+ * command, no reply object. */
 
 int sb_db_set(sb_db_t *db, const char *key, const void *value, size_t len)
 {
   const char *argv[3] = {"SET", key, value};
   size_t argvlen[3] = {3, strlen(key), len};
-  return sb_db_command(db, 0, 3, argv, argvlen, NULL);
+  return sb_wire_exchange(db, 0, 3, argv, argvlen, sb_wire_read_ok, NULL);
 }
 
 int sb_db_get(sb_db_t *db, const char *key, void *buf, size_t cap, size_t *len)
 {
   const char *argv[2] = {"GET", key};
   size_t argvlen[2] = {3, strlen(key)};
-  sb_db_reply_t *r = NULL;
-  const redisReply *rr;
-  if (sb_db_command(db, 1, 2, argv, argvlen, &r) != SB_OK)
+  sb_wire_bulk_t dst = {buf, cap, 0};
+  if (sb_wire_exchange(db, 1, 2, argv, argvlen, sb_wire_read_bulk, &dst) != SB_OK)
     return SB_ERR;
-  rr = (const redisReply *)r;
-  if (rr->type == REDIS_REPLY_NIL) {
-    sb_db_reply_free(r);
-    return sb_error("%s: GET %s: no such key", db->addr, key);
-  }
-  if (rr->type != REDIS_REPLY_STRING || rr->len > cap) {
-    sb_error("%s: GET %s: unexpected reply (type %d, %zu bytes, room for %zu)", db->addr, key,
-             rr->type, rr->type == REDIS_REPLY_STRING ? rr->len : 0, cap);
-    sb_db_reply_free(r);
-    return SB_ERR;
-  }
-  memcpy(buf, rr->str, rr->len);
-  *len = rr->len;
-  sb_db_reply_free(r);
+  *len = dst.len;
   return SB_OK;
 }
 
@@ -418,8 +404,6 @@ int sb_db_del(sb_db_t *db, const char *key)
   size_t argvlen[2] = {3, strlen(key)};
   return sb_db_command(db, 1, 2, argv, argvlen, NULL);
 }
-
-/* ---- tensors -------------------------------------------------------------- */
 
 #define SB_MAX_DIMS 16
 
@@ -441,13 +425,7 @@ int sb_db_put_tensor(sb_db_t *db, const char *key, const char *dtype, const int6
   }
   argv[n] = "BLOB", argvlen[n++] = 4;
   argv[n] = data, argvlen[n++] = bytes;
-  return sb_db_command(db, 0, n, argv, argvlen, NULL);
-}
-
-static int reply_is(const redisReply *r, const char *s)
-{
-  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) &&
-         strcasecmp(r->str, s) == 0;
+  return sb_wire_exchange(db, 0, n, argv, argvlen, sb_wire_read_ok, NULL);
 }
 
 int sb_db_get_tensor(sb_db_t *db, const char *key, const char *dtype, const int64_t *dims,
@@ -455,46 +433,16 @@ int sb_db_get_tensor(sb_db_t *db, const char *key, const char *dtype, const int6
 {
   const char *argv[4] = {"AI.TENSORGET", key, "META", "BLOB"};
   size_t argvlen[4] = {12, strlen(key), 4, 4};
-  sb_db_reply_t *r = NULL;
-  const redisReply *rr, *shape, *blob;
-  if (sb_db_command(db, 1, 4, argv, argvlen, &r) != SB_OK)
-    return SB_ERR;
-  rr = (const redisReply *)r;
-  if (rr->type != REDIS_REPLY_ARRAY || rr->elements != 6 || !reply_is(rr->element[0], "dtype") ||
-      !reply_is(rr->element[2], "shape") || !reply_is(rr->element[4], "blob")) {
-    sb_error("%s: AI.TENSORGET %s: reply is not [dtype, T, shape, [..], blob, B]", db->addr,
-             key);
-    goto fail;
-  }
-  if (!reply_is(rr->element[1], dtype)) {
-    sb_error("%s: tensor %s has dtype %s, expected %s", db->addr, key,
-             rr->element[1]->str ? rr->element[1]->str : "?", dtype);
-    goto fail;
-  }
-  shape = rr->element[3];
-  if (shape->type != REDIS_REPLY_ARRAY || shape->elements != (size_t)ndims) {
-    sb_error("%s: tensor %s has %zu dimensions, expected %d", db->addr, key,
-             shape->type == REDIS_REPLY_ARRAY ? shape->elements : 0, ndims);
-    goto fail;
-  }
-  for (int d = 0; d < ndims; d++) {
-    if (shape->element[d]->type != REDIS_REPLY_INTEGER || shape->element[d]->integer != dims[d]) {
-      sb_error("%s: tensor %s: dimension %d is not %" PRId64, db->addr, key, d, dims[d]);
-      goto fail;
-    }
-  }
-  blob = rr->element[5];
-  if (blob->type != REDIS_REPLY_STRING || blob->len != bytes) {
-    sb_error("%s: tensor %s: blob of %zu bytes, expected %zu", db->addr, key,
-             blob->type == REDIS_REPLY_STRING ? blob->len : 0, bytes);
-    goto fail;
-  }
-  memcpy(buf, blob->str, bytes);
-  sb_db_reply_free(r);
-  return SB_OK;
-fail:
-  sb_db_reply_free(r);
-  return SB_ERR;
+  sb_wire_tensor_t dst = {dtype, dims, ndims, buf, bytes};
+  if (ndims < 1 || ndims > SB_MAX_DIMS)
+    return sb_error("get_tensor %s: %d dimensions (1..%d supported)", key, ndims, SB_MAX_DIMS);
+  return sb_wire_exchange(db, 1, 4, argv, argvlen, sb_wire_read_tensor, &dst);
+}
+
+static int reply_is(const redisReply *r, const char *s)
+{
+  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) &&
+         strcasecmp(r->str, s) == 0;
 }
 
 /* ---- server facts ---------------------------------------------------------- */

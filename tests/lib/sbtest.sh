@@ -45,28 +45,35 @@ sb_free_port() {
 }
 
 # sb_start_redis [extra redis-server args...]
-# Sets SB_PORT, SB_SOCK, SB_PID, SB_REDIS_LOG, SSDB_TCP, SSDB_UNIX.
+# Sets SB_PORT, SB_SOCK, SB_PID, SB_REDIS_LOG, SSDB_TCP, SSDB_UNIX. A port
+# taken between the check and the bind (another test) is retried elsewhere.
 sb_start_redis() {
   command -v "$SB_REDIS_SERVER" >/dev/null 2>&1 || sb_skip "redis-server not found"
   command -v "$SB_REDIS_CLI" >/dev/null 2>&1 || sb_skip "redis-cli not found"
   [ -n "${SB_MODULE:-}" ] && [ -f "$SB_MODULE" ] || sb_fail "SB_MODULE not set or missing: ${SB_MODULE:-}"
-  SB_PORT=$(sb_free_port) || sb_skip "no free port"
-  SB_SOCK=$SB_TMP/redis.sock
-  SB_REDIS_LOG=$SB_TMP/redis.log
-  "$SB_REDIS_SERVER" --port "$SB_PORT" --bind 127.0.0.1 --unixsocket "$SB_SOCK" \
-    --unixsocketperm 700 --save '' --appendonly no --protected-mode no \
-    --dir "$SB_TMP" --logfile "$SB_REDIS_LOG" --daemonize no \
-    --loadmodule "$SB_MODULE" "$@" &
-  SB_PID=$!
-  SB_CLEANUP_PIDS="$SB_CLEANUP_PIDS $SB_PID"
-  for _ in $(seq 100); do
-    if [ "$("$SB_REDIS_CLI" -p "$SB_PORT" ping 2>/dev/null)" = "PONG" ]; then
-      SSDB_TCP="tcp://127.0.0.1:$SB_PORT"
-      SSDB_UNIX="unix://$SB_SOCK"
-      return 0
-    fi
-    kill -0 "$SB_PID" 2>/dev/null || break
-    sleep 0.05
+  local attempt
+  for attempt in 1 2 3; do
+    SB_PORT=$(sb_free_port) || sb_skip "no free port"
+    SB_SOCK=$SB_TMP/redis.sock
+    SB_REDIS_LOG=$SB_TMP/redis.log
+    rm -f "$SB_SOCK"
+    "$SB_REDIS_SERVER" --port "$SB_PORT" --bind 127.0.0.1 --unixsocket "$SB_SOCK" \
+      --unixsocketperm 700 --save '' --appendonly no --protected-mode no \
+      --dir "$SB_TMP" --logfile "$SB_REDIS_LOG" --daemonize no \
+      --loadmodule "$SB_MODULE" "$@" &
+    SB_PID=$!
+    SB_CLEANUP_PIDS="$SB_CLEANUP_PIDS $SB_PID"
+    for _ in $(seq 300); do
+      if [ "$("$SB_REDIS_CLI" -p "$SB_PORT" ping 2>/dev/null)" = "PONG" ]; then
+        SSDB_TCP="tcp://127.0.0.1:$SB_PORT"
+        SSDB_UNIX="unix://$SB_SOCK"
+        return 0
+      fi
+      kill -0 "$SB_PID" 2>/dev/null || break
+      sleep 0.05
+    done
+    kill -9 "$SB_PID" 2>/dev/null
+    grep -q "Address already in use" "$SB_REDIS_LOG" 2>/dev/null || break
   done
   cat "$SB_REDIS_LOG" >&2 2>/dev/null
   sb_skip "redis-server with the module did not start on port $SB_PORT"
