@@ -1,0 +1,164 @@
+#include "options.h"
+
+#include "tensor.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* One row per option: where it lives in sb_options_t, its range, its default,
+ * and whether its value is a byte size (K/M/G suffixes). */
+typedef struct option_row {
+  const char *name;
+  size_t offset;
+  long long min, max, dflt;
+  int is_size;
+} option_row_t;
+
+#define MIB (1024LL * 1024LL)
+
+static const option_row_t option_table[] = {
+  {.name = "THREADS_PER_QUEUE", .offset = offsetof(sb_options_t, threads_per_queue),
+   .min = 1, .max = 1024, .dflt = 1},
+  {.name = "INTER_OP_PARALLELISM", .offset = offsetof(sb_options_t, inter_op_parallelism),
+   .min = 0, .max = 1024, .dflt = 0},
+  {.name = "INTRA_OP_PARALLELISM", .offset = offsetof(sb_options_t, intra_op_parallelism),
+   .min = 0, .max = 1024, .dflt = 0},
+  {.name = "MAX_TENSOR_BYTES", .offset = offsetof(sb_options_t, max_tensor_bytes),
+   .min = 1, .max = 1LL << 50, .dflt = 512 * MIB, .is_size = 1},
+  {.name = "MAX_TENSOR_RANK", .offset = offsetof(sb_options_t, max_tensor_rank),
+   .min = 1, .max = SB_TENSOR_RANK_CAP, .dflt = 8},
+};
+
+#define OPTION_COUNT (sizeof option_table / sizeof option_table[0])
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+  if (err && errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}
+
+/* Printable copy of client text for messages (at most 40 characters). */
+static const char *printable(const char *text, size_t len, char out[48])
+{
+  size_t n = len > 40 ? 40 : len;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)text[i];
+    out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+  }
+  out[n] = '\0';
+  return out;
+}
+
+static const option_row_t *find(const char *name, size_t len)
+{
+  for (size_t i = 0; i < OPTION_COUNT; i++)
+    if (strlen(option_table[i].name) == len && strncasecmp(option_table[i].name, name, len) == 0)
+      return &option_table[i];
+  return NULL;
+}
+
+/* Parses digits with an optional size suffix into *out; -1 if malformed or
+ * beyond LLONG_MAX. */
+static int parse_number(const char *text, size_t len, int with_suffix, long long *out)
+{
+  char buf[64];
+  char *end;
+  long long mult = 1;
+  unsigned long long v;
+
+  if (len == 0 || len >= sizeof buf || !isdigit((unsigned char)text[0]))
+    return -1;
+  memcpy(buf, text, len);
+  buf[len] = '\0';
+  if (strlen(buf) != len)
+    return -1;
+  errno = 0;
+  v = strtoull(buf, &end, 10);
+  if (errno == ERANGE || v > (unsigned long long)LLONG_MAX)
+    return -1;
+  if (*end) {
+    if (!with_suffix)
+      return -1;
+    switch (toupper((unsigned char)*end)) {
+    case 'K': mult = 1LL << 10; break;
+    case 'M': mult = 1LL << 20; break;
+    case 'G': mult = 1LL << 30; break;
+    default: return -1;
+    }
+    end++;
+    if (*end && strcasecmp(end, "B") != 0 && strcasecmp(end, "iB") != 0)
+      return -1;
+  }
+  if (v > (unsigned long long)(LLONG_MAX / mult))
+    return -1;
+  *out = (long long)v * mult;
+  return 0;
+}
+
+void sb_options_defaults(sb_options_t *opts)
+{
+  for (size_t i = 0; i < OPTION_COUNT; i++)
+    *(long long *)((char *)opts + option_table[i].offset) = option_table[i].dflt;
+}
+
+int sb_options_set(sb_options_t *opts, const char *name, size_t name_len, const char *value,
+                   size_t value_len, char *err, size_t errlen)
+{
+  const option_row_t *row = find(name, name_len);
+  char qn[48], qv[48];
+  long long v;
+
+  if (!row) {
+    char known[256] = "";
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+      strncat(known, i ? ", " : "", sizeof known - strlen(known) - 1);
+      strncat(known, option_table[i].name, sizeof known - strlen(known) - 1);
+    }
+    return fail(err, errlen, "unknown option '%s' (known: %s)", printable(name, name_len, qn),
+                known);
+  }
+  if (parse_number(value, value_len, row->is_size, &v) != 0)
+    return fail(err, errlen, "invalid value '%s' for %s: expected %s",
+                printable(value, value_len, qv), row->name,
+                row->is_size ? "a size such as 1048576, 64K, 1M or 2G" : "a non-negative integer");
+  if (v < row->min || v > row->max)
+    return fail(err, errlen, "invalid value '%s' for %s: must be between %lld and %lld",
+                printable(value, value_len, qv), row->name, row->min, row->max);
+  *(long long *)((char *)opts + row->offset) = v;
+  return 0;
+}
+
+int sb_options_get(const sb_options_t *opts, const char *name, size_t name_len,
+                   long long *value, char *err, size_t errlen)
+{
+  const option_row_t *row = find(name, name_len);
+  char qn[48];
+
+  if (!row)
+    return fail(err, errlen, "unknown option '%s'", printable(name, name_len, qn));
+  *value = *(const long long *)((const char *)opts + row->offset);
+  return 0;
+}
+
+size_t sb_options_count(void)
+{
+  return OPTION_COUNT;
+}
+
+const char *sb_options_name(size_t i)
+{
+  return i < OPTION_COUNT ? option_table[i].name : NULL;
+}

@@ -1,0 +1,147 @@
+/* The part of the Redis module API that sbai uses, declared by us.
+ *
+ * Redis hands a module no symbols to link against. It passes, in the context
+ * of RedisModule_OnLoad, the address of a lookup function ("GetApi") that maps
+ * an API name such as "RedisModule_OpenKey" to the server's implementation.
+ * This header declares one function pointer per API entry the module calls,
+ * with the documented name and signature, and sb_rm_bind() fills them all in.
+ *
+ * Only what the module uses is listed. To call another API function, add one
+ * line to SB_RM_FUNCTIONS below with its documented signature; the pointer
+ * is then declared, defined and looked up like the others.
+ */
+#ifndef SB_REDISMODULE_API_H
+#define SB_REDISMODULE_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- status codes, versions, flags ---------------------------------------- */
+
+#define REDISMODULE_OK 0
+#define REDISMODULE_ERR 1
+
+/* The API generation passed to SetModuleAttribs. */
+#define REDISMODULE_APIVER_1 1
+
+/* Modes of RedisModule_OpenKey. */
+#define REDISMODULE_READ (1 << 0)
+#define REDISMODULE_WRITE (1 << 1)
+
+/* What RedisModule_KeyType reports. */
+#define REDISMODULE_KEYTYPE_EMPTY 0
+#define REDISMODULE_KEYTYPE_STRING 1
+#define REDISMODULE_KEYTYPE_LIST 2
+#define REDISMODULE_KEYTYPE_HASH 3
+#define REDISMODULE_KEYTYPE_SET 4
+#define REDISMODULE_KEYTYPE_ZSET 5
+#define REDISMODULE_KEYTYPE_MODULE 6
+
+/* Option for RedisModule_SetModuleOptions: the module checks
+ * RedisModule_IsIOError itself instead of letting a failed RDB read abort the
+ * server. */
+#define REDISMODULE_OPTIONS_HANDLE_IO_ERRORS (1 << 0)
+
+/* Version of the RedisModuleTypeMethods layout below. */
+#define REDISMODULE_TYPE_METHOD_VERSION 1
+
+/* The server's own text for a type mismatch, so clients can match it. */
+#define REDISMODULE_ERRORMSG_WRONGTYPE \
+  "WRONGTYPE Operation against a key holding the wrong kind of value"
+
+/* ---- opaque server objects ------------------------------------------------ */
+
+typedef struct RedisModuleCtx RedisModuleCtx;
+typedef struct RedisModuleKey RedisModuleKey;
+typedef struct RedisModuleString RedisModuleString;
+typedef struct RedisModuleType RedisModuleType;
+typedef struct RedisModuleIO RedisModuleIO;
+typedef struct RedisModuleDigest RedisModuleDigest;
+
+/* ---- callbacks the module provides ---------------------------------------- */
+
+/* A command: argv[0] is the command name; returns REDISMODULE_OK once it has
+ * replied. */
+typedef int (*RedisModuleCmdFunc)(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+
+/* Callbacks of a custom data type. The server reads the fields of version 1,
+ * which are exactly these, in this order. */
+typedef struct RedisModuleTypeMethods {
+  uint64_t version;
+  void *(*rdb_load)(RedisModuleIO *rdb, int encver);
+  void (*rdb_save)(RedisModuleIO *rdb, void *value);
+  void (*aof_rewrite)(RedisModuleIO *aof, RedisModuleString *key, void *value);
+  size_t (*mem_usage)(const void *value);
+  void (*digest)(RedisModuleDigest *digest, void *value);
+  void (*free)(void *value);
+} RedisModuleTypeMethods;
+
+/* ---- the API entries -------------------------------------------------------
+ *
+ * X(return type, name without the RedisModule_ prefix, (parameters), attrs)
+ */
+#define SB_RM_FUNCTIONS(X)                                                              \
+  /* module set-up */                                                                   \
+  X(void, SetModuleAttribs, (RedisModuleCtx * ctx, const char *name, int ver, int apiver), ) \
+  X(int, IsModuleNameBusy, (const char *name), )                                        \
+  X(void, SetModuleOptions, (RedisModuleCtx * ctx, int options), )                      \
+  X(int, CreateCommand,                                                                 \
+    (RedisModuleCtx * ctx, const char *name, RedisModuleCmdFunc fn, const char *flags,  \
+     int firstkey, int lastkey, int keystep), )                                         \
+  X(RedisModuleType *, CreateDataType,                                                  \
+    (RedisModuleCtx * ctx, const char *name, int encver, RedisModuleTypeMethods *methods), ) \
+  X(void, Log, (RedisModuleCtx * ctx, const char *level, const char *fmt, ...),         \
+    __attribute__((format(printf, 3, 4))))                                              \
+  /* memory from the server's allocator (counted in INFO memory) */                     \
+  X(void *, Alloc, (size_t bytes), )                                                    \
+  X(void *, Calloc, (size_t nmemb, size_t size), )                                      \
+  X(void, Free, (void *ptr), )                                                          \
+  /* strings */                                                                         \
+  X(const char *, StringPtrLen, (const RedisModuleString *str, size_t *len), )          \
+  X(RedisModuleString *, CreateStringFromLongLong, (RedisModuleCtx * ctx, long long ll), ) \
+  X(RedisModuleString *, HoldString, (RedisModuleCtx * ctx, RedisModuleString *str), )  \
+  X(void, FreeString, (RedisModuleCtx * ctx, RedisModuleString *str), )                 \
+  /* keys */                                                                            \
+  X(RedisModuleKey *, OpenKey, (RedisModuleCtx * ctx, RedisModuleString *name, int mode), ) \
+  X(void, CloseKey, (RedisModuleKey * key), )                                           \
+  X(int, KeyType, (RedisModuleKey * key), )                                             \
+  X(int, ModuleTypeSetValue, (RedisModuleKey * key, RedisModuleType *type, void *value), ) \
+  X(RedisModuleType *, ModuleTypeGetType, (RedisModuleKey * key), )                     \
+  X(void *, ModuleTypeGetValue, (RedisModuleKey * key), )                               \
+  /* replies */                                                                         \
+  X(int, WrongArity, (RedisModuleCtx * ctx), )                                          \
+  X(int, ReplyWithError, (RedisModuleCtx * ctx, const char *err), )                     \
+  X(int, ReplyWithSimpleString, (RedisModuleCtx * ctx, const char *msg), )              \
+  X(int, ReplyWithLongLong, (RedisModuleCtx * ctx, long long ll), )                     \
+  X(int, ReplyWithDouble, (RedisModuleCtx * ctx, double d), )                           \
+  X(int, ReplyWithArray, (RedisModuleCtx * ctx, long len), )                            \
+  X(int, ReplyWithStringBuffer, (RedisModuleCtx * ctx, const char *buf, size_t len), )  \
+  X(int, ReplyWithCString, (RedisModuleCtx * ctx, const char *buf), )                   \
+  /* replication */                                                                     \
+  X(int, ReplicateVerbatim, (RedisModuleCtx * ctx), )                                   \
+  /* persistence of custom types */                                                     \
+  X(void, SaveUnsigned, (RedisModuleIO * io, uint64_t value), )                         \
+  X(uint64_t, LoadUnsigned, (RedisModuleIO * io), )                                     \
+  X(void, SaveStringBuffer, (RedisModuleIO * io, const char *str, size_t len), )        \
+  X(char *, LoadStringBuffer, (RedisModuleIO * io, size_t *len), )                      \
+  X(int, IsIOError, (RedisModuleIO * io), )                                             \
+  X(void, LogIOError, (RedisModuleIO * io, const char *level, const char *fmt, ...),    \
+    __attribute__((format(printf, 3, 4))))                                              \
+  X(void, EmitAOF, (RedisModuleIO * io, const char *cmdname, const char *fmt, ...), )   \
+  X(void, DigestAddStringBuffer, (RedisModuleDigest * md, const char *buf, size_t len), ) \
+  X(void, DigestAddLongLong, (RedisModuleDigest * md, long long ll), )                  \
+  X(void, DigestEndSequence, (RedisModuleDigest * md), )
+
+#define SB_RM_DECLARE(ret, name, params, attrs) extern ret(*RedisModule_##name) params attrs;
+SB_RM_FUNCTIONS(SB_RM_DECLARE)
+#undef SB_RM_DECLARE
+
+/* Looks up every entry of SB_RM_FUNCTIONS through the GetApi function that
+ * Redis stores in the first pointer-size field of the OnLoad context, then
+ * registers the module as `name` version `version` (API version 1).
+ * Call it first in RedisModule_OnLoad. Returns REDISMODULE_ERR when the server
+ * lacks an entry (too old a Redis) or the name is already taken by another
+ * loaded module; nothing can then be logged through the API. */
+int sb_rm_bind(RedisModuleCtx *ctx, const char *name, int version);
+
+#endif

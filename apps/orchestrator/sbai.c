@@ -1,0 +1,154 @@
+/* sbai: a Redis module that speaks RedisAI's command set.
+ *
+ *   redis-server --loadmodule sbai.so [NAME VALUE ...]
+ *
+ * This file is the entry point: it binds the module API, reads the load-time
+ * options, registers every part's data types and commands, and implements
+ * AI.CONFIG.
+ */
+#include "sbai.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+sb_options_t sbai_options;
+
+/* The parts of the module, registered in this order. */
+static int config_register(RedisModuleCtx *ctx);
+
+static const sbai_register_fn parts[] = {
+  config_register,
+  sbai_tensor_register,
+};
+
+int sbai_create_command(RedisModuleCtx *ctx, const char *name, RedisModuleCmdFunc fn,
+                        const char *flags, int firstkey, int lastkey, int keystep)
+{
+  if (RedisModule_CreateCommand(ctx, name, fn, flags, firstkey, lastkey, keystep)
+      != REDISMODULE_OK) {
+    RedisModule_Log(ctx, "warning", "sbai: cannot register command %s (name taken by another module?)",
+                    name);
+    return REDISMODULE_ERR;
+  }
+  return REDISMODULE_OK;
+}
+
+int sbai_reply_error(RedisModuleCtx *ctx, const char *fmt, ...)
+{
+  char msg[512] = "ERR ";
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg + 4, sizeof msg - 4, fmt, ap);
+  va_end(ap);
+  /* An error reply is one line: never let client text break it. */
+  for (char *p = msg; *p; p++)
+    if (*p == '\r' || *p == '\n')
+      *p = ' ';
+  return RedisModule_ReplyWithError(ctx, msg);
+}
+
+int sbai_arg_is(const RedisModuleString *arg, const char *word)
+{
+  size_t len;
+  const char *s = RedisModule_StringPtrLen(arg, &len);
+  return len == strlen(word) && strncasecmp(s, word, len) == 0;
+}
+
+/* ---- AI.CONFIG -------------------------------------------------------------
+ *
+ * AI.CONFIG GET <option>  ->  the option's value as an integer.
+ *
+ * RedisAI's other AI.CONFIG forms (BACKENDSPATH, LOADBACKEND,
+ * MODEL_CHUNK_SIZE) set things this module does not have; they are refused
+ * with an error rather than accepted and ignored.
+ */
+static int config_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
+{
+  size_t len;
+  const char *text;
+  char err[256];
+  long long value;
+
+  if (argc < 2)
+    return RedisModule_WrongArity(ctx);
+  if (!sbai_arg_is(argv[1], "GET")) {
+    text = RedisModule_StringPtrLen(argv[1], &len);
+    return sbai_reply_error(ctx, "unsupported AI.CONFIG subcommand '%.*s' (only GET is implemented)",
+                            len > 32 ? 32 : (int)len, text);
+  }
+  if (argc != 3)
+    return RedisModule_WrongArity(ctx);
+  text = RedisModule_StringPtrLen(argv[2], &len);
+  if (sb_options_get(&sbai_options, text, len, &value, err, sizeof err) != 0)
+    return sbai_reply_error(ctx, "%s", err);
+  return RedisModule_ReplyWithLongLong(ctx, value);
+}
+
+static int config_register(RedisModuleCtx *ctx)
+{
+  return sbai_create_command(ctx, "AI.CONFIG", config_command, "readonly fast", 0, 0, 0);
+}
+
+/* ---- loading ---------------------------------------------------------------- */
+
+/* Reads `NAME VALUE` pairs into sbai_options; logs and fails on the first
+ * bad one. */
+static int parse_load_options(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
+{
+  char err[256];
+
+  sb_options_defaults(&sbai_options);
+  if (argc % 2 != 0) {
+    RedisModule_Log(ctx, "warning",
+                    "sbai: load options come in NAME VALUE pairs; got an odd number (%d)", argc);
+    return REDISMODULE_ERR;
+  }
+  for (int i = 0; i < argc; i += 2) {
+    size_t nlen, vlen;
+    const char *name = RedisModule_StringPtrLen(argv[i], &nlen);
+    const char *value = RedisModule_StringPtrLen(argv[i + 1], &vlen);
+    if (sb_options_set(&sbai_options, name, nlen, value, vlen, err, sizeof err) != 0) {
+      RedisModule_Log(ctx, "warning", "sbai: %s", err);
+      return REDISMODULE_ERR;
+    }
+  }
+  return REDISMODULE_OK;
+}
+
+static void log_options(RedisModuleCtx *ctx)
+{
+  char line[512];
+  size_t used = 0;
+
+  for (size_t i = 0; i < sb_options_count() && used < sizeof line; i++) {
+    const char *name = sb_options_name(i);
+    long long v = 0;
+    sb_options_get(&sbai_options, name, strlen(name), &v, NULL, 0);
+    used += (size_t)snprintf(line + used, sizeof line - used, " %s=%lld", name, v);
+  }
+  RedisModule_Log(ctx, "notice", "sbai %d loaded:%s", SBAI_MODULE_VERSION, line);
+}
+
+/* The one symbol the server looks up (the build hides all others). */
+__attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ctx,
+                                                              RedisModuleString **argv, int argc);
+
+int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
+{
+  /* Until the API is bound nothing can be logged; Redis itself reports that
+   * the module failed to load. */
+  if (sb_rm_bind(ctx, SBAI_MODULE_NAME, SBAI_MODULE_VERSION) != REDISMODULE_OK)
+    return REDISMODULE_ERR;
+  if (parse_load_options(ctx, argv, argc) != REDISMODULE_OK)
+    return REDISMODULE_ERR;
+  /* A short read of an RDB or replication stream is reported to our load
+   * callbacks (RedisModule_IsIOError) instead of stopping the server. */
+  RedisModule_SetModuleOptions(ctx, REDISMODULE_OPTIONS_HANDLE_IO_ERRORS);
+  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+    if (parts[i](ctx) != REDISMODULE_OK)
+      return REDISMODULE_ERR;
+  log_options(ctx);
+  return REDISMODULE_OK;
+}

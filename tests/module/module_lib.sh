@@ -1,0 +1,89 @@
+# Helpers for the sbai module's shell tests. Source after tests/lib/sbtest.sh.
+# redis-cli writes to a pipe in raw mode: a reply's elements one per line
+# (nested arrays flattened), an error as its text, and a final newline.
+
+# Replaces sbtest.sh's sb_free_port until it is fixed there. That one draws
+# from 20000-59999, which overlaps Linux's ephemeral range (32768-60999): every
+# redis-cli call leaves its client port in TIME_WAIT, and redis-server cannot
+# bind a port held that way, so about one start in ten failed (and was
+# reported as skipped). This one draws below the ephemeral range and skips
+# any port that any TCP socket uses, in any state.
+sb_free_port() {
+  local lo=32768 hi p
+  read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+  [ "$lo" -gt 12000 ] 2>/dev/null || lo=32768
+  for _ in $(seq 200); do
+    p=$((10000 + RANDOM % (lo - 10000)))
+    grep -q "$(printf ':%04X ' "$p")" /proc/net/tcp /proc/net/tcp6 2>/dev/null && continue
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+    echo "$p"
+    return 0
+  done
+  return 1
+}
+
+# expect_reply WANT ARGS...: the raw reply to ARGS is exactly WANT (newline
+# separated for arrays).
+expect_reply() {
+  local want=$1 got
+  shift
+  got=$(sb_cli "$@" 2>&1)
+  [ "$got" = "$want" ] || sb_fail "$* -> got [$got], want [$want]"
+}
+
+# expect_error PREFIX ARGS...: the reply to ARGS is an error that starts with
+# PREFIX ("ERR", "WRONGTYPE", or more of the message), and the server still
+# answers. Stdin is passed on, for `redis-cli -x`.
+expect_error() {
+  local want=$1 got
+  shift
+  got=$(sb_cli "$@" 2>&1)
+  case "$got" in
+    "$want"*) ;;
+    *) sb_fail "$(printf '%.120s' "$*") -> got [$(printf '%.200s' "$got")], want an error starting with [$want]" ;;
+  esac
+  case "$got" in
+    *$'\n'?*) sb_fail "$(printf '%.120s' "$*") -> error reply spans lines: [$got]" ;;
+  esac
+  sb_alive
+}
+
+# make_bytes FILE N: N deterministic bytes cycling through all 256 values
+# (so NUL, CR, LF and high bytes all occur).
+make_bytes() {
+  local file=$1 n=$2 all=$SB_TMP/all256.bin i
+  if [ ! -f "$all" ]; then
+    for i in $(seq 0 255); do printf "\\$(printf %03o "$i")"; done >"$all"
+  fi
+  cp "$all" "$file"
+  while [ "$(stat -c %s "$file")" -lt "$n" ]; do
+    cat "$file" "$file" >"$file.tmp" && mv "$file.tmp" "$file"
+  done
+  truncate -s "$n" "$file"
+}
+
+# blob_equals KEY FILE: AI.TENSORGET KEY BLOB returns exactly FILE's bytes.
+blob_equals() {
+  local out=$SB_TMP/blob_out.bin
+  sb_cli AI.TENSORGET "$1" BLOB >"$out" || sb_fail "AI.TENSORGET $1 BLOB failed"
+  # redis-cli adds one newline after the reply.
+  truncate -s -1 "$out"
+  cmp -s "$out" "$2" || sb_fail "AI.TENSORGET $1 BLOB differs from $2 ($(stat -c %s "$out") vs $(stat -c %s "$2") bytes)"
+}
+
+# tensor_snapshot FILE KEY...: each key's META reply and DEBUG DIGEST-VALUE,
+# then the whole database's DEBUG DIGEST, into FILE (needs
+# --enable-debug-command yes).
+tensor_snapshot() {
+  local file=$1 k
+  shift
+  for k in "$@"; do
+    echo "$k $(sb_cli AI.TENSORGET "$k" META | tr '\n' ' ') $(sb_cli DEBUG DIGEST-VALUE "$k")"
+  done >"$file"
+  sb_cli DEBUG DIGEST >>"$file"
+}
+
+# same_snapshot BEFORE AFTER WHAT: fails with the first differences.
+same_snapshot() {
+  cmp -s "$1" "$2" || sb_fail "tensors differ after $3: $(diff "$1" "$2" | head -n 6)"
+}

@@ -1,0 +1,92 @@
+/* Unit test of sbai's load-time options (apps/orchestrator/options.c):
+ * defaults, case-insensitive names, size suffixes, ranges, refusals. */
+#include "options.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int failures;
+static char err[256];
+
+#define CHECK(cond, what)                                                     \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      fprintf(stderr, "FAIL %s:%d: %s [%s] (last message: %s)\n", __FILE__,  \
+              __LINE__, what, #cond, err);                                    \
+      failures++;                                                             \
+    }                                                                         \
+  } while (0)
+
+static int set(sb_options_t *o, const char *name, const char *value)
+{
+  return sb_options_set(o, name, strlen(name), value, strlen(value), err, sizeof err);
+}
+
+static long long get(const sb_options_t *o, const char *name)
+{
+  long long v = -12345;
+  if (sb_options_get(o, name, strlen(name), &v, err, sizeof err) != 0)
+    return -12345;
+  return v;
+}
+
+int main(void)
+{
+  sb_options_t o;
+
+  sb_options_defaults(&o);
+  CHECK(get(&o, "THREADS_PER_QUEUE") == 1, "default THREADS_PER_QUEUE");
+  CHECK(get(&o, "INTER_OP_PARALLELISM") == 0, "default INTER_OP_PARALLELISM");
+  CHECK(get(&o, "INTRA_OP_PARALLELISM") == 0, "default INTRA_OP_PARALLELISM");
+  CHECK(get(&o, "MAX_TENSOR_BYTES") == 512LL * 1024 * 1024, "default MAX_TENSOR_BYTES 512 MiB");
+  CHECK(get(&o, "MAX_TENSOR_RANK") == 8, "default MAX_TENSOR_RANK");
+  CHECK(get(&o, "max_tensor_rank") == 8, "get is case-insensitive");
+  CHECK(get(&o, "BACKENDSPATH") == -12345 && strstr(err, "unknown option"), "get unknown name");
+
+  CHECK(set(&o, "threads_per_queue", "4") == 0 && o.threads_per_queue == 4,
+        "set THREADS_PER_QUEUE, lower case");
+  CHECK(set(&o, "Inter_Op_Parallelism", "2") == 0 && o.inter_op_parallelism == 2,
+        "set INTER_OP_PARALLELISM, mixed case");
+  CHECK(set(&o, "INTRA_OP_PARALLELISM", "0") == 0 && o.intra_op_parallelism == 0,
+        "INTRA_OP_PARALLELISM 0 allowed");
+  CHECK(set(&o, "MAX_TENSOR_BYTES", "1M") == 0 && o.max_tensor_bytes == 1048576,
+        "MAX_TENSOR_BYTES 1M");
+  CHECK(set(&o, "MAX_TENSOR_BYTES", "64k") == 0 && o.max_tensor_bytes == 65536,
+        "MAX_TENSOR_BYTES 64k");
+  CHECK(set(&o, "MAX_TENSOR_BYTES", "2GiB") == 0 && o.max_tensor_bytes == 2LL << 30,
+        "MAX_TENSOR_BYTES 2GiB");
+  CHECK(set(&o, "MAX_TENSOR_BYTES", "1000") == 0 && o.max_tensor_bytes == 1000,
+        "MAX_TENSOR_BYTES plain bytes");
+  CHECK(set(&o, "MAX_TENSOR_RANK", "16") == 0 && o.max_tensor_rank == 16, "MAX_TENSOR_RANK 16");
+
+  sb_options_t before = o;
+  CHECK(set(&o, "BOGUS", "1") != 0 && strstr(err, "unknown option 'BOGUS'")
+            && strstr(err, "THREADS_PER_QUEUE"),
+        "unknown option refused, known ones listed");
+  CHECK(set(&o, "THREADS_PER_QUEUE", "0") != 0 && strstr(err, "between 1 and"),
+        "THREADS_PER_QUEUE 0 refused");
+  CHECK(set(&o, "THREADS_PER_QUEUE", "-1") != 0, "negative value refused");
+  CHECK(set(&o, "THREADS_PER_QUEUE", "four") != 0, "word value refused");
+  CHECK(set(&o, "THREADS_PER_QUEUE", "4K") != 0, "size suffix refused for a count");
+  CHECK(set(&o, "THREADS_PER_QUEUE", "") != 0, "empty value refused");
+  CHECK(set(&o, "THREADS_PER_QUEUE", "99999999999999999999999") != 0, "huge value refused");
+  CHECK(set(&o, "MAX_TENSOR_BYTES", "0") != 0, "MAX_TENSOR_BYTES 0 refused");
+  CHECK(set(&o, "MAX_TENSOR_BYTES", "1T") != 0, "unknown suffix refused");
+  CHECK(set(&o, "MAX_TENSOR_BYTES", "1MX") != 0, "garbage after suffix refused");
+  CHECK(set(&o, "MAX_TENSOR_BYTES", "9999999999G") != 0, "size overflow refused");
+  CHECK(set(&o, "MAX_TENSOR_RANK", "17") != 0, "MAX_TENSOR_RANK above the cap refused");
+  CHECK(set(&o, "MAX_TENSOR_RANK", "0") != 0, "MAX_TENSOR_RANK 0 refused");
+  CHECK(memcmp(&before, &o, sizeof o) == 0, "refused values leave the options unchanged");
+
+  CHECK(sb_options_count() == 5, "five options");
+  CHECK(sb_options_name(0) && strcmp(sb_options_name(0), "THREADS_PER_QUEUE") == 0,
+        "first option name");
+  CHECK(sb_options_name(5) == NULL, "option name out of range");
+
+  if (failures) {
+    fprintf(stderr, "%d check(s) failed\n", failures);
+    return 1;
+  }
+  printf("unit_module_options: all checks passed\n");
+  return 0;
+}
