@@ -32,14 +32,20 @@ sb_cleanup() {
 }
 trap sb_cleanup EXIT
 
-# sb_free_port: prints a TCP port on 127.0.0.1 that nothing listens on.
+# sb_free_port: prints a TCP port on 127.0.0.1 that no socket uses, in any
+# state. Ports are drawn below Linux's ephemeral range: every redis-cli call
+# leaves its client port in TIME_WAIT, and a server cannot bind a port held
+# that way, so drawing from the ephemeral range made starts fail now and then.
 sb_free_port() {
-  local p
+  local lo=32768 hi p
+  read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+  [ "$lo" -gt 12000 ] 2>/dev/null || lo=32768
   for _ in $(seq 200); do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
-      echo "$p"; return 0
-    fi
+    p=$((10000 + RANDOM % (lo - 10000)))
+    grep -q "$(printf ':%04X ' "$p")" /proc/net/tcp /proc/net/tcp6 2>/dev/null && continue
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+    echo "$p"
+    return 0
   done
   return 1
 }

@@ -2,26 +2,6 @@
 # redis-cli writes to a pipe in raw mode: a reply's elements one per line
 # (nested arrays flattened), an error as its text, and a final newline.
 
-# Replaces sbtest.sh's sb_free_port until it is fixed there. That one draws
-# from 20000-59999, which overlaps Linux's ephemeral range (32768-60999): every
-# redis-cli call leaves its client port in TIME_WAIT, and redis-server cannot
-# bind a port held that way, so about one start in ten failed (and was
-# reported as skipped). This one draws below the ephemeral range and skips
-# any port that any TCP socket uses, in any state.
-sb_free_port() {
-  local lo=32768 hi p
-  read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
-  [ "$lo" -gt 12000 ] 2>/dev/null || lo=32768
-  for _ in $(seq 200); do
-    p=$((10000 + RANDOM % (lo - 10000)))
-    grep -q "$(printf ':%04X ' "$p")" /proc/net/tcp /proc/net/tcp6 2>/dev/null && continue
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
-    echo "$p"
-    return 0
-  done
-  return 1
-}
-
 # expect_reply WANT ARGS...: the raw reply to ARGS is exactly WANT (newline
 # separated for arrays).
 expect_reply() {
