@@ -53,7 +53,7 @@ sb_rate() {
 
 printf '# redis %s, %s, %d cores; %d clients; median of %d runs\n' \
   "$(redis-server --version | awk '{ print $3 }' | sed 's/v=//')" "$(uname -m)" "$(nproc)" $clients "$repeats"
-printf '# %-6s %-26s %12s %10s %s\n' size tool "ops/s" "GB/s" ratio
+printf '# %-6s %-26s %12s %10s %-24s %s\n' size tool "ops/s" "GB/s" ratio "min..max ops/s"
 for size in $sizes; do
   b=$(bytes_of "$size")
   if [ "$b" -ge 65536 ]; then n=4000; iters=1000; else n=200000; iters=25000; fi
@@ -66,9 +66,10 @@ for size in $sizes; do
   done
   rb=$(median < "$tmp/rb"); raw=$(median < "$tmp/raw"); ten=$(median < "$tmp/tensor")
   gbs() { awk -v r="$1" -v b="$b" 'BEGIN { printf "%.3f", r * b / 1e9 }'; }
-  printf '  %-6s %-26s %12.1f %10s %s\n' "$size" "redis-benchmark SET/GET" "$rb" "$(gbs "$rb")" "-"
-  printf '  %-6s %-26s %12.1f %10s %s\n' "$size" "sb-throughput raw" "$raw" "$(gbs "$raw")" \
-    "$(awk -v a="$raw" -v b="$rb" 'BEGIN { printf "%.2fx redis-benchmark", a / b }')"
-  printf '  %-6s %-26s %12.1f %10s %s\n' "$size" "sb-throughput tensor" "$ten" "$(gbs "$ten")" \
-    "$(awk -v a="$ten" -v b="$raw" 'BEGIN { printf "%.2fx raw", a / b }')"
+  spread() { sort -g "$1" | awk '{ v[NR] = $1 } END { printf "[%.0f..%.0f]", v[1], v[NR] }'; }
+  printf '  %-6s %-26s %12.1f %10s %-24s %s\n' "$size" "redis-benchmark SET/GET" "$rb" "$(gbs "$rb")" "-" "$(spread "$tmp/rb")"
+  printf '  %-6s %-26s %12.1f %10s %-24s %s\n' "$size" "sb-throughput raw" "$raw" "$(gbs "$raw")" \
+    "$(awk -v a="$raw" -v b="$rb" 'BEGIN { printf "%.2fx redis-benchmark", a / b }')" "$(spread "$tmp/raw")"
+  printf '  %-6s %-26s %12.1f %10s %-24s %s\n' "$size" "sb-throughput tensor" "$ten" "$(gbs "$ten")" \
+    "$(awk -v a="$ten" -v b="$raw" 'BEGIN { printf "%.2fx raw", a / b }')" "$(spread "$tmp/tensor")"
 done
