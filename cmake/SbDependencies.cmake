@@ -43,3 +43,16 @@ endif()
 
 set(THREADS_PREFER_PTHREAD_FLAG ON)
 find_package(Threads REQUIRED)
+
+# jansson parses the JSON header of safetensors model files.
+if(PKG_CONFIG_FOUND)
+  pkg_check_modules(JANSSON IMPORTED_TARGET jansson)
+endif()
+if(NOT JANSSON_FOUND)
+  message(FATAL_ERROR "jansson not found. On Debian: apt-get install libjansson-dev")
+endif()
+add_library(sb::jansson ALIAS PkgConfig::JANSSON)
+
+# OpenMP threads inside the kernels (INTRA_OP_PARALLELISM). GCC's libgomp
+# comes with the compiler.
+find_package(OpenMP REQUIRED COMPONENTS C)
