@@ -235,6 +235,13 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
     return SB_OK;
   }
   sb_log_init(ctx->rank, ctx->opts.log_level);
+  if (app->configure && app->configure(ctx) != SB_OK) {
+    if (ctx->rank == 0)
+      fprintf(stderr, "%s: %s\n(see %s --help)\n", app->name, sb_error_msg(), app->name);
+    *exit_code = 2;
+    sb_error_clear();
+    return SB_OK;
+  }
   install_signals();
   gethostname(host, sizeof host - 1);
   cmdline = join_argv(argc, argv);

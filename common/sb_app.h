@@ -36,6 +36,10 @@ typedef struct {
   const char *summary;  /* one line for --help */
   const sb_opt_t *opts; /* the app's own options */
   int n_opts;
+  /* After option parsing, before the connection: may check option
+   * combinations and change ctx->opts.db (e.g. to a node-local socket).
+   * May be NULL. SB_ERR is a usage error (exit 2). */
+  int (*configure)(sb_app_ctx_t *ctx);
   /* After the connection: allocate buffers, add phases (room for
    * ctx->opts.iterations samples each). The driver adds client_init (first)
    * and loop_time (last) itself. Return SB_OK or SB_ERR. */

@@ -1,0 +1,457 @@
+/* sb-inference: images through a ResNet that runs inside the database.
+ *
+ * Per iteration and rank (SmartSim's inference test, in C):
+ *   put_tensor     AI.TENSORSET  <in>  FLOAT N H W 3 BLOB   (HWC image batch, 0..255)
+ *   run_script     AI.SCRIPTEXECUTE <script> pre_process_3ch INPUTS 1 <in> OUTPUTS 1 <pre>
+ *   run_model      AI.MODELEXECUTE  <model> INPUTS 1 <pre> OUTPUTS 1 <out>
+ *   unpack_tensor  AI.TENSORGET  <out> META BLOB            (N × classes logits)
+ * The keys are the rank's own and are overwritten every iteration, so the
+ * database does not grow. The images are pseudo-random per rank and
+ * iteration. On the first iteration and every --verify-every-th after it,
+ * the rank computes the same pre-processing and forward pass in-process with
+ * the kernel layer and compares the logits (outside the timed part).
+ *
+ * Moves per iteration: N·H·W·3·4 bytes in, N·classes·4 bytes out; the
+ * aggregate figure counts images.
+ */
+#include "sb_app.h"
+#include "sb_db_ai.h"
+#include "sb_error.h"
+#include "sb_kernels.h"
+#include "sb_log.h"
+#include "sb_resnet.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The logits of the database and of the in-process reference must agree to
+ * max|db - ref| <= SB_INFER_RTOL · max(max|ref|, 1): the same kernels run on
+ * both sides, so on CPU they agree to rounding (the summation order can
+ * differ with the thread count and with batching). */
+#define SB_INFER_RTOL 1e-4
+
+/* The node-local database of --colocated (DESIGN.md): this socket, unless
+ * SB_COLOCATED_SOCKET names another. `stagebench db start --colocated` uses
+ * the same path. */
+#define SB_COLOCATED_DEFAULT "/tmp/stagebench/db.sock"
+
+static const char *opt_model, *opt_model_file, *opt_device;
+static int64_t opt_batch, opt_image, opt_seed, opt_num_devices, opt_verify_every, opt_wait;
+static int64_t opt_db_batch, opt_db_min_batch, opt_db_min_batch_timeout;
+static int opt_set_model, opt_colocated;
+
+static const sb_opt_t inf_opts[] = {
+  {"model", SB_OPT_CHOICE, &opt_model, "resnet50", "the ResNet to run", "tiny|resnet18|resnet34|resnet50",
+   0, 0},
+  {"model-file", SB_OPT_STR, &opt_model_file, NULL,
+   "safetensors file to store (default: made in memory, like `stagebench model make MODEL --seed S`)",
+   NULL, 0, 0},
+  {"seed", SB_OPT_INT, &opt_seed, "1", "seed of the generated model's weights", NULL, 0, 0},
+  {"batch-size", SB_OPT_INT, &opt_batch, "1", "images per put_tensor and per run", NULL, 1, 4096},
+  {"image-size", SB_OPT_INT, &opt_image, "0",
+   "image height = width (0: the model's own, 224, or 32 for tiny)", NULL, 0, 4096},
+  {"device", SB_OPT_CHOICE, &opt_device, "cpu", "where the database runs the model", "cpu|gpu", 0,
+   0},
+  {"num-devices", SB_OPT_INT, &opt_num_devices, "1", "GPUs per database (rank r uses r mod N)",
+   NULL, 1, 64},
+  {"set-model", SB_OPT_FLAG, &opt_set_model, NULL,
+   "store model and script even if they are already there", NULL, 0, 0},
+  {"colocated", SB_OPT_FLAG, &opt_colocated, NULL,
+   "use the node-local database on its unix socket ($SB_COLOCATED_SOCKET, default "
+   SB_COLOCATED_DEFAULT ")",
+   NULL, 0, 0},
+  {"db-batch-size", SB_OPT_INT, &opt_db_batch, "0",
+   "the model's BATCHSIZE: the database merges runs up to this many images (0: off)", NULL, 0,
+   4096},
+  {"db-min-batch-size", SB_OPT_INT, &opt_db_min_batch, "0", "the model's MINBATCHSIZE", NULL, 0,
+   4096},
+  {"db-min-batch-timeout", SB_OPT_INT, &opt_db_min_batch_timeout, "0",
+   "the model's MINBATCHTIMEOUT, ms", NULL, 0, 3600000},
+  {"verify-every", SB_OPT_INT, &opt_verify_every, "10",
+   "check the logits in-process on the first and every N-th iteration", NULL, 1, 1000000},
+  {"wait", SB_OPT_INT, &opt_wait, "60", "seconds a rank waits for model and script to appear",
+   NULL, 1, 86400},
+};
+
+/* The script the database runs: RedisAI clients send TorchScript text; the
+ * module runs the built-in it names (docs/module.md). */
+static const char script_source[] =
+    "def pre_process_3ch(image):\n"
+    "    # HWC 0..255 -> CHW, /255, ImageNet mean/std, batch dimension\n"
+    "    return image\n";
+
+typedef struct {
+  sb_resnet_t *model;
+  void *blob;
+  size_t blob_len;
+  int64_t n, hw, classes;
+  float *image, *pre, *logits, *ref_logits;
+  void *work;
+  size_t work_bytes;
+  char model_key[64], script_key[64], in_key[64], pre_key[64], out_key[64];
+  int64_t in_dims[4], out_dims[2];
+  int put_phase, script_phase, model_phase, get_phase;
+  int threads;
+  double max_err;
+} inf_state_t;
+
+static char colocated_db[512];
+
+static int inf_configure(sb_app_ctx_t *ctx)
+{
+  if (strcmp(opt_device, "gpu") == 0)
+    return sb_error("--device gpu: the GPU layer is not built yet; use --device cpu");
+  if (opt_num_devices != 1)
+    return sb_error("--num-devices %lld: only meaningful with --device gpu",
+                    (long long)opt_num_devices);
+  if (opt_db_min_batch > 0 && opt_db_batch == 0)
+    return sb_error("--db-min-batch-size needs --db-batch-size");
+  if (opt_db_min_batch > opt_db_batch)
+    return sb_error("--db-min-batch-size %lld is larger than --db-batch-size %lld",
+                    (long long)opt_db_min_batch, (long long)opt_db_batch);
+  if (opt_colocated) {
+    const char *sock = getenv("SB_COLOCATED_SOCKET");
+    snprintf(colocated_db, sizeof colocated_db, "unix://%s",
+             sock && *sock ? sock : SB_COLOCATED_DEFAULT);
+    ctx->opts.db = colocated_db;
+    if (sb_kv_set_str(&ctx->params, "db", colocated_db) != SB_OK)
+      return SB_ERR;
+  }
+  return SB_OK;
+}
+
+/* FNV-1a 64 of the blob: the model's TAG, so a rank can tell whether the
+ * model already in the database is the one it would store. */
+static uint64_t fnv1a64(const void *data, size_t len)
+{
+  const unsigned char *p = data;
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+static int read_file(const char *path, void **data, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  long n;
+  if (!f)
+    return sb_error("--model-file %s: cannot open", path);
+  if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    fclose(f);
+    return sb_error("--model-file %s: cannot read its size", path);
+  }
+  *data = malloc(n > 0 ? (size_t)n : 1);
+  if (!*data || fread(*data, 1, (size_t)n, f) != (size_t)n) {
+    fclose(f);
+    free(*data);
+    *data = NULL;
+    return sb_error("--model-file %s: read failed", path);
+  }
+  fclose(f);
+  *len = (size_t)n;
+  return SB_OK;
+}
+
+/* The rank that stores model and script: rank 0, or with --colocated the
+ * first rank of each node (each node has its own database). */
+static int is_storer(sb_app_ctx_t *ctx, int *storer)
+{
+  MPI_Comm node;
+  int local;
+  if (!opt_colocated) {
+    *storer = ctx->rank == 0;
+    return SB_OK;
+  }
+  SB_MPI(MPI_Comm_split_type(ctx->comm, MPI_COMM_TYPE_SHARED, ctx->rank, MPI_INFO_NULL, &node));
+  SB_MPI(MPI_Comm_rank(node, &local));
+  SB_MPI(MPI_Comm_free(&node));
+  *storer = local == 0;
+  return SB_OK;
+fail:
+  return SB_ERR;
+}
+
+static int store_model_and_script(sb_app_ctx_t *ctx, inf_state_t *s, const char *tag)
+{
+  char have[128] = "";
+  int found = 0, exists = 0;
+  sb_ai_model_spec_t spec = {.backend = "SBRESNET",
+                             .device = "CPU",
+                             .tag = tag,
+                             .batch_size = opt_db_batch,
+                             .min_batch_size = opt_db_min_batch,
+                             .min_batch_timeout_ms = opt_db_min_batch_timeout};
+  if (!opt_set_model && sb_ai_model_tag(ctx->db, s->model_key, have, sizeof have, &found) != SB_OK)
+    return SB_ERR;
+  if (opt_set_model || !found || strcmp(have, tag) != 0) {
+    sb_log(SB_LOG_INFO, "storing model %s (%s, %.1f MB) as %s", opt_model, tag,
+           s->blob_len / 1e6, s->model_key);
+    if (sb_ai_model_store(ctx->db, s->model_key, &spec, s->blob, s->blob_len) != SB_OK)
+      return sb_error_prefix("storing the model");
+  } else {
+    sb_log(SB_LOG_INFO, "model %s already stored as %s", tag, s->model_key);
+  }
+  if (!opt_set_model && sb_ai_exists(ctx->db, s->script_key, &exists) != SB_OK)
+    return SB_ERR;
+  if (opt_set_model || !exists) {
+    if (sb_ai_script_store(ctx->db, s->script_key, "CPU", script_source) != SB_OK)
+      return sb_error_prefix("storing the script");
+  }
+  return SB_OK;
+}
+
+/* Every rank waits (bounded) until its database has model and script. */
+static int wait_for_model(sb_app_ctx_t *ctx, inf_state_t *s, const char *tag)
+{
+  double deadline = sb_now() + (double)opt_wait;
+  for (;;) {
+    char have[128] = "";
+    int found = 0, script = 0;
+    if (sb_ai_model_tag(ctx->db, s->model_key, have, sizeof have, &found) != SB_OK ||
+        sb_ai_exists(ctx->db, s->script_key, &script) != SB_OK)
+      return SB_ERR;
+    if (found && strcmp(have, tag) == 0 && script)
+      return SB_OK;
+    if (sb_now() > deadline)
+      return sb_error("model %s (tag %s) and script %s not in the database after %lld s",
+                      s->model_key, tag, s->script_key, (long long)opt_wait);
+    usleep(100000);
+  }
+}
+
+static int inf_setup(sb_app_ctx_t *ctx)
+{
+  char err[256], tag[96];
+  int storer = 0, ok_local, ok_all;
+  long long ver = -1;
+  inf_state_t *s = calloc(1, sizeof *s);
+  if (!s)
+    return sb_error("out of memory");
+  ctx->state = s;
+  if (sb_db_module_version(ctx->db, "sbai", &ver) != SB_OK || ver < 0)
+    return sb_error("the database at %s has no sbai module loaded", sb_db_address(ctx->db));
+
+  /* The model, on every rank: stored by one, used by all for verification. */
+  if (opt_model_file) {
+    if (read_file(opt_model_file, &s->blob, &s->blob_len) != SB_OK)
+      return SB_ERR;
+  } else if (sb_resnet_make(opt_model, (uint64_t)opt_seed, &s->blob, &s->blob_len, err,
+                            sizeof err) != 0) {
+    return sb_error("making model %s: %s", opt_model, err);
+  }
+  if (sb_resnet_load(s->blob, s->blob_len, &s->model, err, sizeof err) != 0)
+    return sb_error("model %s: %s", opt_model_file ? opt_model_file : opt_model, err);
+  if (opt_model_file && strcmp(sb_resnet_arch(s->model), opt_model) != 0)
+    return sb_error("--model-file %s holds a %s, not a %s (--model)", opt_model_file,
+                    sb_resnet_arch(s->model), opt_model);
+  snprintf(tag, sizeof tag, "%s:fnv1a64:%016llx", sb_resnet_arch(s->model),
+           (unsigned long long)fnv1a64(s->blob, s->blob_len));
+
+  s->n = opt_batch;
+  s->hw = opt_image > 0 ? opt_image : sb_resnet_image_size(s->model);
+  if (s->hw < 32)
+    return sb_error("--image-size %lld: at least 32", (long long)s->hw);
+  s->classes = sb_resnet_classes(s->model);
+  s->in_dims[0] = s->n, s->in_dims[1] = s->hw, s->in_dims[2] = s->hw, s->in_dims[3] = 3;
+  s->out_dims[0] = s->n, s->out_dims[1] = s->classes;
+  size_t img = (size_t)(s->n * s->hw * s->hw * 3);
+  s->image = malloc(img * sizeof(float));
+  s->pre = malloc(img * sizeof(float));
+  s->logits = malloc((size_t)(s->n * s->classes) * sizeof(float));
+  s->ref_logits = malloc((size_t)(s->n * s->classes) * sizeof(float));
+  s->threads = 1;
+  s->work_bytes = sb_resnet_workspace_bytes(s->model, s->n, s->hw, s->hw, s->threads);
+  s->work = malloc(s->work_bytes ? s->work_bytes : 1);
+  if (!s->image || !s->pre || !s->logits || !s->ref_logits || !s->work)
+    return sb_error("out of memory for batch %lld at %lldx%lld", (long long)s->n,
+                    (long long)s->hw, (long long)s->hw);
+
+  snprintf(s->model_key, sizeof s->model_key, "sb:inf:model:%s", sb_resnet_arch(s->model));
+  snprintf(s->script_key, sizeof s->script_key, "sb:inf:script");
+  snprintf(s->in_key, sizeof s->in_key, "sb:inf:r%d:in", ctx->rank);
+  snprintf(s->pre_key, sizeof s->pre_key, "sb:inf:r%d:pre", ctx->rank);
+  snprintf(s->out_key, sizeof s->out_key, "sb:inf:r%d:out", ctx->rank);
+
+  s->put_phase = sb_timings_add(&ctx->timings, "put_tensor", ctx->opts.iterations,
+                                img * sizeof(float), (uint64_t)s->n);
+  s->script_phase = sb_timings_add(&ctx->timings, "run_script", ctx->opts.iterations, 0,
+                                   (uint64_t)s->n);
+  s->model_phase = sb_timings_add(&ctx->timings, "run_model", ctx->opts.iterations, 0,
+                                  (uint64_t)s->n);
+  s->get_phase = sb_timings_add(&ctx->timings, "unpack_tensor", ctx->opts.iterations,
+                                (uint64_t)(s->n * s->classes) * sizeof(float), (uint64_t)s->n);
+  if (s->put_phase < 0 || s->script_phase < 0 || s->model_phase < 0 || s->get_phase < 0)
+    return SB_ERR;
+  sb_kv_set_str(&ctx->params, "model-tag", tag);
+  sb_kv_set_int(&ctx->params, "image-size-used", s->hw);
+  sb_kv_set_real(&ctx->params, "gflop-per-image",
+                 sb_resnet_flops(s->model, 1, s->hw, s->hw) / 1e9);
+
+  /* One rank per database stores, then everyone checks, bounded. A failure
+   * to store is reported by every rank rather than left to the wait. */
+  if (is_storer(ctx, &storer) != SB_OK)
+    return SB_ERR;
+  ok_local = !storer || store_model_and_script(ctx, s, tag) == SB_OK;
+  if (!ok_local)
+    sb_log(SB_LOG_ERROR, "%s", sb_error_msg());
+  SB_MPI(MPI_Allreduce(&ok_local, &ok_all, 1, MPI_INT, MPI_MIN, ctx->comm));
+  if (!ok_all)
+    return ok_local ? sb_error("another rank could not store the model") : SB_ERR;
+  return wait_for_model(ctx, s, tag);
+fail:
+  return SB_ERR;
+}
+
+/* Pseudo-random pixels in 0..255 for (rank, iteration). */
+static int inf_prepare(sb_app_ctx_t *ctx, int64_t seq)
+{
+  inf_state_t *s = ctx->state;
+  size_t n = (size_t)(s->n * s->hw * s->hw * 3);
+  uint64_t x = ((uint64_t)ctx->rank << 40) ^ (uint64_t)seq ^ 0x5851f42d4c957f2dull;
+  for (size_t i = 0; i < n; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    s->image[i] = (float)(x % 256);
+  }
+  return SB_OK;
+}
+
+static int inf_iteration(sb_app_ctx_t *ctx, int64_t seq, int timed)
+{
+  inf_state_t *s = ctx->state;
+  const char *in[1] = {s->in_key}, *pre[1] = {s->pre_key}, *out[1] = {s->out_key};
+  size_t img_bytes = (size_t)(s->n * s->hw * s->hw * 3) * sizeof(float);
+  double t0, t1, t2, t3, t4;
+  (void)seq;
+  t0 = sb_now();
+  if (sb_db_put_tensor(ctx->db, s->in_key, "FLOAT", s->in_dims, 4, s->image, img_bytes) != SB_OK)
+    return sb_error_prefix("put_tensor");
+  t1 = sb_now();
+  if (sb_ai_script_execute(ctx->db, s->script_key, "pre_process_3ch", 1, in, 1, pre) != SB_OK)
+    return sb_error_prefix("run_script");
+  t2 = sb_now();
+  if (sb_ai_model_execute(ctx->db, s->model_key, 1, pre, 1, out) != SB_OK)
+    return sb_error_prefix("run_model");
+  t3 = sb_now();
+  if (sb_db_get_tensor(ctx->db, s->out_key, "FLOAT", s->out_dims, 2, s->logits,
+                       (size_t)(s->n * s->classes) * sizeof(float)) != SB_OK)
+    return sb_error_prefix("unpack_tensor");
+  t4 = sb_now();
+  if (timed) {
+    sb_phase_record(&ctx->timings.phases[s->put_phase], t1 - t0);
+    sb_phase_record(&ctx->timings.phases[s->script_phase], t2 - t1);
+    sb_phase_record(&ctx->timings.phases[s->model_phase], t3 - t2);
+    sb_phase_record(&ctx->timings.phases[s->get_phase], t4 - t3);
+  }
+  return SB_OK;
+}
+
+/* Sequence numbers count warm-up iterations first; the sample is the first
+ * iteration of the run and every verify_every-th after it. */
+static int inf_check(sb_app_ctx_t *ctx, int64_t seq)
+{
+  inf_state_t *s = ctx->state;
+  char err[256];
+  double maxref = 0, maxdiff = 0;
+  int64_t worst = 0, count = s->n * s->classes;
+  if (seq % opt_verify_every != 0)
+    return SB_OK;
+  sb_k_pre_process_3ch(s->image, s->n, s->hw, s->hw, s->pre, s->threads);
+  if (sb_resnet_forward(s->model, s->pre, s->n, s->hw, s->hw, s->ref_logits, s->work,
+                        s->work_bytes, s->threads, err, sizeof err) != 0)
+    return sb_error("verification forward pass: %s", err);
+  for (int64_t i = 0; i < count; i++) {
+    double d = fabs((double)s->logits[i] - s->ref_logits[i]);
+    if (fabs(s->ref_logits[i]) > maxref)
+      maxref = fabs(s->ref_logits[i]);
+    if (!(d <= maxdiff)) /* NaN counts as worst */
+      maxdiff = d, worst = i;
+  }
+  if (maxref < 1)
+    maxref = 1;
+  if (maxdiff / maxref > s->max_err || isnan(maxdiff))
+    s->max_err = maxdiff / maxref;
+  if (!(maxdiff <= SB_INFER_RTOL * maxref)) {
+    if (ctx->verify_errors < 5)
+      sb_log(SB_LOG_ERROR,
+             "verification: rank %d iteration %lld: logit [%lld][%lld] is %g, in-process %g "
+             "(max |diff| %.3g > %.0e × %.3g)",
+             ctx->rank, (long long)seq, (long long)(worst / s->classes),
+             (long long)(worst % s->classes), s->logits[worst], s->ref_logits[worst], maxdiff,
+             SB_INFER_RTOL, maxref);
+    ctx->verify_errors++;
+  }
+  return SB_OK;
+}
+
+static void inf_teardown(sb_app_ctx_t *ctx)
+{
+  inf_state_t *s = ctx->state;
+  if (!s)
+    return;
+  if (ctx->db && s->in_key[0]) {
+    const char *keys[3] = {s->in_key, s->pre_key, s->out_key};
+    for (int i = 0; i < 3; i++)
+      if (sb_db_del(ctx->db, keys[i]) != SB_OK)
+        sb_log(SB_LOG_DEBUG, "cleanup: %s", sb_error_msg());
+  }
+  if (s->max_err > 0)
+    sb_log(SB_LOG_DEBUG, "largest relative logit difference checked: %.3g", s->max_err);
+  sb_resnet_free(s->model);
+  free(s->blob);
+  free(s->image);
+  free(s->pre);
+  free(s->logits);
+  free(s->ref_logits);
+  free(s->work);
+  free(s);
+  ctx->state = NULL;
+}
+
+static uint64_t inf_loop_bytes(const sb_app_ctx_t *ctx)
+{
+  const inf_state_t *s = ctx->state;
+  if (!s)
+    return 0;
+  return (uint64_t)(s->n * s->hw * s->hw * 3 + s->n * s->classes) * sizeof(float);
+}
+
+static uint64_t inf_loop_items(const sb_app_ctx_t *ctx)
+{
+  const inf_state_t *s = ctx->state;
+  return s ? (uint64_t)s->n : 1;
+}
+
+static void inf_describe(const sb_app_ctx_t *ctx, char *buf, size_t len)
+{
+  const inf_state_t *s = ctx->state;
+  if (!s) {
+    snprintf(buf, len, "%s, batch %lld", opt_model, (long long)opt_batch);
+    return;
+  }
+  snprintf(buf, len, "%s, batch %lld, %lldx%lld images, cpu", opt_model, (long long)s->n,
+           (long long)s->hw, (long long)s->hw);
+}
+
+static const sb_app_t inference_app = {
+  .name = "sb-inference",
+  .summary = "put_tensor, run_script (pre_process_3ch), run_model (ResNet), unpack_tensor per "
+             "rank and iteration, against the database's sbai module.",
+  .opts = inf_opts,
+  .n_opts = (int)(sizeof inf_opts / sizeof inf_opts[0]),
+  .configure = inf_configure,
+  .setup = inf_setup,
+  .prepare = inf_prepare,
+  .iteration = inf_iteration,
+  .check = inf_check,
+  .teardown = inf_teardown,
+  .loop_bytes = inf_loop_bytes,
+  .loop_items = inf_loop_items,
+  .describe = inf_describe,
+  .latency_phase = "run_model",
+};
+
+int main(int argc, char **argv) { return sb_app_main(&inference_app, argc, argv); }

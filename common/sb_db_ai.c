@@ -1,0 +1,156 @@
+/* Models and scripts through the sbai module; see sb_db_ai.h. */
+#include "sb_db_ai.h"
+
+#include "sb_error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define AI_MAX_ARGS 32
+
+typedef struct {
+  int argc;
+  const char *argv[AI_MAX_ARGS];
+  size_t argvlen[AI_MAX_ARGS];
+  char num[8][24];
+  int nnum;
+} args_t;
+
+static int add(args_t *a, const void *s, size_t len)
+{
+  if (a->argc == AI_MAX_ARGS)
+    return sb_error("command has more than %d arguments", AI_MAX_ARGS);
+  a->argv[a->argc] = s;
+  a->argvlen[a->argc++] = len;
+  return SB_OK;
+}
+
+static int add_str(args_t *a, const char *s) { return add(a, s, strlen(s)); }
+
+static int add_int(args_t *a, long long v)
+{
+  if (a->nnum == 8)
+    return sb_error("too many numeric arguments");
+  snprintf(a->num[a->nnum], sizeof a->num[0], "%lld", v);
+  return add_str(a, a->num[a->nnum++]);
+}
+
+/* Sends a built command whose reply must be +OK. */
+static int expect_ok(sb_db_t *db, int idempotent, args_t *a)
+{
+  sb_db_reply_t *r = NULL;
+  size_t len = 0;
+  const char *s;
+  if (sb_db_command(db, idempotent, a->argc, a->argv, a->argvlen, &r) != SB_OK)
+    return SB_ERR;
+  s = sb_db_reply_str(r, &len);
+  if (!s || len != 2 || memcmp(s, "OK", 2) != 0) {
+    sb_error("%s: %s: unexpected reply '%.*s'", sb_db_address(db), a->argv[0],
+             (int)(s ? (len > 60 ? 60 : len) : 6), s ? s : "(none)");
+    sb_db_reply_free(r);
+    return SB_ERR;
+  }
+  sb_db_reply_free(r);
+  return SB_OK;
+}
+
+int sb_ai_model_store(sb_db_t *db, const char *key, const sb_ai_model_spec_t *spec,
+                      const void *blob, size_t len)
+{
+  args_t a = {0};
+  int rc = add_str(&a, "AI.MODELSTORE") | add_str(&a, key) | add_str(&a, spec->backend) |
+           add_str(&a, spec->device);
+  if (spec->tag)
+    rc |= add_str(&a, "TAG") | add_str(&a, spec->tag);
+  if (spec->batch_size > 0) {
+    rc |= add_str(&a, "BATCHSIZE") | add_int(&a, spec->batch_size);
+    if (spec->min_batch_size > 0) {
+      rc |= add_str(&a, "MINBATCHSIZE") | add_int(&a, spec->min_batch_size);
+      if (spec->min_batch_timeout_ms > 0)
+        rc |= add_str(&a, "MINBATCHTIMEOUT") | add_int(&a, spec->min_batch_timeout_ms);
+    }
+  }
+  rc |= add_str(&a, "BLOB") | add(&a, blob, len);
+  if (rc != SB_OK)
+    return SB_ERR;
+  /* Storing the same blob twice is harmless: safe to re-send. */
+  return expect_ok(db, 1, &a);
+}
+
+int sb_ai_model_tag(sb_db_t *db, const char *key, char *buf, size_t len, int *found)
+{
+  const char *argv[3] = {"AI.MODELGET", key, "META"};
+  size_t argvlen[3] = {11, strlen(key), 4};
+  sb_db_reply_t *r = NULL;
+  int exists = 0;
+  *found = 0;
+  if (sb_ai_exists(db, key, &exists) != SB_OK)
+    return SB_ERR;
+  if (!exists)
+    return SB_OK;
+  if (sb_db_command(db, 1, 3, argv, argvlen, &r) != SB_OK)
+    return SB_ERR;
+  buf[0] = '\0';
+  for (size_t i = 0; i + 1 < sb_db_reply_len(r); i += 2) {
+    size_t n = 0;
+    const char *name = sb_db_reply_str(sb_db_reply_at(r, i), &n);
+    if (name && n == 3 && strncasecmp(name, "tag", 3) == 0) {
+      const char *v = sb_db_reply_str(sb_db_reply_at(r, i + 1), &n);
+      snprintf(buf, len, "%.*s", (int)(v ? n : 0), v ? v : "");
+      *found = 1;
+    }
+  }
+  sb_db_reply_free(r);
+  if (!*found)
+    return sb_error("%s: AI.MODELGET %s META: no tag in the reply", sb_db_address(db), key);
+  return SB_OK;
+}
+
+int sb_ai_script_store(sb_db_t *db, const char *key, const char *device, const char *source)
+{
+  args_t a = {0};
+  if ((add_str(&a, "AI.SCRIPTSET") | add_str(&a, key) | add_str(&a, device) |
+       add_str(&a, "SOURCE") | add_str(&a, source)) != SB_OK)
+    return SB_ERR;
+  return expect_ok(db, 1, &a);
+}
+
+int sb_ai_exists(sb_db_t *db, const char *key, int *found)
+{
+  const char *argv[2] = {"EXISTS", key};
+  size_t argvlen[2] = {6, strlen(key)};
+  sb_db_reply_t *r = NULL;
+  if (sb_db_command(db, 1, 2, argv, argvlen, &r) != SB_OK)
+    return SB_ERR;
+  *found = sb_db_reply_int(r) > 0;
+  sb_db_reply_free(r);
+  return SB_OK;
+}
+
+static int add_list(args_t *a, const char *word, int n, const char *const *keys)
+{
+  int rc = add_str(a, word) | add_int(a, n);
+  for (int i = 0; i < n; i++)
+    rc |= add_str(a, keys[i]);
+  return rc;
+}
+
+int sb_ai_model_execute(sb_db_t *db, const char *key, int n_in, const char *const *inputs,
+                        int n_out, const char *const *outputs)
+{
+  args_t a = {0};
+  if ((add_str(&a, "AI.MODELEXECUTE") | add_str(&a, key) | add_list(&a, "INPUTS", n_in, inputs) |
+       add_list(&a, "OUTPUTS", n_out, outputs)) != SB_OK)
+    return SB_ERR;
+  return expect_ok(db, 0, &a);
+}
+
+int sb_ai_script_execute(sb_db_t *db, const char *key, const char *fn, int n_in,
+                         const char *const *inputs, int n_out, const char *const *outputs)
+{
+  args_t a = {0};
+  if ((add_str(&a, "AI.SCRIPTEXECUTE") | add_str(&a, key) | add_str(&a, fn) |
+       add_list(&a, "INPUTS", n_in, inputs) | add_list(&a, "OUTPUTS", n_out, outputs)) != SB_OK)
+    return SB_ERR;
+  return expect_ok(db, 0, &a);
+}

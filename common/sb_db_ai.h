@@ -1,0 +1,50 @@
+/* Models and scripts through the sbai module (RedisAI's command set), for
+ * the inference app: store once, then run by key.
+ *
+ * Runs write their outputs into keys on the server; they are not idempotent
+ * as far as the client knows, so a broken connection during a run is an
+ * error, never a re-send.
+ */
+#ifndef SB_DB_AI_H
+#define SB_DB_AI_H
+
+#include "sb_db.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* How a model is stored: AI.MODELSTORE key backend device TAG tag
+ * [BATCHSIZE b [MINBATCHSIZE m [MINBATCHTIMEOUT ms]]] BLOB blob. */
+typedef struct sb_ai_model_spec {
+  const char *backend;     /* "SBRESNET" */
+  const char *device;      /* "CPU", "GPU:0", ... */
+  const char *tag;         /* identifies the blob (e.g. "resnet50:fnv1a64:..."); may be NULL */
+  int64_t batch_size;      /* 0: no dynamic batching */
+  int64_t min_batch_size;  /* only with batch_size > 0 */
+  int64_t min_batch_timeout_ms;
+} sb_ai_model_spec_t;
+
+/* AI.MODELSTORE. */
+int sb_ai_model_store(sb_db_t *db, const char *key, const sb_ai_model_spec_t *spec,
+                      const void *blob, size_t len);
+
+/* The TAG of the model stored under key into buf: SB_OK with *found 1, or
+ * SB_OK with *found 0 when the key does not exist. */
+int sb_ai_model_tag(sb_db_t *db, const char *key, char *buf, size_t len, int *found);
+
+/* AI.SCRIPTSET key device SOURCE source (the older form every RedisAI
+ * version accepts). */
+int sb_ai_script_store(sb_db_t *db, const char *key, const char *device, const char *source);
+
+/* EXISTS key: *found 1 or 0. */
+int sb_ai_exists(sb_db_t *db, const char *key, int *found);
+
+/* AI.MODELEXECUTE key INPUTS n in.. OUTPUTS n out.. */
+int sb_ai_model_execute(sb_db_t *db, const char *key, int n_in, const char *const *inputs,
+                        int n_out, const char *const *outputs);
+
+/* AI.SCRIPTEXECUTE key fn INPUTS n in.. OUTPUTS n out.. */
+int sb_ai_script_execute(sb_db_t *db, const char *key, const char *fn, int n_in,
+                         const char *const *inputs, int n_out, const char *const *outputs);
+
+#endif
