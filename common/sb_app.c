@@ -356,12 +356,13 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
     if (app->describe)
       app->describe(ctx, desc, sizeof desc);
     if (verify_total > 0)
-      printf("# verification: %lld reads did not match what was written\n",
-             (long long)verify_total);
+      printf("# verification: %lld %s\n", (long long)verify_total,
+             app->verify_failed ? app->verify_failed : "reads did not match what was written");
     else if (loop_phase < 0 || sum[loop_phase].st.count == 0)
       printf("# verification: nothing was read\n");
     else if (!ctx->opts.no_verify)
-      printf("# verification: every byte read back matched\n");
+      printf("# verification: %s\n",
+             app->verify_passed ? app->verify_passed : "every byte read back matched");
     else
       printf("# verification: skipped (--no-verify)\n");
     printf("# status: %s\n", status);

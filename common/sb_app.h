@@ -63,6 +63,10 @@ typedef struct {
   /* Describes the case for the last line ("1M tensors, mode tensor"). */
   void (*describe)(const sb_app_ctx_t *ctx, char *buf, size_t len);
   const char *latency_phase; /* whose p99 the last line quotes */
+  /* The "# verification:" line: what passed, and what a counted mismatch
+   * is. NULL: "every byte read back matched" / "reads did not match what
+   * was written". */
+  const char *verify_passed, *verify_failed;
 } sb_app_t;
 
 /* Runs the app; returns the process exit code. Calls MPI_Init/Finalize. */

@@ -452,6 +452,8 @@ static const sb_app_t inference_app = {
   .loop_items = inf_loop_items,
   .describe = inf_describe,
   .latency_phase = "run_model",
+  .verify_passed = "sampled logits matched the in-process forward pass",
+  .verify_failed = "sampled batches differed from the in-process forward pass",
 };
 
 int main(int argc, char **argv) { return sb_app_main(&inference_app, argc, argv); }
