@@ -208,6 +208,20 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
   ctx->comm = MPI_COMM_WORLD;
   ctx->device = -1;
   sb_utc_now(start_utc, sizeof start_utc);
+  /* Launched MPMD (mpiexec -n P app1 : -n 1 app2), every app gets its own
+   * communicator, so that each one's barriers, statistics and HDF5 file
+   * are its own. A plain launch has one app number: the split changes
+   * nothing. */
+  {
+    int *appnum = NULL, flag = 0, wrank = 0;
+    if (MPI_Comm_rank(MPI_COMM_WORLD, &wrank) != MPI_SUCCESS ||
+        MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_APPNUM, &appnum, &flag) != MPI_SUCCESS ||
+        MPI_Comm_split(MPI_COMM_WORLD, flag && appnum ? *appnum : 0, wrank, &ctx->comm) !=
+            MPI_SUCCESS) {
+      *exit_code = 1;
+      return sb_error("splitting MPI_COMM_WORLD by application number failed");
+    }
+  }
   if (MPI_Comm_rank(ctx->comm, &ctx->rank) != MPI_SUCCESS ||
       MPI_Comm_size(ctx->comm, &ctx->nranks) != MPI_SUCCESS) {
     *exit_code = 1;

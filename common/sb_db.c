@@ -271,6 +271,8 @@ void sb_db_close(sb_db_t *db)
 
 const char *sb_db_address(const sb_db_t *db) { return db->addr; }
 
+const sb_db_config_t *sb_db_config(const sb_db_t *db) { return &db->cfg; }
+
 int sb_db_reconnect(sb_db_t *db)
 {
   int fatal;
@@ -320,6 +322,40 @@ int sb_db_command(sb_db_t *db, int idempotent, int argc, const char **argv, cons
     return SB_OK;
   }
   return sb_error("%s: %s failed after %d tries: %s", db->addr, argv[0], tries, last);
+}
+
+int sb_db_pipeline(sb_db_t *db, int n, const sb_db_cmd_t *cmds)
+{
+  int first_err = -1;
+  char errtxt[256] = "";
+  if (!db->c && sb_db_reconnect(db) != SB_OK)
+    return sb_error_prefix("%s (pipeline of %d commands)", db->addr, n);
+  for (int i = 0; i < n; i++)
+    if (redisAppendCommandArgv(db->c, cmds[i].argc, cmds[i].argv, cmds[i].argvlen) != REDIS_OK)
+      goto broken;
+  for (int i = 0; i < n; i++) {
+    void *r = NULL;
+    if (redisGetReply(db->c, &r) != REDIS_OK || !r)
+      goto broken;
+    redisReply *rr = r;
+    if (rr->type == REDIS_REPLY_ERROR && first_err < 0) {
+      first_err = i;
+      snprintf(errtxt, sizeof errtxt, "%s", rr->str);
+    }
+    freeReplyObject(rr);
+  }
+  if (first_err >= 0)
+    return sb_error("%s: %s (command %d of a pipeline of %d): %s", db->addr,
+                    cmds[first_err].argv[0], first_err + 1, n, errtxt);
+  return SB_OK;
+broken: {
+  int timed_out = db->c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
+  sb_error("%s: pipeline of %d commands failed: %s (not re-sent: it may have been applied)",
+           db->addr, n, timed_out ? "no reply within the command timeout" : db->c->errstr);
+  redisFree(db->c);
+  db->c = NULL;
+  return SB_ERR;
+}
 }
 
 char sb_db_reply_kind(const sb_db_reply_t *r)

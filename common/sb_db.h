@@ -46,6 +46,10 @@ void sb_db_close(sb_db_t *db);
 /* The address in use ("tcp://127.0.0.1:6379"). */
 const char *sb_db_address(const sb_db_t *db);
 
+/* The configuration the connection was opened with (to open more
+ * connections to the same server, e.g. one per thread). */
+const sb_db_config_t *sb_db_config(const sb_db_t *db);
+
 /* One reply, as the client hands it to callers: a copy of the type and the
  * pieces callers need, so that hiredis stays out of the apps' headers. */
 typedef struct sb_db_reply sb_db_reply_t;
@@ -56,6 +60,19 @@ typedef struct sb_db_reply sb_db_reply_t;
  * An error reply from the server is SB_ERR with the server's text. */
 int sb_db_command(sb_db_t *db, int idempotent, int argc, const char **argv, const size_t *argvlen,
                   sb_db_reply_t **reply);
+
+/* One command of a pipeline. */
+typedef struct {
+  int argc;
+  const char **argv;
+  const size_t *argvlen;
+} sb_db_cmd_t;
+
+/* Sends n commands back to back, then reads the n replies (one round trip
+ * for the lot). Never re-sent: a broken connection is an error. Every reply
+ * is read even after an error reply, so the connection stays usable; the
+ * first error reply is returned as SB_ERR naming its command's index. */
+int sb_db_pipeline(sb_db_t *db, int n, const sb_db_cmd_t *cmds);
 
 /* Accessors of a reply: kind ('s' string/status, 'i' integer, 'a' array,
  * 'n' nil, 'd' double-as-string), string bytes, integer, array elements. */

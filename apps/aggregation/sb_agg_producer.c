@@ -1,0 +1,175 @@
+/* sb-agg-producer: every rank appends one dataset per iteration to the
+ * iteration's aggregation list (the seeds' aggregation producer, timed).
+ *
+ * Iteration seq: rank 0 waits until the consumer has deleted list
+ * iteration_<seq-1> (bounded by --consume-timeout), everyone learns the
+ * outcome (a broadcast, which is also the barrier), then every rank puts its
+ * dataset (K tensors, pipelined) and RPUSHes its name to iteration_<seq>.
+ * Phases: wait_consumed, put_dataset, append_to_list, loop_time.
+ * Moves K × tensor-bytes per rank and iteration.
+ */
+#include "sb_agg_common.h"
+#include "sb_app.h"
+#include "sb_error.h"
+#include "sb_log.h"
+#include "sb_size.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t opt_bytes;
+static int64_t opt_tensors, opt_timeout, opt_poll_ms;
+
+static const sb_opt_t prod_opts[] = {
+  {"tensor-bytes", SB_OPT_SIZE, &opt_bytes, "1K", "bytes per tensor", NULL, 0, 0},
+  {"tensors-per-dataset", SB_OPT_INT, &opt_tensors, "2", "tensors in each dataset", NULL, 1,
+   SB_AGG_MAX_TENSORS},
+  {"consume-timeout", SB_OPT_INT, &opt_timeout, "60",
+   "seconds rank 0 waits for the consumer to delete the previous list", NULL, 1, 86400},
+  {"poll-interval", SB_OPT_INT, &opt_poll_ms, "10", "ms between two looks at the list", NULL, 1,
+   60000},
+};
+
+typedef struct {
+  void **bufs;
+  sb_dataset_tensor_t *tensors;
+  char (*tnames)[16];
+  int wait_phase, put_phase, append_phase;
+} prod_state_t;
+
+static int prod_setup(sb_app_ctx_t *ctx)
+{
+  prod_state_t *s = calloc(1, sizeof *s);
+  const char *dtype;
+  int64_t dim;
+  long long ver = -1;
+  if (!s)
+    return sb_error("out of memory");
+  ctx->state = s;
+  if (sb_db_module_version(ctx->db, "sbai", &ver) != SB_OK || ver < 0)
+    return sb_error("the database at %s has no sbai module loaded (datasets hold tensors)",
+                    sb_db_address(ctx->db));
+  s->bufs = calloc((size_t)opt_tensors, sizeof *s->bufs);
+  s->tensors = calloc((size_t)opt_tensors, sizeof *s->tensors);
+  s->tnames = calloc((size_t)opt_tensors, sizeof *s->tnames);
+  if (!s->bufs || !s->tensors || !s->tnames)
+    return sb_error("out of memory");
+  sb_agg_tensor_shape(opt_bytes, &dtype, &dim);
+  for (int t = 0; t < opt_tensors; t++) {
+    if (!(s->bufs[t] = malloc(opt_bytes)))
+      return sb_error("cannot allocate %d tensors of %llu bytes", (int)opt_tensors,
+                      (unsigned long long)opt_bytes);
+    sb_agg_tensor_name(t, s->tnames[t], sizeof s->tnames[t]);
+    s->tensors[t] = (sb_dataset_tensor_t){.name = s->tnames[t], .dtype = dtype, .ndims = 1,
+                                          .dims = {dim}, .data = s->bufs[t], .bytes = opt_bytes};
+  }
+  s->wait_phase = sb_timings_add(&ctx->timings, "wait_consumed", ctx->opts.iterations, 0, 1);
+  s->put_phase = sb_timings_add(&ctx->timings, "put_dataset", ctx->opts.iterations,
+                                opt_bytes * (uint64_t)opt_tensors, 1);
+  s->append_phase = sb_timings_add(&ctx->timings, "append_to_list", ctx->opts.iterations, 0, 1);
+  if (s->wait_phase < 0 || s->put_phase < 0 || s->append_phase < 0)
+    return SB_ERR;
+  return SB_OK;
+}
+
+static int prod_prepare(sb_app_ctx_t *ctx, int64_t seq)
+{
+  prod_state_t *s = ctx->state;
+  for (int t = 0; t < opt_tensors; t++)
+    sb_pattern_fill(s->bufs[t], opt_bytes, (uint64_t)ctx->rank, sb_agg_stream(seq, t));
+  return SB_OK;
+}
+
+static int prod_iteration(sb_app_ctx_t *ctx, int64_t seq, int timed)
+{
+  prod_state_t *s = ctx->state;
+  char list[64], name[64], prev[64];
+  char rank_txt[24], seq_txt[24];
+  int consumed = 1;
+  double t0, t1, t2, t3;
+
+  t0 = sb_now();
+  if (ctx->rank == 0 && seq > 0) {
+    int64_t tries = (opt_timeout * 1000) / opt_poll_ms + 1;
+    sb_agg_list_name(seq - 1, prev, sizeof prev);
+    if (sb_list_poll_length(ctx->db, prev, "<=", 0, opt_poll_ms, tries, &consumed) != SB_OK) {
+      sb_log(SB_LOG_ERROR, "wait_consumed: %s", sb_error_msg());
+      consumed = -1;
+    } else if (!consumed) {
+      sb_log(SB_LOG_ERROR,
+             "wait_consumed: list %s was not consumed within %lld s (is sb-agg-consumer "
+             "running against %s?)",
+             prev, (long long)opt_timeout, sb_db_address(ctx->db));
+    }
+  }
+  /* Rank 0's verdict reaches everyone; nobody is left in a barrier. */
+  if (MPI_Bcast(&consumed, 1, MPI_INT, 0, ctx->comm) != MPI_SUCCESS)
+    return sb_error("MPI_Bcast failed");
+  if (consumed != 1)
+    return sb_error("the consumer did not consume list iteration_%lld in time",
+                    (long long)(seq - 1));
+  t1 = sb_now();
+  sb_agg_list_name(seq, list, sizeof list);
+  sb_agg_dataset_name(ctx->rank, seq, name, sizeof name);
+  snprintf(rank_txt, sizeof rank_txt, "%d", ctx->rank);
+  snprintf(seq_txt, sizeof seq_txt, "%lld", (long long)seq);
+  sb_dataset_field_t fields[2] = {{"producer_rank", rank_txt}, {"iteration", seq_txt}};
+  if (sb_dataset_put(ctx->db, name, 2, fields, (int)opt_tensors, s->tensors) != SB_OK)
+    return SB_ERR;
+  t2 = sb_now();
+  if (sb_list_append(ctx->db, list, name) != SB_OK)
+    return sb_error_prefix("append_to_list %s", list);
+  t3 = sb_now();
+  if (timed) {
+    sb_phase_record(&ctx->timings.phases[s->wait_phase], t1 - t0);
+    sb_phase_record(&ctx->timings.phases[s->put_phase], t2 - t1);
+    sb_phase_record(&ctx->timings.phases[s->append_phase], t3 - t2);
+  }
+  return SB_OK;
+}
+
+static void prod_teardown(sb_app_ctx_t *ctx)
+{
+  prod_state_t *s = ctx->state;
+  if (!s)
+    return;
+  for (int t = 0; s->bufs && t < opt_tensors; t++)
+    free(s->bufs[t]);
+  free(s->bufs);
+  free(s->tensors);
+  free(s->tnames);
+  free(s);
+  ctx->state = NULL;
+}
+
+static uint64_t prod_loop_bytes(const sb_app_ctx_t *ctx)
+{
+  (void)ctx;
+  return opt_bytes * (uint64_t)opt_tensors;
+}
+
+static void prod_describe(const sb_app_ctx_t *ctx, char *buf, size_t len)
+{
+  char sz[32];
+  (void)ctx;
+  sb_size_format(opt_bytes, sz, sizeof sz);
+  snprintf(buf, len, "datasets of %lld x %s", (long long)opt_tensors, sz);
+}
+
+static const sb_app_t producer_app = {
+  .name = "sb-agg-producer",
+  .summary = "Every rank appends one dataset per iteration to list iteration_<i>, after the "
+             "consumer has taken list iteration_<i-1>.",
+  .opts = prod_opts,
+  .n_opts = (int)(sizeof prod_opts / sizeof prod_opts[0]),
+  .setup = prod_setup,
+  .prepare = prod_prepare,
+  .iteration = prod_iteration,
+  .teardown = prod_teardown,
+  .loop_bytes = prod_loop_bytes,
+  .describe = prod_describe,
+  .latency_phase = "put_dataset",
+  .verify_passed = "nothing to verify on this side (the consumer checks every byte)",
+};
+
+int main(int argc, char **argv) { return sb_app_main(&producer_app, argc, argv); }

@@ -1,0 +1,79 @@
+# The aggregation pair against a real redis-server with the module.
+# Usage: aggregation.sh CASE [ARG]
+#   pair THREADS        3 producers + 1 consumer (stagebench run aggregation),
+#                       3 iterations, 2 tensors per dataset, both files checked
+#   consumer_timeout    no producer: the consumer gives up after --timeout
+#   producer_timeout    no consumer: the producer gives up after --consume-timeout
+#   corrupt             a dataset missing a tensor and one with wrong bytes are
+#                       reported naming producer rank, iteration and tensor
+. "$SB_SOURCE_DIR/tests/lib/sbtest.sh"
+case_=$1
+sb_start_redis
+export SSDB=$SSDB_TCP
+export SB_BUILD=$(dirname "$SB_BIN_DIR")
+P="$SB_BIN_DIR/sb-agg-producer" C="$SB_BIN_DIR/sb-agg-consumer"
+
+case $case_ in
+  pair)
+    threads=$2 iters=3
+    bash "$SB_SOURCE_DIR/apps/stagebench/stagebench" run aggregation -n 3 --client-threads "$threads" \
+      --iterations $iters --warmup 1 --tensor-bytes 4K --tensors-per-dataset 2 \
+      --out-dir "$SB_TMP/out" > "$SB_TMP/stdout" 2> "$SB_TMP/stderr"
+    rc=$?
+    cat "$SB_TMP/stdout"
+    [ $rc = 0 ] || { cat "$SB_TMP/stderr"; sb_fail "the pair exited $rc"; }
+    grep -q "^# verification: every tensor of every dataset matched" "$SB_TMP/stdout" ||
+      sb_fail "no consumer verification line"
+    grep -q "^# sb-agg-producer: 3 ranks" "$SB_TMP/stdout" || sb_fail "no producer summary"
+    grep -q "^# sb-agg-consumer: 1 ranks" "$SB_TMP/stdout" || sb_fail "no consumer summary"
+    "$SB_BIN_DIR/h5_expect" "$SB_TMP/out/producer.h5" --status complete --nranks 3 --samples $iters \
+      --phase wait_consumed --phase put_dataset --phase append_to_list --phase loop_time \
+      --param "tensor-bytes=4096" --param "tensors-per-dataset=2" || sb_fail "producer HDF5"
+    "$SB_BIN_DIR/h5_expect" "$SB_TMP/out/consumer.h5" --status complete --nranks 1 --samples $iters \
+      --phase poll_list --phase get_list --phase delete_list --phase loop_time \
+      --param "list-length=3" --param "client-threads=$threads" || sb_fail "consumer HDF5"
+    [ "$(sb_cli dbsize)" = 0 ] || sb_fail "keys left behind: $(sb_cli keys '*' | head)"
+    ;;
+  consumer_timeout)
+    start=$(date +%s)
+    timeout 60 mpiexec -n 1 "$C" --list-length 2 --timeout 1 --iterations 2 --warmup 0 \
+      --out "$SB_TMP/c.h5" > "$SB_TMP/out" 2>&1
+    rc=$?
+    cat "$SB_TMP/out"
+    [ $rc = 1 ] || sb_fail "consumer exited $rc, expected 1"
+    [ $(( $(date +%s) - start )) -lt 20 ] || sb_fail "consumer took too long to give up"
+    grep -q "list iteration_0 holds 0 of 2 datasets after 1 s" "$SB_TMP/out" || sb_fail "no clear timeout error"
+    "$SB_BIN_DIR/h5_expect" "$SB_TMP/c.h5" --status failed --nranks 1 || sb_fail "consumer HDF5 after timeout"
+    ;;
+  producer_timeout)
+    timeout 60 mpiexec -n 2 "$P" --consume-timeout 1 --iterations 3 --warmup 0 \
+      --out "$SB_TMP/p.h5" > "$SB_TMP/out" 2>&1
+    rc=$?
+    cat "$SB_TMP/out"
+    [ $rc = 1 ] || sb_fail "producer exited $rc, expected 1"
+    grep -q "list iteration_0 was not consumed within 1 s" "$SB_TMP/out" || sb_fail "no clear timeout error"
+    # The first iteration completed before the wait failed.
+    "$SB_BIN_DIR/h5_expect" "$SB_TMP/p.h5" --status partial --nranks 2 --min-samples 1 ||
+      sb_fail "producer HDF5 after timeout"
+    ;;
+  corrupt)
+    mpiexec -n 3 "$P" --iterations 1 --warmup 0 --tensor-bytes 1K > "$SB_TMP/p.out" 2>&1 ||
+      { cat "$SB_TMP/p.out"; sb_fail "producer failed"; }
+    [ "$(sb_cli llen iteration_0)" = 3 ] || sb_fail "list not filled"
+    # Rank 1's dataset loses tensor t1; rank 2's t0 gets other bytes.
+    sb_cli del '{agg_r1_i0}.t1' >/dev/null
+    sb_cli hset '{agg_r1_i0}.meta' .tensors t0 >/dev/null
+    sb_cli AI.TENSORSET '{agg_r2_i0}.t0' FLOAT 256 >/dev/null
+    mpiexec -n 1 "$C" --list-length 3 --iterations 1 --warmup 0 --tensor-bytes 1K \
+      --out "$SB_TMP/c.h5" > "$SB_TMP/c.out" 2>&1
+    rc=$?
+    cat "$SB_TMP/c.out"
+    [ $rc = 3 ] || sb_fail "consumer exited $rc, expected 3 (verification errors)"
+    grep -q "producer rank 1, iteration 0, tensor t1: missing" "$SB_TMP/c.out" || sb_fail "missing tensor not named"
+    grep -q "producer rank 2, iteration 0, tensor t0: .* words differ" "$SB_TMP/c.out" || sb_fail "wrong bytes not named"
+    grep -q "^# verification: 2 mismatches" "$SB_TMP/c.out" || sb_fail "count of mismatches"
+    ;;
+  *) sb_fail "unknown case $case_" ;;
+esac
+sb_alive
+echo "PASS: aggregation $*"
