@@ -1,0 +1,349 @@
+#!/usr/bin/env python3
+"""stagebench sweep: every combination of the given parameters, one case each.
+
+    stagebench sweep APP [--PARAM v1,v2,..]... [--out DIR] [--dry-run]
+                         [--launcher auto|local|srun|mpiexec]
+
+Called by the bash front end (apps/stagebench/stagebench), which passes its
+own path in SB_FRONTEND. See docs/sweep.md.
+
+- A database is started once per database configuration (db_nodes, db_cpus,
+  db_tpq, colocated, net_ifname) and reused for every case under it.
+- Inside an allocation the nodes are split into database and client nodes;
+  a plan that needs more nodes than there are is refused before anything
+  starts.
+- Each case has a directory named from its parameters holding run.h5 (for
+  aggregation producer.h5 and consumer.h5), stdout, stderr, the launch line,
+  the database's log and an attempt counter.
+- Resume: a case whose files all say status=complete is skipped.
+- A failed case is recorded (FAILED in its directory) and the sweep goes on;
+  the exit code is the number of failed cases (at most 100).
+"""
+
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sbplan  # noqa: E402
+
+USAGE = __doc__.split("\n\n")[1]
+
+
+def die(msg, code=2):
+    print(f"stagebench sweep: error: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+
+def say(msg):
+    print(f"stagebench sweep: {msg}", flush=True)
+
+
+def parse(argv):
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+        print("\nparameters (defaults):")
+        for name, (_, default, apps, _, _) in sbplan.PARAMS.items():
+            print(f"  --{name.replace('_', '-'):22s} {default or '(none)':10s} {apps}")
+        sys.exit(0 if argv else 2)
+    app = argv[0]
+    if app not in sbplan.APPS:
+        die(f"unknown app '{app}' (known: {', '.join(sbplan.APPS)})")
+    opts = {"out": None, "dry_run": False, "launcher": "auto"}
+    given = {}
+    i = 1
+    while i < len(argv):
+        a = argv[i]
+        if a == "--dry-run":
+            opts["dry_run"] = True
+            i += 1
+            continue
+        if not a.startswith("--"):
+            die(f"unexpected argument '{a}'")
+        key, _, val = a[2:].partition("=")
+        if not _:
+            if i + 1 >= len(argv):
+                die(f"{a} needs a value")
+            val = argv[i + 1]
+            i += 1
+        i += 1
+        key = sbplan.canonical(key)
+        if key in ("out", "launcher"):
+            opts[key] = val
+        elif key in sbplan.PARAMS:
+            given[key] = sbplan.parse_values(val, key)
+        else:
+            die(f"unknown option --{key.replace('_', '-')} (see stagebench sweep --help)")
+    if opts["launcher"] not in ("auto", "local", "srun", "mpiexec"):
+        die(f"--launcher {opts['launcher']}: expected auto, local, srun or mpiexec")
+    return app, given, opts
+
+
+def allocation_nodes():
+    """(nodes, local): the allocation's hosts, or (['localhost'], True)."""
+    if os.environ.get("SLURM_JOB_ID") and os.environ.get("SLURM_JOB_NODELIST"):
+        out = subprocess.run(["scontrol", "show", "hostnames", os.environ["SLURM_JOB_NODELIST"]],
+                             capture_output=True, text=True, check=True).stdout.split()
+        return out, False
+    nodefile = os.environ.get("PBS_NODEFILE")
+    if nodefile and os.path.exists(nodefile):
+        seen = []
+        with open(nodefile) as f:
+            for line in f:
+                h = line.strip()
+                if h and h not in seen:
+                    seen.append(h)
+        return seen, False
+    return ["localhost"], True
+
+
+def h5_status(path):
+    """The root attribute 'status' of a stagebench HDF5 file, or None."""
+    if not os.path.exists(path):
+        return None
+    try:
+        import h5py  # noqa: PLC0415
+        with h5py.File(path, "r") as f:
+            v = f.attrs.get("status")
+            return v.decode() if isinstance(v, bytes) else (str(v) if v is not None else None)
+    except ImportError:
+        pass
+    except OSError:
+        return None
+    r = subprocess.run(["h5dump", "-a", "/status", path], capture_output=True, text=True)
+    m = re.search(r'\(0\): "([a-z]+)"', r.stdout)
+    return m.group(1) if m else None
+
+
+def case_files(app, casedir):
+    if app == "aggregation":
+        return [os.path.join(casedir, "producer.h5"), os.path.join(casedir, "consumer.h5")]
+    return [os.path.join(casedir, "run.h5")]
+
+
+def complete(app, casedir):
+    return all(h5_status(p) == "complete" for p in case_files(app, casedir))
+
+
+def figure(stdout_path):
+    """The figure of merit of the last '# sb-...:' summary lines."""
+    try:
+        with open(stdout_path) as f:
+            lines = [ln for ln in f if re.match(r"^# sb-[a-z-]+: ", ln)]
+    except OSError:
+        return ""
+    out = []
+    for ln in lines:
+        m = re.search(r"([0-9.]+ (GB/s|images/s)[a-z ]*)", ln)
+        app = ln.split(":")[0][2:]
+        if m:
+            out.append(f"{app} {m.group(1).strip()}" if len(lines) > 1 else m.group(1).strip())
+    return ", ".join(out)
+
+
+class Sweep:
+    def __init__(self, app, given, opts):
+        self.app, self.opts = app, opts
+        self.frontend = os.environ.get("SB_FRONTEND") or die("SB_FRONTEND not set (run through stagebench)")
+        self.cases = sbplan.permutations(app, given)
+        self.nodes, self.local = allocation_nodes()
+        self.hosts = sbplan.check_plan(app, self.cases, self.nodes, self.local)
+        self.out = os.path.abspath(opts["out"] or os.path.join("results", f"sweep-{app}"))
+        self.child = None
+        self.stop_signal = None
+        self.db_state = None
+
+    # -- signals: a walltime kill reaches the case and the database too --
+    def on_signal(self, signum, _frame):
+        self.stop_signal = signum
+        if self.child and self.child.poll() is None:
+            try:
+                os.killpg(self.child.pid, signum)
+            except ProcessLookupError:
+                pass
+
+    def plan_lines(self):
+        n = len(self.cases)
+        lines = [f"# sweep {self.app}: {n} case(s) in {len(sbplan.groups(self.cases))} database "
+                 f"configuration(s); nodes: {'this machine' if self.local else ' '.join(self.nodes)}"]
+        for key, idx in sbplan.groups(self.cases):
+            lines.append(f"# database {sbplan.db_name(key)}: {len(idx)} case(s)")
+            for i in idx:
+                db, cl = self.hosts[i]
+                where = "" if self.local else f"  db on {','.join(db)}, clients on {','.join(cl)}"
+                lines.append(f"  [{i + 1:{len(str(n))}d}/{n}] {sbplan.case_name(self.app, self.cases[i])}{where}")
+        return lines
+
+    def frontend_cmd(self, *args, env=None, capture=True):
+        return subprocess.run([self.frontend, *args], env=env, capture_output=capture, text=True)
+
+    def start_db(self, key, idx):
+        d = dict(key)
+        state = os.path.join(self.out, sbplan.db_name(key), "state")
+        os.makedirs(state, exist_ok=True)
+        env = dict(os.environ, SB_STATE=state)
+        self.frontend_cmd("db", "stop", env=env)  # a database left by a killed sweep
+        args = ["db", "start", "--nodes", d["db_nodes"], "--cpus", d["db_cpus"], "--tpq", d["db_tpq"]]
+        if d["colocated"] == "1":
+            args.append("--colocated")
+        if d["net_ifname"]:
+            args += ["--interface", d["net_ifname"]]
+        if not self.local:
+            hosts = sorted(set(h for i in idx for h in self.hosts[i][0]), key=self.nodes.index)
+            args += ["--hosts", ",".join(hosts)]
+        r = self.frontend_cmd(*args, env=env)
+        m = re.search(r"export SSDB=(\S+)", r.stdout)
+        if r.returncode != 0 or not m:
+            return None, env, (r.stderr.strip().splitlines() or ["(no message)"])[-1]
+        env["SSDB"] = m.group(1)
+        self.db_state = env
+        return env, env, ""
+
+    def stop_db(self, env):
+        if env:
+            self.frontend_cmd("db", "stop", env=env)
+        self.db_state = None
+
+    def run_case(self, i, env):
+        case = self.cases[i]
+        name = sbplan.case_name(self.app, case)
+        casedir = os.path.join(self.out, name)
+        os.makedirs(casedir, exist_ok=True)
+        for p in case_files(self.app, casedir) + [os.path.join(casedir, "FAILED")]:
+            if os.path.exists(p):
+                os.remove(p)
+        attempts = os.path.join(casedir, "attempts")
+        n = int(open(attempts).read() or 0) if os.path.exists(attempts) else 0
+        with open(attempts, "w") as f:
+            f.write(f"{n + 1}\n")
+        np_ = int(case["client_nodes"]) * int(case["clients_per_node"])
+        args = ["run", self.app, "-n", str(np_), "--launcher", self.opts["launcher"],
+                "--ppn", case["clients_per_node"]]
+        if not self.local:
+            args += ["--hosts", ",".join(self.hosts[i][1])]
+        if case.get("pin_app_cpus") == "1":
+            args += ["--pin-away-from-db", case["db_cpus"]]
+        if self.app == "aggregation":
+            args += ["--out-dir", casedir]
+        else:
+            args += ["--out", os.path.join(casedir, "run.h5")]
+        args += sbplan.app_args(self.app, case)
+        with open(os.path.join(casedir, "command"), "w") as f:
+            f.write(shlex.join([self.frontend, *args]) + "\n")
+        with open(os.path.join(casedir, "stdout"), "w") as out, \
+                open(os.path.join(casedir, "stderr"), "w") as err:
+            self.child = subprocess.Popen([self.frontend, *args], env=env, stdout=out, stderr=err,
+                                          cwd=casedir, start_new_session=True)
+            rc = self.child.wait()
+            self.child = None
+        self.copy_db_log(env, casedir)
+        ok = rc == 0 and complete(self.app, casedir)
+        if not ok:
+            with open(os.path.join(casedir, "FAILED"), "w") as f:
+                f.write(f"exit {rc}\n")
+        return ok, rc, casedir
+
+    def copy_db_log(self, env, casedir):
+        state = env.get("SB_STATE") if env else None
+        if not state or not os.path.isdir(state):
+            return
+        with open(os.path.join(casedir, "db.log"), "w") as out:
+            for fn in sorted(os.listdir(state)):
+                if fn.endswith(".log"):
+                    out.write(f"==> {fn} <==\n")
+                    with open(os.path.join(state, fn), errors="replace") as f:
+                        out.write(f.read())
+
+    def label(self, i):
+        case = self.cases[i]
+        return " ".join(f"{sbplan.PARAMS[k][0]}={v}" for k, v in case.items()
+                        if v != sbplan.PARAMS[k][1] or k in ("client_nodes", "clients_per_node", "db_nodes"))
+
+    def run(self):
+        for line in self.plan_lines():
+            print(line, flush=True)
+        if self.opts["dry_run"]:
+            return 0
+        os.makedirs(self.out, exist_ok=True)
+        for s in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
+            signal.signal(s, self.on_signal)
+        n, failed, done = len(self.cases), 0, 0
+        w = len(str(n))
+        t_sweep = time.time()
+        for key, idx in sbplan.groups(self.cases):
+            todo = [i for i in idx
+                    if not complete(self.app, os.path.join(self.out, sbplan.case_name(self.app, self.cases[i])))]
+            for i in idx:
+                if i not in todo:
+                    done += 1
+                    print(f"[{i + 1:{w}d}/{n}] {self.app} {self.label(i)} ... complete, skipped", flush=True)
+            if not todo or self.stop_signal:
+                continue
+            env, state_env, why = self.start_db(key, idx)
+            if env is None:
+                for i in todo:
+                    failed += 1
+                    casedir = os.path.join(self.out, sbplan.case_name(self.app, self.cases[i]))
+                    os.makedirs(casedir, exist_ok=True)
+                    with open(os.path.join(casedir, "FAILED"), "w") as f:
+                        f.write(f"database did not start: {why}\n")
+                    print(f"[{i + 1:{w}d}/{n}] {self.app} {self.label(i)} ... FAILED: database "
+                          f"{sbplan.db_name(key)} did not start: {why}", flush=True)
+                self.stop_db(state_env)
+                continue
+            try:
+                for i in todo:
+                    if self.stop_signal:
+                        break
+                    t0 = time.time()
+                    ok, rc, casedir = self.run_case(i, env)
+                    dt = time.time() - t0
+                    if ok:
+                        done += 1
+                        fig = figure(os.path.join(casedir, "stdout"))
+                        print(f"[{i + 1:{w}d}/{n}] {self.app} {self.label(i)} ... done, {fig} ({dt:.1f} s)",
+                              flush=True)
+                    elif self.stop_signal:
+                        print(f"[{i + 1:{w}d}/{n}] {self.app} {self.label(i)} ... interrupted (signal "
+                              f"{self.stop_signal}); resubmit to resume", flush=True)
+                    else:
+                        failed += 1
+                        last = ""
+                        try:
+                            errs = [ln.strip() for ln in open(os.path.join(casedir, "stderr"))
+                                    if "error" in ln.lower()]
+                            last = errs[-1] if errs else ""
+                        except OSError:
+                            pass
+                        print(f"[{i + 1:{w}d}/{n}] {self.app} {self.label(i)} ... FAILED (exit {rc}, "
+                              f"{dt:.1f} s) {last}  see {casedir}", flush=True)
+            finally:
+                self.stop_db(env)
+        print(f"# sweep {self.app}: {done} of {n} complete, {failed} failed, "
+              f"{n - done - failed} not run ({time.time() - t_sweep:.0f} s); results in {self.out}",
+              flush=True)
+        if self.stop_signal:
+            return 128 + self.stop_signal
+        return min(failed, 100)
+
+
+def main(argv):
+    app, given, opts = parse(argv)
+    try:
+        sweep = Sweep(app, given, opts)
+    except sbplan.PlanError as e:
+        die(f"plan refused: {e}")
+    except subprocess.CalledProcessError as e:
+        die(f"cannot read the allocation's nodes: {e}")
+    return sweep.run()
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except sbplan.PlanError as e:
+        die(str(e))
