@@ -134,7 +134,7 @@ def nodes_needed(case):
     return cn + dbn
 
 
-def split_nodes(nodes, case, local):
+def split_nodes(nodes, case, local, share=False):
     """(database hosts, client hosts) of a case. Standard: the first
     db_nodes nodes hold the database, the next client_nodes run the app.
     Colocated: one database on every client node. Local (no allocation):
@@ -155,19 +155,26 @@ def split_nodes(nodes, case, local):
         if cn > len(nodes):
             raise PlanError(f"needs {cn} nodes, the allocation has {len(nodes)}")
         return nodes[:cn], nodes[:cn]
+    if cn + dbn > len(nodes) and share:
+        # A small allocation: the database keeps the first nodes, the
+        # clients take the last ones, overlapping where they must.
+        if max(cn, dbn) > len(nodes):
+            raise PlanError(f"needs {max(cn, dbn)} nodes even when sharing, the allocation has "
+                            f"{len(nodes)}")
+        return nodes[:dbn], nodes[len(nodes) - cn:]
     if cn + dbn > len(nodes):
         raise PlanError(f"needs {cn + dbn} nodes ({dbn} database + {cn} client), the allocation "
                         f"has {len(nodes)}")
     return nodes[:dbn], nodes[dbn:dbn + cn]
 
 
-def check_plan(app, cases, nodes, local):
+def check_plan(app, cases, nodes, local, share=False):
     """Refuses, before anything starts, a plan with a case that cannot run
     on these nodes. Returns the (db hosts, client hosts) of every case."""
     out = []
     for case in cases:
         try:
-            out.append(split_nodes(nodes, case, local))
+            out.append(split_nodes(nodes, case, local, share))
         except PlanError as e:
             raise PlanError(f"case {case_name(app, case)}: {e}") from None
     return out

@@ -2,7 +2,7 @@
 """stagebench sweep: every combination of the given parameters, one case each.
 
     stagebench sweep APP [--PARAM v1,v2,..]... [--out DIR] [--dry-run]
-                         [--launcher auto|local|srun|mpiexec]
+                         [--launcher auto|local|srun|mpiexec] [--share-nodes]
 
 Called by the bash front end (apps/stagebench/stagebench), which passes its
 own path in SB_FRONTEND. See docs/sweep.md.
@@ -53,13 +53,13 @@ def parse(argv):
     app = argv[0]
     if app not in sbplan.APPS:
         die(f"unknown app '{app}' (known: {', '.join(sbplan.APPS)})")
-    opts = {"out": None, "dry_run": False, "launcher": "auto"}
+    opts = {"out": None, "dry_run": False, "launcher": "auto", "share_nodes": False}
     given = {}
     i = 1
     while i < len(argv):
         a = argv[i]
-        if a == "--dry-run":
-            opts["dry_run"] = True
+        if a in ("--dry-run", "--share-nodes"):
+            opts[a[2:].replace("-", "_")] = True
             i += 1
             continue
         if not a.startswith("--"):
@@ -151,7 +151,7 @@ class Sweep:
         self.frontend = os.environ.get("SB_FRONTEND") or die("SB_FRONTEND not set (run through stagebench)")
         self.cases = sbplan.permutations(app, given)
         self.nodes, self.local = allocation_nodes()
-        self.hosts = sbplan.check_plan(app, self.cases, self.nodes, self.local)
+        self.hosts = sbplan.check_plan(app, self.cases, self.nodes, self.local, opts["share_nodes"])
         self.out = os.path.abspath(opts["out"] or os.path.join("results", f"sweep-{app}"))
         self.child = None
         self.stop_signal = None

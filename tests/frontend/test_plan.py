@@ -102,6 +102,14 @@ class Nodes(unittest.TestCase):
         with self.assertRaisesRegex(sbplan.PlanError, "only one client node"):
             sbplan.check_plan("throughput", [self.case(client_nodes=2)], ["localhost"], True)
 
+    def test_sharing_a_small_allocation(self):
+        db, cl = sbplan.split_nodes(["n1"], self.case(db_nodes=1, client_nodes=1), False, share=True)
+        self.assertEqual((db, cl), (["n1"], ["n1"]))
+        db, cl = sbplan.split_nodes(["n1", "n2"], self.case(db_nodes=1, client_nodes=2), False, share=True)
+        self.assertEqual((db, cl), (["n1"], ["n1", "n2"]))
+        with self.assertRaisesRegex(sbplan.PlanError, "even when sharing"):
+            sbplan.split_nodes(["n1"], self.case(client_nodes=2), False, share=True)
+
     def test_local_cluster_is_emulated(self):
         db, cl = sbplan.split_nodes(["localhost"], self.case(db_nodes=3), True)
         self.assertEqual(len(db), 3)

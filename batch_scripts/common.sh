@@ -1,0 +1,41 @@
+# Sourced by every template in slurm/ and pbs/: finds stagebench and turns
+# the environment knobs into `stagebench sweep` options. Not a job script.
+#
+# A knob holds one value or a list separated by commas or spaces (sbatch's
+# --export splits on commas: pass lists there with spaces, or export them
+# before submitting — sbatch exports the whole environment by default).
+
+# stagebench: $STAGEBENCH, else the source tree the job was submitted from
+# (or SB_ROOT), else the one on PATH.
+sb_find_stagebench() {
+  local root=${SB_ROOT:-${SLURM_SUBMIT_DIR:-${PBS_O_WORKDIR:-$PWD}}}
+  if [ -n "${STAGEBENCH:-}" ]; then echo "$STAGEBENCH"
+  elif [ -x "$root/apps/stagebench/stagebench" ]; then echo "$root/apps/stagebench/stagebench"
+  elif command -v stagebench >/dev/null; then command -v stagebench
+  else echo "stagebench not found: set STAGEBENCH or SB_ROOT, or put it on PATH" >&2; return 1
+  fi
+}
+
+# sb_add ARRAY NAME VALUE: appends "--NAME v1,v2" to ARRAY unless VALUE is empty.
+sb_add() {
+  local -n _sb_args=$1
+  local v=${3:-}
+  v=${v// /,}
+  while [[ $v == *,,* ]]; do v=${v//,,/,}; done
+  v=${v#,}; v=${v%,}
+  if [ -n "$v" ]; then _sb_args+=("--$2" "$v"); fi
+}
+
+# sb_sweep APP OPTIONS...: the sweep, with the results folder (OUT), the
+# launcher (LAUNCHER, default auto) and node sharing (SHARE_NODES=1) from the
+# environment. Its exit code is the number of failed cases.
+sb_sweep() {
+  local app=$1 sb out
+  shift
+  sb=$(sb_find_stagebench) || return 2
+  out=${OUT:-results/$app-${SLURM_JOB_ID:-${PBS_JOBID:-local}}}
+  local extra=(--launcher "${LAUNCHER:-auto}" --out "$out")
+  if [ -n "${SHARE_NODES:-}" ] && [ "$SHARE_NODES" != 0 ]; then extra+=(--share-nodes); fi
+  echo "stagebench: $sb sweep $app $* ${extra[*]}"
+  "$sb" sweep "$app" "$@" "${extra[@]}"
+}

@@ -1,0 +1,44 @@
+#!/bin/bash
+#PBS -N sb-throughput
+#PBS -l select=2
+#PBS -l walltime=01:00:00
+#PBS -j oe
+#
+# stagebench — sb-throughput: put and get of one tensor per rank and iteration.
+#
+# What it runs: `stagebench sweep throughput` over every combination of the
+# lists below, one case each, with resume: resubmitting after a walltime kill
+# skips the cases whose files say status=complete.
+# Nodes: DB_NODES + CLIENT_NODES (largest value of each list): the database on the first DB_NODES nodes, clients on the next.
+# Edit: the #PBS -l select/walltime lines to your sizes, plus your site's account,
+# partition or queue options; everything else is an environment variable:
+#   qsub -v TENSOR_BYTES='1K 1M' batch_scripts/pbs/throughput.sh
+#
+# Knobs (default):
+#   CLIENT_NODES         "1"          client nodes
+#   CLIENTS_PER_NODE     "4"          MPI ranks per client node
+#   DB_NODES             "1"          database nodes (1: standalone, >1: Redis Cluster)
+#   DB_CPUS              "4"          Redis io-threads per database
+#   TENSOR_BYTES         "1K 64K 1M"  tensor sizes
+#   MODE                 "tensor"     tensor (AI.TENSORSET/GET) or raw (SET/GET)
+#   ITERATIONS           "100"        timed iterations per case
+#   NET_IFNAME           (empty)      network interface the database binds to (empty: default)
+# and STAGEBENCH or SB_ROOT (where stagebench is), OUT (results folder),
+# LAUNCHER (auto: srun under Slurm, mpiexec + $PBS_NODEFILE under PBS),
+# SHARE_NODES=1 (let database and clients share nodes in a small allocation).
+set -euo pipefail
+cd "${PBS_O_WORKDIR:-$PWD}"
+here=${SB_ROOT:-${SLURM_SUBMIT_DIR:-${PBS_O_WORKDIR:-$PWD}}}/batch_scripts
+[ -f "$here/common.sh" ] || here=$(dirname "$(readlink -f "$0")")/..
+. "$here/common.sh"
+
+args=()
+sb_add args client-nodes "${CLIENT_NODES-1}"
+sb_add args clients-per-node "${CLIENTS_PER_NODE-4}"
+sb_add args db-nodes "${DB_NODES-1}"
+sb_add args db-cpus "${DB_CPUS-4}"
+sb_add args tensor-bytes "${TENSOR_BYTES-1K 64K 1M}"
+sb_add args mode "${MODE-tensor}"
+sb_add args iterations "${ITERATIONS-100}"
+sb_add args net-ifname "${NET_IFNAME-}"
+sb_sweep throughput "${args[@]}"

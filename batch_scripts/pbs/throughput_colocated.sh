@@ -1,0 +1,41 @@
+#!/bin/bash
+#PBS -N sb-throughput_colocated
+#PBS -l select=1
+#PBS -l walltime=01:00:00
+#PBS -j oe
+#
+# stagebench — sb-throughput, colocated: one database on every client node, clients use the local one.
+#
+# What it runs: `stagebench sweep throughput` over every combination of the
+# lists below, one case each, with resume: resubmitting after a walltime kill
+# skips the cases whose files say status=complete.
+# Nodes: CLIENT_NODES (largest value): each runs its own database.
+# Edit: the #PBS -l select/walltime lines to your sizes, plus your site's account,
+# partition or queue options; everything else is an environment variable:
+#   qsub -v TENSOR_BYTES='1K 1M' batch_scripts/pbs/throughput_colocated.sh
+#
+# Knobs (default):
+#   CLIENT_NODES         "1"          client nodes (each with its database)
+#   CLIENTS_PER_NODE     "4"          MPI ranks per node
+#   DB_CPUS              "2"          Redis io-threads per database
+#   PIN_APP_CPUS         "1"          1: keep the app's ranks off the database's DB_CPUS cores
+#   TENSOR_BYTES         "1K 64K 1M"  tensor sizes
+#   ITERATIONS           "100"        timed iterations per case
+# and STAGEBENCH or SB_ROOT (where stagebench is), OUT (results folder),
+# LAUNCHER (auto: srun under Slurm, mpiexec + $PBS_NODEFILE under PBS),
+# SHARE_NODES=1 (let database and clients share nodes in a small allocation).
+set -euo pipefail
+cd "${PBS_O_WORKDIR:-$PWD}"
+here=${SB_ROOT:-${SLURM_SUBMIT_DIR:-${PBS_O_WORKDIR:-$PWD}}}/batch_scripts
+[ -f "$here/common.sh" ] || here=$(dirname "$(readlink -f "$0")")/..
+. "$here/common.sh"
+
+args=()
+sb_add args client-nodes "${CLIENT_NODES-1}"
+sb_add args clients-per-node "${CLIENTS_PER_NODE-4}"
+sb_add args db-cpus "${DB_CPUS-2}"
+sb_add args pin-app-cpus "${PIN_APP_CPUS-1}"
+sb_add args tensor-bytes "${TENSOR_BYTES-1K 64K 1M}"
+sb_add args iterations "${ITERATIONS-100}"
+args+=(--colocated 1)
+sb_sweep throughput "${args[@]}"

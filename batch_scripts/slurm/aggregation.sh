@@ -1,0 +1,44 @@
+#!/bin/bash
+#SBATCH --job-name=sb-aggregation
+#SBATCH --nodes=2
+#SBATCH --exclusive
+#SBATCH --time=01:00:00
+#SBATCH --output=sb-aggregation-%j.out
+#
+# stagebench — sb-agg-producer + sb-agg-consumer: datasets through aggregation lists.
+#
+# What it runs: `stagebench sweep aggregation` over every combination of the
+# lists below, one case each, with resume: resubmitting after a walltime kill
+# skips the cases whose files say status=complete.
+# Nodes: DB_NODES + CLIENT_NODES (largest value of each list); the consumer runs on the first client node.
+# Edit: the #SBATCH --nodes/--time lines to your sizes, plus your site's account,
+# partition or queue options; everything else is an environment variable:
+#   TENSOR_BYTES='1K 1M' sbatch batch_scripts/slurm/aggregation.sh
+#
+# Knobs (default):
+#   CLIENT_NODES         "1"          producer nodes
+#   CLIENTS_PER_NODE     "4"          producer ranks per node (list length = all producer ranks)
+#   DB_NODES             "1"          database nodes
+#   DB_CPUS              "4"          Redis io-threads per database
+#   TENSOR_BYTES         "1K 1M"      tensor sizes
+#   TENSORS_PER_DATASET  "2"          tensors per dataset
+#   CLIENT_THREADS       "1 4"        consumer fetch threads
+#   ITERATIONS           "20"         timed iterations per case
+# and STAGEBENCH or SB_ROOT (where stagebench is), OUT (results folder),
+# LAUNCHER (auto: srun under Slurm, mpiexec + $PBS_NODEFILE under PBS),
+# SHARE_NODES=1 (let database and clients share nodes in a small allocation).
+set -euo pipefail
+here=${SB_ROOT:-${SLURM_SUBMIT_DIR:-${PBS_O_WORKDIR:-$PWD}}}/batch_scripts
+[ -f "$here/common.sh" ] || here=$(dirname "$(readlink -f "$0")")/..
+. "$here/common.sh"
+
+args=()
+sb_add args client-nodes "${CLIENT_NODES-1}"
+sb_add args clients-per-node "${CLIENTS_PER_NODE-4}"
+sb_add args db-nodes "${DB_NODES-1}"
+sb_add args db-cpus "${DB_CPUS-4}"
+sb_add args tensor-bytes "${TENSOR_BYTES-1K 1M}"
+sb_add args tensors-per-dataset "${TENSORS_PER_DATASET-2}"
+sb_add args client-threads "${CLIENT_THREADS-1 4}"
+sb_add args iterations "${ITERATIONS-20}"
+sb_sweep aggregation "${args[@]}"

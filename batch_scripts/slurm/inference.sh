@@ -1,0 +1,46 @@
+#!/bin/bash
+#SBATCH --job-name=sb-inference
+#SBATCH --nodes=2
+#SBATCH --exclusive
+#SBATCH --time=01:00:00
+#SBATCH --output=sb-inference-%j.out
+#
+# stagebench — sb-inference: put_tensor, run_script, run_model (ResNet), unpack_tensor.
+#
+# What it runs: `stagebench sweep inference` over every combination of the
+# lists below, one case each, with resume: resubmitting after a walltime kill
+# skips the cases whose files say status=complete.
+# Nodes: DB_NODES + CLIENT_NODES (largest value of each list).
+# Edit: the #SBATCH --nodes/--time lines to your sizes, plus your site's account,
+# partition or queue options; everything else is an environment variable:
+#   TENSOR_BYTES='1K 1M' sbatch batch_scripts/slurm/inference.sh
+#
+# Knobs (default):
+#   CLIENT_NODES         "1"          client nodes
+#   CLIENTS_PER_NODE     "2"          MPI ranks per client node
+#   DB_NODES             "1"          database nodes
+#   DB_CPUS              "4"          Redis io-threads per database
+#   DB_TPQ               "1"          THREADS_PER_QUEUE of the module
+#   MODEL                "resnet50"   tiny, resnet18, resnet34 or resnet50
+#   BATCH_SIZE           "1 8"        images per request
+#   DEVICE               "cpu"        cpu (gpu once the GPU layer lands)
+#   ITERATIONS           "20"         timed iterations per case
+# and STAGEBENCH or SB_ROOT (where stagebench is), OUT (results folder),
+# LAUNCHER (auto: srun under Slurm, mpiexec + $PBS_NODEFILE under PBS),
+# SHARE_NODES=1 (let database and clients share nodes in a small allocation).
+set -euo pipefail
+here=${SB_ROOT:-${SLURM_SUBMIT_DIR:-${PBS_O_WORKDIR:-$PWD}}}/batch_scripts
+[ -f "$here/common.sh" ] || here=$(dirname "$(readlink -f "$0")")/..
+. "$here/common.sh"
+
+args=()
+sb_add args client-nodes "${CLIENT_NODES-1}"
+sb_add args clients-per-node "${CLIENTS_PER_NODE-2}"
+sb_add args db-nodes "${DB_NODES-1}"
+sb_add args db-cpus "${DB_CPUS-4}"
+sb_add args db-tpq "${DB_TPQ-1}"
+sb_add args model "${MODEL-resnet50}"
+sb_add args batch-size "${BATCH_SIZE-1 8}"
+sb_add args device "${DEVICE-cpu}"
+sb_add args iterations "${ITERATIONS-20}"
+sb_sweep inference "${args[@]}"
