@@ -45,6 +45,14 @@
 /* Version of the RedisModuleTypeMethods layout below. */
 #define REDISMODULE_TYPE_METHOD_VERSION 1
 
+/* Bits of RedisModule_GetContextFlags used by the module. */
+#define REDISMODULE_CTX_FLAGS_LUA (1 << 0)
+#define REDISMODULE_CTX_FLAGS_MULTI (1 << 1)
+#define REDISMODULE_CTX_FLAGS_LOADING (1 << 13)
+/* The client cannot be blocked: inside MULTI/EXEC, a Lua script, or a
+ * RedisModule_Call from another module. */
+#define REDISMODULE_CTX_FLAGS_DENY_BLOCKING (1 << 21)
+
 /* The server's own text for a type mismatch, so clients can match it. */
 #define REDISMODULE_ERRORMSG_WRONGTYPE \
   "WRONGTYPE Operation against a key holding the wrong kind of value"
@@ -57,12 +65,17 @@ typedef struct RedisModuleString RedisModuleString;
 typedef struct RedisModuleType RedisModuleType;
 typedef struct RedisModuleIO RedisModuleIO;
 typedef struct RedisModuleDigest RedisModuleDigest;
+typedef struct RedisModuleBlockedClient RedisModuleBlockedClient;
 
 /* ---- callbacks the module provides ---------------------------------------- */
 
 /* A command: argv[0] is the command name; returns REDISMODULE_OK once it has
  * replied. */
 typedef int (*RedisModuleCmdFunc)(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+
+/* Frees what a blocked client's privdata holds; called on the main thread
+ * after the reply callback (also when the client has disconnected). */
+typedef void (*RedisModuleFreePrivdataFunc)(RedisModuleCtx *ctx, void *privdata);
 
 /* Callbacks of a custom data type. The server reads the fields of version 1,
  * which are exactly these, in this order. */
@@ -92,13 +105,16 @@ typedef struct RedisModuleTypeMethods {
     (RedisModuleCtx * ctx, const char *name, int encver, RedisModuleTypeMethods *methods), ) \
   X(void, Log, (RedisModuleCtx * ctx, const char *level, const char *fmt, ...),         \
     __attribute__((format(printf, 3, 4))))                                              \
+  X(int, GetContextFlags, (RedisModuleCtx * ctx), )                                     \
   /* memory from the server's allocator (counted in INFO memory) */                     \
   X(void *, Alloc, (size_t bytes), )                                                    \
   X(void *, Calloc, (size_t nmemb, size_t size), )                                      \
   X(void, Free, (void *ptr), )                                                          \
   /* strings */                                                                         \
   X(const char *, StringPtrLen, (const RedisModuleString *str, size_t *len), )          \
+  X(RedisModuleString *, CreateString, (RedisModuleCtx * ctx, const char *ptr, size_t len), ) \
   X(RedisModuleString *, CreateStringFromLongLong, (RedisModuleCtx * ctx, long long ll), ) \
+  X(int, StringToLongLong, (const RedisModuleString *str, long long *ll), )             \
   X(RedisModuleString *, HoldString, (RedisModuleCtx * ctx, RedisModuleString *str), )  \
   X(void, FreeString, (RedisModuleCtx * ctx, RedisModuleString *str), )                 \
   /* keys */                                                                            \
@@ -108,6 +124,7 @@ typedef struct RedisModuleTypeMethods {
   X(int, ModuleTypeSetValue, (RedisModuleKey * key, RedisModuleType *type, void *value), ) \
   X(RedisModuleType *, ModuleTypeGetType, (RedisModuleKey * key), )                     \
   X(void *, ModuleTypeGetValue, (RedisModuleKey * key), )                               \
+  X(int, DeleteKey, (RedisModuleKey * key), )                                           \
   /* replies */                                                                         \
   X(int, WrongArity, (RedisModuleCtx * ctx), )                                          \
   X(int, ReplyWithError, (RedisModuleCtx * ctx, const char *err), )                     \
@@ -117,8 +134,18 @@ typedef struct RedisModuleTypeMethods {
   X(int, ReplyWithArray, (RedisModuleCtx * ctx, long len), )                            \
   X(int, ReplyWithStringBuffer, (RedisModuleCtx * ctx, const char *buf, size_t len), )  \
   X(int, ReplyWithCString, (RedisModuleCtx * ctx, const char *buf), )                   \
+  X(int, ReplyWithString, (RedisModuleCtx * ctx, RedisModuleString *str), )             \
+  /* blocking a client while a worker thread runs its command */                        \
+  X(RedisModuleBlockedClient *, BlockClient,                                            \
+    (RedisModuleCtx * ctx, RedisModuleCmdFunc reply_callback,                           \
+     RedisModuleCmdFunc timeout_callback, RedisModuleFreePrivdataFunc free_privdata,    \
+     long long timeout_ms), )                                                           \
+  /* thread-safe: queues privdata for the reply callback on the main thread */          \
+  X(int, UnblockClient, (RedisModuleBlockedClient * bc, void *privdata), )              \
+  X(void *, GetBlockedClientPrivateData, (RedisModuleCtx * ctx), )                      \
   /* replication */                                                                     \
   X(int, ReplicateVerbatim, (RedisModuleCtx * ctx), )                                   \
+  X(int, Replicate, (RedisModuleCtx * ctx, const char *cmdname, const char *fmt, ...), ) \
   /* persistence of custom types */                                                     \
   X(void, SaveUnsigned, (RedisModuleIO * io, uint64_t value), )                         \
   X(uint64_t, LoadUnsigned, (RedisModuleIO * io), )                                     \

@@ -3,15 +3,18 @@
  *   redis-server --loadmodule sbai.so [NAME VALUE ...]
  *
  * This file is the entry point: it binds the module API, reads the load-time
- * options, registers every part's data types and commands, and implements
- * AI.CONFIG.
+ * options, registers every part's data types and commands, starts the worker
+ * threads of the CPU queue, and implements AI.CONFIG.
  */
 #include "sbai.h"
+
+#include "run_queue.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 sb_options_t sbai_options;
 
@@ -21,6 +24,9 @@ static int config_register(RedisModuleCtx *ctx);
 static const sbai_register_fn parts[] = {
   config_register,
   sbai_tensor_register,
+  sbai_model_register,
+  sbai_script_register,
+  sbai_info_register,
 };
 
 int sbai_create_command(RedisModuleCtx *ctx, const char *name, RedisModuleCmdFunc fn,
@@ -54,6 +60,49 @@ int sbai_arg_is(const RedisModuleString *arg, const char *word)
   size_t len;
   const char *s = RedisModule_StringPtrLen(arg, &len);
   return len == strlen(word) && strncasecmp(s, word, len) == 0;
+}
+
+const char *sbai_quote(const RedisModuleString *arg, char out[SBAI_QUOTE_LEN])
+{
+  size_t len, n, i;
+  const char *text = RedisModule_StringPtrLen(arg, &len);
+  n = len > 48 ? 48 : len;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)text[i];
+    out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+  }
+  if (len > n)
+    out[i++] = '.', out[i++] = '.', out[i++] = '.';
+  out[i] = '\0';
+  return out;
+}
+
+int sbai_parse_device(RedisModuleCtx *ctx, const RedisModuleString *arg)
+{
+  size_t len;
+  const char *s = RedisModule_StringPtrLen(arg, &len);
+  char q[SBAI_QUOTE_LEN];
+
+  if (len == 3 && strncasecmp(s, "CPU", 3) == 0)
+    return REDISMODULE_OK;
+  if ((len == 3 && strncasecmp(s, "GPU", 3) == 0) || (len > 4 && strncasecmp(s, "GPU:", 4) == 0))
+    sbai_reply_error(ctx, "device '%s': GPU devices need the GPU build; not available yet",
+                     sbai_quote(arg, q));
+  else
+    sbai_reply_error(ctx, "unknown device '%s' (expected CPU)", sbai_quote(arg, q));
+  return REDISMODULE_ERR;
+}
+
+int sbai_kernel_threads(const sb_options_t *opts)
+{
+  long cpus;
+  if (opts->intra_op_parallelism > 0)
+    return (int)opts->intra_op_parallelism;
+  cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  if (cpus < 1)
+    cpus = 1;
+  cpus /= opts->threads_per_queue;
+  return cpus < 1 ? 1 : (int)cpus;
 }
 
 /* ---- AI.CONFIG -------------------------------------------------------------
@@ -137,6 +186,8 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
 
 int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
 {
+  char err[256];
+
   /* Until the API is bound nothing can be logged; Redis itself reports that
    * the module failed to load. */
   if (sb_rm_bind(ctx, SBAI_MODULE_NAME, SBAI_MODULE_VERSION) != REDISMODULE_OK)
@@ -149,6 +200,15 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
   for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
     if (parts[i](ctx) != REDISMODULE_OK)
       return REDISMODULE_ERR;
+  /* Last, so that a failed registration leaves no threads behind. */
+  if (sbai_queue_start((int)sbai_options.threads_per_queue, sbai_kernel_threads(&sbai_options), err,
+                       sizeof err)
+      != 0) {
+    RedisModule_Log(ctx, "warning", "sbai: %s", err);
+    return REDISMODULE_ERR;
+  }
   log_options(ctx);
+  RedisModule_Log(ctx, "notice", "sbai: CPU queue with %d worker thread(s), %d kernel thread(s) "
+                  "each", sbai_queue_workers(), sbai_queue_kernel_threads());
   return REDISMODULE_OK;
 }

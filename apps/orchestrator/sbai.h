@@ -1,7 +1,7 @@
 /* What the parts of the sbai module share: the load options, the error-reply
  * helper, and the registration hook of each part.
  *
- * A part (tensors today; models and scripts later) lives in its own
+ * A part (tensors, models, scripts, AI.INFO) lives in its own
  * <part>_cmd.c, exports one sbai_<part>_register() that creates its data
  * type and commands during RedisModule_OnLoad, and is listed once in the
  * `parts` table of sbai.c.
@@ -25,6 +25,9 @@ extern sb_options_t sbai_options;
 typedef int (*sbai_register_fn)(RedisModuleCtx *ctx);
 
 int sbai_tensor_register(RedisModuleCtx *ctx); /* tensor_cmd.c */
+int sbai_model_register(RedisModuleCtx *ctx);  /* model_cmd.c */
+int sbai_script_register(RedisModuleCtx *ctx); /* script_cmd.c */
+int sbai_info_register(RedisModuleCtx *ctx);   /* info_cmd.c */
 
 /* RedisModule_CreateCommand, logging the command's name on failure. */
 int sbai_create_command(RedisModuleCtx *ctx, const char *name, RedisModuleCmdFunc fn,
@@ -35,5 +38,19 @@ int sbai_reply_error(RedisModuleCtx *ctx, const char *fmt, ...) __attribute__((f
 
 /* True when a client argument equals word, ignoring case. */
 int sbai_arg_is(const RedisModuleString *arg, const char *word);
+
+/* A client argument made safe to quote in a message: at most 48
+ * characters, control and non-ASCII bytes as '?', "..." when cut. Returns
+ * out. */
+#define SBAI_QUOTE_LEN 56
+const char *sbai_quote(const RedisModuleString *arg, char out[SBAI_QUOTE_LEN]);
+
+/* Checks a device argument: CPU (any case) passes; GPU and GPU:n are
+ * refused for now, anything else is unknown. Replies and fails on refusal. */
+int sbai_parse_device(RedisModuleCtx *ctx, const RedisModuleString *arg);
+
+/* The number of kernel threads a worker uses: INTRA_OP_PARALLELISM, or when
+ * that is 0, the online CPUs divided by THREADS_PER_QUEUE (at least 1). */
+int sbai_kernel_threads(const sb_options_t *opts);
 
 #endif

@@ -67,3 +67,50 @@ tensor_snapshot() {
 same_snapshot() {
   cmp -s "$1" "$2" || sb_fail "tensors differ after $3: $(diff "$1" "$2" | head -n 6)"
 }
+
+# ---- models and scripts -------------------------------------------------------------
+
+# The in-process checker built from tests/module/sbai_check.c.
+SB_CHECK=${SB_BIN_DIR:-}/sbai_check
+
+# need_check: skips unless the checker is built.
+need_check() {
+  [ -x "$SB_CHECK" ] || sb_skip "the test helper $SB_CHECK is not built"
+}
+
+# get_blob KEY FILE: AI.TENSORGET KEY BLOB, exact bytes, into FILE.
+get_blob() {
+  sb_cli AI.TENSORGET "$1" BLOB >"$2" || sb_fail "AI.TENSORGET $1 BLOB failed"
+  truncate -s -1 "$2"
+}
+
+# need_tiny_model FILE: writes the tiny test model (`sb-model make tiny
+# --seed 1`) into FILE and checks that the ResNet loader takes it; skips the
+# test, visibly, while the tool or the loader is not built yet.
+need_tiny_model() {
+  local exe=${SB_BIN_DIR:-}/sb-model rc
+  need_check
+  [ -x "$exe" ] || sb_skip "$exe is not built yet: no model file to test with"
+  "$exe" make tiny --seed 1 -o "$1" >"$SB_TMP/sb-model.log" 2>&1 ||
+    sb_skip "sb-model make tiny failed (not ready yet?): $(tail -n 2 "$SB_TMP/sb-model.log")"
+  "$SB_CHECK" time "$1" 1 32 32 >/dev/null 2>"$SB_TMP/check.log"
+  rc=$?
+  [ $rc = 77 ] && sb_skip "the ResNet loader is not built yet: $(cat "$SB_TMP/check.log")"
+  [ $rc = 0 ] || sb_fail "the in-process loader refuses $1: $(cat "$SB_TMP/check.log")"
+}
+
+# info_field KEY FIELD: one value of AI.INFO KEY.
+info_field() {
+  sb_cli AI.INFO "$1" | awk -v f="$2" 'want { print; exit } $0 == f { want = 1 }'
+}
+
+# run_forward_check MODEL_FILE KEY_IN N H W KEY_OUT: the output tensor under
+# KEY_OUT equals the in-process forward pass of MODEL_FILE on the tensor under
+# KEY_IN (both read back from the server).
+run_forward_check() {
+  local file=$1 kin=$2 n=$3 h=$4 w=$5 kout=$6
+  get_blob "$kin" "$SB_TMP/fwd_in.bin"
+  get_blob "$kout" "$SB_TMP/fwd_out.bin"
+  "$SB_CHECK" forward "$file" "$SB_TMP/fwd_in.bin" "$n" "$h" "$w" "$SB_TMP/fwd_out.bin" \
+    >"$SB_TMP/fwd.log" 2>&1 || sb_fail "$kout is not the forward pass of $kin: $(cat "$SB_TMP/fwd.log")"
+}

@@ -1,0 +1,109 @@
+/* AI.INFO: run statistics of a model or script, or the module's state.
+ *
+ *   AI.INFO key            key, type, backend, device, tag, duration, samples,
+ *                          calls, errors (RedisAI's layout), then executions
+ *   AI.INFO key RESETSTAT  zeroes the key's statistics; replies OK
+ *   AI.INFO                the module: version, backend, queue and threads
+ */
+#include "model_cmd.h"
+#include "run_queue.h"
+#include "sbai.h"
+#include "script_cmd.h"
+
+static int reply_key_info(RedisModuleCtx *ctx, RedisModuleString *key, const char *type,
+                          const char *backend, const char *tag, size_t tag_len,
+                          const sbai_stats_t *st, int is_model)
+{
+  RedisModule_ReplyWithArray(ctx, 20);
+  RedisModule_ReplyWithCString(ctx, "key");
+  RedisModule_ReplyWithString(ctx, key);
+  RedisModule_ReplyWithCString(ctx, "type");
+  RedisModule_ReplyWithCString(ctx, type);
+  RedisModule_ReplyWithCString(ctx, "backend");
+  RedisModule_ReplyWithCString(ctx, backend);
+  RedisModule_ReplyWithCString(ctx, "device");
+  RedisModule_ReplyWithCString(ctx, "CPU");
+  RedisModule_ReplyWithCString(ctx, "tag");
+  RedisModule_ReplyWithStringBuffer(ctx, tag, tag_len);
+  RedisModule_ReplyWithCString(ctx, "duration");
+  RedisModule_ReplyWithLongLong(ctx, st->duration_us);
+  RedisModule_ReplyWithCString(ctx, "samples");
+  /* RedisAI counts no samples for scripts. */
+  RedisModule_ReplyWithLongLong(ctx, is_model ? st->samples : -1);
+  RedisModule_ReplyWithCString(ctx, "calls");
+  RedisModule_ReplyWithLongLong(ctx, st->calls);
+  RedisModule_ReplyWithCString(ctx, "errors");
+  RedisModule_ReplyWithLongLong(ctx, st->errors);
+  RedisModule_ReplyWithCString(ctx, "executions");
+  RedisModule_ReplyWithLongLong(ctx, st->executions);
+  return REDISMODULE_OK;
+}
+
+static int reply_module_info(RedisModuleCtx *ctx)
+{
+  size_t n = sbai_builtin_count();
+  RedisModule_ReplyWithArray(ctx, 14);
+  RedisModule_ReplyWithCString(ctx, "version");
+  RedisModule_ReplyWithLongLong(ctx, SBAI_MODULE_VERSION);
+  RedisModule_ReplyWithCString(ctx, "backend");
+  RedisModule_ReplyWithCString(ctx, SBAI_MODEL_BACKEND);
+  RedisModule_ReplyWithCString(ctx, "devices");
+  RedisModule_ReplyWithArray(ctx, 1);
+  RedisModule_ReplyWithCString(ctx, "CPU");
+  RedisModule_ReplyWithCString(ctx, "threads_per_queue");
+  RedisModule_ReplyWithLongLong(ctx, sbai_queue_workers());
+  RedisModule_ReplyWithCString(ctx, "kernel_threads");
+  RedisModule_ReplyWithLongLong(ctx, sbai_queue_kernel_threads());
+  RedisModule_ReplyWithCString(ctx, "queue_length");
+  RedisModule_ReplyWithLongLong(ctx, (long long)sbai_queue_length());
+  RedisModule_ReplyWithCString(ctx, "builtins");
+  RedisModule_ReplyWithArray(ctx, (long)n);
+  for (size_t i = 0; i < n; i++)
+    RedisModule_ReplyWithCString(ctx, sbai_builtin_at(i)->name);
+  return REDISMODULE_OK;
+}
+
+static int info_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
+{
+  sbai_model_t *m;
+  sbai_script_t *s;
+  sbai_stats_t *st;
+  sbai_key_status_t status;
+  char q[SBAI_QUOTE_LEN];
+  int reset = 0;
+
+  if (argc > 3)
+    return RedisModule_WrongArity(ctx);
+  if (argc == 1)
+    return reply_module_info(ctx);
+  if (argc == 3) {
+    if (!sbai_arg_is(argv[2], "RESETSTAT"))
+      return sbai_reply_error(ctx, "unknown AI.INFO argument '%s' (expected RESETSTAT)",
+                              sbai_quote(argv[2], q));
+    reset = 1;
+  }
+
+  status = sbai_model_lookup(ctx, argv[1], &m);
+  if (status == SBAI_KEY_OK) {
+    st = &m->stats;
+    if (!reset)
+      return reply_key_info(ctx, argv[1], "MODEL", SBAI_MODEL_BACKEND, m->tag, m->tag_len, st, 1);
+  } else if (status == SBAI_KEY_EMPTY) {
+    return sbai_reply_error(ctx, "cannot find run info for key");
+  } else if (sbai_script_lookup(ctx, argv[1], &s) == SBAI_KEY_OK) {
+    st = &s->stats;
+    if (!reset)
+      return reply_key_info(ctx, argv[1], "SCRIPT", SBAI_SCRIPT_BACKEND, s->tag, s->tag_len, st,
+                            0);
+  } else {
+    return RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
+  }
+  *st = (sbai_stats_t){0};
+  return RedisModule_ReplyWithSimpleString(ctx, "OK");
+}
+
+int sbai_info_register(RedisModuleCtx *ctx)
+{
+  /* The key is optional: first key 1 covers the form with one. */
+  return sbai_create_command(ctx, "AI.INFO", info_command, "readonly", 1, 1, 1);
+}

@@ -1,0 +1,255 @@
+/* The life of a run request (see run.h). */
+#include "run.h"
+
+#include "model_cmd.h"
+#include "run_queue.h"
+#include "sbai.h"
+#include "script_cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+uint64_t sbai_now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- building a request (main thread) -------------------------------------------- */
+
+sbai_run_t *sbai_run_new_model(sbai_model_t *model)
+{
+  sbai_run_t *run = RedisModule_Calloc(1, sizeof *run);
+  run->kind = SBAI_RUN_MODEL;
+  run->model = model;
+  sbai_model_retain(model);
+  run->stats = &model->stats;
+  return run;
+}
+
+sbai_run_t *sbai_run_new_script(sbai_script_t *script, const sbai_builtin_t *fn)
+{
+  sbai_run_t *run = RedisModule_Calloc(1, sizeof *run);
+  run->kind = SBAI_RUN_SCRIPT;
+  run->script = script;
+  run->fn = fn;
+  sbai_script_retain(script);
+  run->stats = &script->stats;
+  return run;
+}
+
+void sbai_run_free(sbai_run_t *run)
+{
+  if (!run)
+    return;
+  for (int i = 0; i < run->nin; i++)
+    free(run->in_data[i]);
+  for (int i = 0; i < run->nout; i++) {
+    if (run->out[i])
+      sbai_tensor_free(run->out[i]);
+    if (run->out_keys[i])
+      RedisModule_FreeString(NULL, run->out_keys[i]);
+  }
+  if (run->model)
+    sbai_model_release(run->model);
+  if (run->script)
+    sbai_script_release(run->script);
+  RedisModule_Free(run);
+}
+
+int sbai_run_add_input(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString *name)
+{
+  RedisModuleKey *key;
+  sbai_tensor_t *t;
+  char q[SBAI_QUOTE_LEN];
+  void *copy;
+
+  if (run->nin == SBAI_RUN_MAX_IO) {
+    sbai_reply_error(ctx, "too many inputs (at most %d)", SBAI_RUN_MAX_IO);
+    return REDISMODULE_ERR;
+  }
+  switch (sbai_tensor_lookup(ctx, name, &key, &t)) {
+  case SBAI_KEY_OK:
+    break;
+  case SBAI_KEY_WRONGTYPE:
+    RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
+    return REDISMODULE_ERR;
+  default:
+    sbai_reply_error(ctx, "input tensor key '%s' is empty", sbai_quote(name, q));
+    return REDISMODULE_ERR;
+  }
+  /* A copy: the worker must not touch the keyspace, and the key may change
+   * or go away while the run waits. */
+  copy = malloc(t->desc.nbytes ? (size_t)t->desc.nbytes : 1);
+  if (!copy) {
+    RedisModule_CloseKey(key);
+    sbai_reply_error(ctx, "out of memory copying input tensor '%s'", sbai_quote(name, q));
+    return REDISMODULE_ERR;
+  }
+  memcpy(copy, sbai_tensor_data(t), (size_t)t->desc.nbytes);
+  run->in_desc[run->nin] = t->desc;
+  run->in_data[run->nin] = copy;
+  run->nin++;
+  RedisModule_CloseKey(key);
+  if (run->nin == 1)
+    run->batch = run->in_desc[0].dims[0];
+  return REDISMODULE_OK;
+}
+
+int sbai_run_add_output(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString *name)
+{
+  RedisModuleKey *key;
+  sbai_tensor_t *t;
+
+  if (run->nout == SBAI_RUN_MAX_IO) {
+    sbai_reply_error(ctx, "too many outputs (at most %d)", SBAI_RUN_MAX_IO);
+    return REDISMODULE_ERR;
+  }
+  /* Checked now so the client hears at once; checked again at the reply,
+   * as the key may change meanwhile. */
+  switch (sbai_tensor_lookup(ctx, name, &key, &t)) {
+  case SBAI_KEY_OK:
+    RedisModule_CloseKey(key);
+    break;
+  case SBAI_KEY_WRONGTYPE:
+    RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
+    return REDISMODULE_ERR;
+  default:
+    break;
+  }
+  run->out_keys[run->nout++] = RedisModule_HoldString(ctx, name);
+  return REDISMODULE_OK;
+}
+
+int sbai_run_set_timeout(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString *value)
+{
+  long long ms;
+  char q[SBAI_QUOTE_LEN];
+  if (RedisModule_StringToLongLong(value, &ms) != REDISMODULE_OK || ms < 1 || ms > (1LL << 31)) {
+    sbai_reply_error(ctx, "invalid TIMEOUT '%s': expected milliseconds, 1 to 2147483648",
+                     sbai_quote(value, q));
+    return REDISMODULE_ERR;
+  }
+  run->deadline_ns = sbai_now_ns() + (uint64_t)ms * 1000000u;
+  return REDISMODULE_OK;
+}
+
+int sbai_parse_count(RedisModuleCtx *ctx, RedisModuleString *arg, const char *what, long long min,
+                     int left, int *count)
+{
+  long long n;
+  char q[SBAI_QUOTE_LEN];
+  if (RedisModule_StringToLongLong(arg, &n) != REDISMODULE_OK || n < min) {
+    sbai_reply_error(ctx, "invalid %s count '%s': expected an integer >= %lld", what,
+                     sbai_quote(arg, q), min);
+    return REDISMODULE_ERR;
+  }
+  if (n > left) {
+    sbai_reply_error(ctx, "%s count is %lld but only %d arguments follow", what, n, left);
+    return REDISMODULE_ERR;
+  }
+  *count = (int)n;
+  return REDISMODULE_OK;
+}
+
+/* ---- the reply (main thread) ----------------------------------------------------- */
+
+/* AI.TENSORSET key FLOAT d1 .. dn BLOB data: what a replica and the AOF get
+ * for every output written. */
+static void replicate_output(RedisModuleCtx *ctx, RedisModuleString *key, const sbai_tensor_t *t)
+{
+  RedisModuleString *dims[SB_TENSOR_RANK_CAP];
+  for (int i = 0; i < t->desc.ndims; i++)
+    dims[i] = RedisModule_CreateStringFromLongLong(NULL, t->desc.dims[i]);
+  if (RedisModule_Replicate(ctx, "AI.TENSORSET", "scvcb", key, sb_dtype_info(t->desc.dtype)->name,
+                            dims, (size_t)t->desc.ndims, "BLOB", (const char *)sbai_tensor_data(t),
+                            (size_t)t->desc.nbytes)
+      != REDISMODULE_OK)
+    RedisModule_Log(ctx, "warning", "sbai: an output could not be queued for replication");
+  for (int i = 0; i < t->desc.ndims; i++)
+    RedisModule_FreeString(NULL, dims[i]);
+}
+
+/* Called by Redis on the main thread once a worker has unblocked the client
+ * (not when the client has disconnected meanwhile: its outputs are then
+ * dropped, as in RedisAI). */
+static int run_reply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
+{
+  sbai_run_t *run = RedisModule_GetBlockedClientPrivateData(ctx);
+  sbai_stats_t *st = run->stats;
+  (void)argv, (void)argc;
+
+  if (run->status == SBAI_RUN_TIMEDOUT)
+    return RedisModule_ReplyWithSimpleString(ctx, "TIMEDOUT");
+
+  st->calls++;
+  if (run->leader) {
+    st->executions++;
+    st->duration_us += run->duration_us;
+  }
+  if (run->status != SBAI_RUN_DONE) {
+    st->errors++;
+    return sbai_reply_error(ctx, "%s", run->err[0] ? run->err : "the run failed");
+  }
+  for (int i = 0; i < run->nout; i++) {
+    sbai_key_status_t status = sbai_tensor_store(ctx, run->out_keys[i], run->out[i]);
+    if (status != SBAI_KEY_OK) {
+      char q[SBAI_QUOTE_LEN];
+      st->errors++;
+      if (status == SBAI_KEY_WRONGTYPE)
+        return RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
+      return sbai_reply_error(ctx, "could not write output tensor '%s'",
+                              sbai_quote(run->out_keys[i], q));
+    }
+    replicate_output(ctx, run->out_keys[i], run->out[i]);
+    run->out[i] = NULL; /* the key owns it now */
+  }
+  if (run->kind == SBAI_RUN_MODEL)
+    st->samples += run->batch;
+  return RedisModule_ReplyWithSimpleString(ctx, "OK");
+}
+
+static void run_free_privdata(RedisModuleCtx *ctx, void *privdata)
+{
+  (void)ctx;
+  sbai_run_free(privdata);
+}
+
+int sbai_run_submit(RedisModuleCtx *ctx, sbai_run_t *run)
+{
+  int flags = RedisModule_GetContextFlags(ctx);
+  if (flags & (REDISMODULE_CTX_FLAGS_DENY_BLOCKING | REDISMODULE_CTX_FLAGS_MULTI
+               | REDISMODULE_CTX_FLAGS_LUA)) {
+    sbai_run_free(run);
+    return sbai_reply_error(ctx, "models and scripts run on worker threads: they cannot run "
+                                 "inside MULTI/EXEC, a Lua script or a module's call");
+  }
+  run->bc = RedisModule_BlockClient(ctx, run_reply, NULL, run_free_privdata, 0);
+  if (!run->bc) {
+    sbai_run_free(run);
+    return sbai_reply_error(ctx, "could not block the client for the run");
+  }
+  sbai_queue_push(run);
+  return REDISMODULE_OK;
+}
+
+/* ---- the worker side -------------------------------------------------------------- */
+
+void sbai_run_execute(sbai_run_t **runs, int n, int threads)
+{
+  if (runs[0]->kind == SBAI_RUN_MODEL) {
+    sbai_model_execute(runs, n, threads);
+  } else {
+    for (int i = 0; i < n; i++)
+      sbai_script_execute(runs[i], threads);
+  }
+}
+
+void sbai_run_finish(sbai_run_t *run)
+{
+  /* From here on the run belongs to the main thread: the reply callback,
+   * then the free callback. */
+  RedisModule_UnblockClient(run->bc, run);
+}

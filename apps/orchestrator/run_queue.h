@@ -1,0 +1,42 @@
+/* The device queue: requests waiting for a worker, and the worker threads.
+ *
+ * There is one queue, for the CPU (the only device so far), served by
+ * THREADS_PER_QUEUE pthreads started when the module loads. Each worker
+ * takes the oldest request no batch in formation is waiting for and:
+ *
+ * - replies TIMEDOUT, without running it, when the request's TIMEOUT has
+ *   passed (checked when a worker reaches it, so the reply comes then);
+ * - for a model stored with BATCHSIZE b > 0, also takes the other queued
+ *   requests for the same model whose input has the same height and width,
+ *   oldest first, while the batch stays <= b items (dim 0); a first request
+ *   of more than b items runs alone. If the batch has fewer than MINBATCHSIZE
+ *   items it waits, at most MINBATCHTIMEOUT ms (forever when that is 0, as in
+ *   RedisAI), for more to arrive. While it waits, the other workers leave the
+ *   requests that would fit in to it. A request whose TIMEOUT passes while
+ *   its batch forms is dropped from the batch and replied TIMEDOUT;
+ * - runs the batch as one execution with the kernel thread count, and hands
+ *   every request back to the main thread.
+ */
+#ifndef SBAI_RUN_QUEUE_H
+#define SBAI_RUN_QUEUE_H
+
+#include "run.h"
+
+#include <stddef.h>
+
+/* Starts `workers` threads, each running kernels with `kernel_threads`
+ * threads. Fails (with a message) when a thread cannot be created. Call once,
+ * while the module loads. */
+int sbai_queue_start(int workers, int kernel_threads, char *err, size_t errlen);
+
+/* Queues a submitted run (main thread). */
+void sbai_queue_push(sbai_run_t *run);
+
+/* Requests waiting in the queue now (not counting those being run). */
+size_t sbai_queue_length(void);
+
+/* What sbai_queue_start was given. */
+int sbai_queue_workers(void);
+int sbai_queue_kernel_threads(void);
+
+#endif

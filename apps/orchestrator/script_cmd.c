@@ -1,0 +1,669 @@
+/* The SB_SCRIPT data type and the script commands (see script_cmd.h). */
+#include "script_cmd.h"
+
+#include "sbai.h"
+#include "script_source.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Exactly 9 characters, part of every RDB file holding a script. */
+#define SCRIPT_TYPE_NAME "SB_SCRIPT"
+/* RDB layout version 1: device, tag, source (strings); the entry point
+ * count and names. The runnable functions are found again on load. */
+#define SCRIPT_ENCVER 1
+
+static RedisModuleType *script_type;
+
+/* ---- the value ------------------------------------------------------------------ */
+
+static char *dup_buffer(const char *src, size_t len)
+{
+  char *p = RedisModule_Alloc(len + 1);
+  if (len)
+    memcpy(p, src, len);
+  p[len] = '\0';
+  return p;
+}
+
+static void script_destroy(sbai_script_t *s)
+{
+  RedisModule_Free(s->source);
+  RedisModule_Free(s->tag);
+  for (int i = 0; i < s->nentry; i++)
+    RedisModule_Free(s->entry[i]);
+  RedisModule_Free(s->entry);
+  RedisModule_Free(s->funcs);
+  RedisModule_Free(s);
+}
+
+void sbai_script_retain(sbai_script_t *script)
+{
+  atomic_fetch_add(&script->refs, 1);
+}
+
+void sbai_script_release(sbai_script_t *script)
+{
+  if (script && atomic_fetch_sub(&script->refs, 1) == 1)
+    script_destroy(script);
+}
+
+static void script_type_free(void *value)
+{
+  sbai_script_release(value);
+}
+
+sbai_key_status_t sbai_script_lookup(RedisModuleCtx *ctx, RedisModuleString *keyname,
+                                     sbai_script_t **script)
+{
+  RedisModuleKey *k = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ);
+  sbai_key_status_t status = SBAI_KEY_OK;
+  int type;
+
+  if (!k)
+    return SBAI_KEY_EMPTY;
+  type = RedisModule_KeyType(k);
+  if (type == REDISMODULE_KEYTYPE_EMPTY)
+    status = SBAI_KEY_EMPTY;
+  else if (type != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(k) != script_type)
+    status = SBAI_KEY_WRONGTYPE;
+  else
+    *script = RedisModule_ModuleTypeGetValue(k);
+  RedisModule_CloseKey(k);
+  return status;
+}
+
+static int reply_lookup_error(RedisModuleCtx *ctx, sbai_key_status_t status)
+{
+  if (status == SBAI_KEY_WRONGTYPE)
+    return RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
+  return sbai_reply_error(ctx, "script key is empty");
+}
+
+/* ---- making a script: which functions it can run --------------------------------- */
+
+typedef struct found_builtins {
+  const sbai_builtin_t **funcs; /* sbai_builtin_count() slots */
+  int count;
+} found_builtins_t;
+
+static void add_if_builtin(const char *name, size_t len, void *arg)
+{
+  found_builtins_t *f = arg;
+  const sbai_builtin_t *b = sbai_builtin_find(name, len);
+  if (!b)
+    return;
+  for (int i = 0; i < f->count; i++)
+    if (f->funcs[i] == b)
+      return;
+  f->funcs[f->count++] = b;
+}
+
+/* Makes a script (one reference) from its parts, or fails with err:
+ * entry points must be built-ins the source defines; without entry points
+ * the source must define at least one built-in. */
+static sbai_script_t *script_create(const char *source, size_t source_len, const char *tag,
+                                    size_t tag_len, int nentry, const char *const *entry,
+                                    const size_t *entry_len, char *err, size_t errlen)
+{
+  char names[256];
+  found_builtins_t found;
+  sbai_script_t *s;
+
+  sbai_builtin_names(names, sizeof names);
+  found.funcs = RedisModule_Calloc(sbai_builtin_count() + 1, sizeof *found.funcs);
+  found.count = 0;
+  if (nentry == 0) {
+    sbai_script_each_def(source, source_len, add_if_builtin, &found);
+    if (found.count == 0) {
+      snprintf(err, errlen, "the script defines no built-in function (sbai does not interpret "
+               "TorchScript; it runs only its built-ins: %s)", names);
+      RedisModule_Free(found.funcs);
+      return NULL;
+    }
+  } else {
+    for (int i = 0; i < nentry; i++) {
+      const sbai_builtin_t *b;
+      int shown = entry_len[i] > 48 ? 48 : (int)entry_len[i];
+      if (!sbai_script_is_identifier(entry[i], entry_len[i])) {
+        snprintf(err, errlen, "entry point '%.*s' is not a valid function name", shown, entry[i]);
+        goto refused;
+      }
+      if (!sbai_script_defines(source, source_len, entry[i], entry_len[i])) {
+        snprintf(err, errlen, "entry point '%.*s' is not defined in the script's source (no "
+                 "'def %.*s(')", shown, entry[i], shown, entry[i]);
+        goto refused;
+      }
+      b = sbai_builtin_find(entry[i], entry_len[i]);
+      if (!b) {
+        snprintf(err, errlen, "entry point '%.*s' is not a built-in function (sbai does not "
+                 "interpret TorchScript; built-ins: %s)", shown, entry[i], names);
+        goto refused;
+      }
+      for (int j = 0; j <= found.count; j++)
+        if (j == found.count) {
+          if ((size_t)found.count < sbai_builtin_count())
+            found.funcs[found.count++] = b;
+          break;
+        } else if (found.funcs[j] == b) {
+          break;
+        }
+    }
+  }
+
+  s = RedisModule_Calloc(1, sizeof *s);
+  atomic_init(&s->refs, 1);
+  s->source = dup_buffer(source, source_len);
+  s->source_len = source_len;
+  s->tag = dup_buffer(tag ? tag : "", tag ? tag_len : 0);
+  s->tag_len = tag ? tag_len : 0;
+  s->nentry = nentry;
+  s->entry = RedisModule_Calloc((size_t)nentry + 1, sizeof *s->entry);
+  for (int i = 0; i < nentry; i++)
+    s->entry[i] = dup_buffer(entry[i], entry_len[i]);
+  s->nfuncs = found.count;
+  s->funcs = found.funcs;
+  return s;
+
+refused:
+  RedisModule_Free(found.funcs);
+  return NULL;
+}
+
+/* ---- AI.SCRIPTSTORE / AI.SCRIPTSET ------------------------------------------------- */
+
+static int script_store_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int store)
+{
+  const char *cmd = store ? "AI.SCRIPTSTORE" : "AI.SCRIPTSET";
+  const char *tag = NULL, *source = NULL;
+  const char *entry[SBAI_SCRIPT_MAX_ENTRY];
+  size_t entry_len[SBAI_SCRIPT_MAX_ENTRY], tag_len = 0, source_len = 0;
+  int nentry = -1, i;
+  char err[512], q[SBAI_QUOTE_LEN];
+  sbai_script_t *s, *old;
+  RedisModuleKey *key;
+
+  if (argc < 5)
+    return RedisModule_WrongArity(ctx);
+  if (sbai_parse_device(ctx, argv[2]) != REDISMODULE_OK)
+    return REDISMODULE_OK;
+
+  for (i = 3; i < argc && !sbai_arg_is(argv[i], "SOURCE");) {
+    if (sbai_arg_is(argv[i], "TAG")) {
+      if (tag)
+        return sbai_reply_error(ctx, "TAG given twice");
+      if (i + 1 >= argc)
+        return sbai_reply_error(ctx, "TAG needs a value");
+      tag = RedisModule_StringPtrLen(argv[i + 1], &tag_len);
+      i += 2;
+    } else if (store && sbai_arg_is(argv[i], "ENTRY_POINTS")) {
+      if (nentry >= 0)
+        return sbai_reply_error(ctx, "ENTRY_POINTS given twice");
+      if (i + 1 >= argc)
+        return sbai_reply_error(ctx, "ENTRY_POINTS needs a count and names");
+      if (sbai_parse_count(ctx, argv[i + 1], "ENTRY_POINTS", 1, argc - i - 2, &nentry)
+          != REDISMODULE_OK)
+        return REDISMODULE_OK;
+      if (nentry > SBAI_SCRIPT_MAX_ENTRY)
+        return sbai_reply_error(ctx, "too many ENTRY_POINTS (at most %d)", SBAI_SCRIPT_MAX_ENTRY);
+      for (int e = 0; e < nentry; e++)
+        entry[e] = RedisModule_StringPtrLen(argv[i + 2 + e], &entry_len[e]);
+      i += 2 + nentry;
+    } else {
+      return sbai_reply_error(ctx, "unknown %s argument '%s' (expected TAG, %sSOURCE)", cmd,
+                              sbai_quote(argv[i], q), store ? "ENTRY_POINTS or " : "or ");
+    }
+  }
+  if (i >= argc)
+    return sbai_reply_error(ctx, "missing SOURCE: %s needs the script's text after SOURCE", cmd);
+  if (i + 2 != argc)
+    return sbai_reply_error(ctx, "SOURCE takes exactly one argument, the script's text, and must "
+                                 "come last");
+  source = RedisModule_StringPtrLen(argv[i + 1], &source_len);
+  if (store && nentry < 0)
+    return sbai_reply_error(ctx, "AI.SCRIPTSTORE needs ENTRY_POINTS n name.. before SOURCE");
+  if (nentry < 0)
+    nentry = 0;
+
+  switch (sbai_script_lookup(ctx, argv[1], &old)) {
+  case SBAI_KEY_WRONGTYPE:
+    return RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
+  default:
+    break;
+  }
+  s = script_create(source, source_len, tag, tag_len, nentry, entry, entry_len, err, sizeof err);
+  if (!s)
+    return sbai_reply_error(ctx, "%s", err);
+
+  key = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
+  if (!key || RedisModule_ModuleTypeSetValue(key, script_type, s) != REDISMODULE_OK) {
+    if (key)
+      RedisModule_CloseKey(key);
+    sbai_script_release(s);
+    return sbai_reply_error(ctx, "could not write the script key");
+  }
+  RedisModule_CloseKey(key);
+  if (RedisModule_ReplicateVerbatim(ctx) != REDISMODULE_OK)
+    RedisModule_Log(ctx, "warning", "sbai: %s could not be queued for replication", cmd);
+  return RedisModule_ReplyWithSimpleString(ctx, "OK");
+}
+
+static int scriptstore_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
+{
+  return script_store_command(ctx, argv, argc, 1);
+}
+
+static int scriptset_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
+{
+  return script_store_command(ctx, argv, argc, 0);
+}
+
+/* ---- AI.SCRIPTGET / AI.SCRIPTDEL ------------------------------------------------------ */
+
+static int scriptget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
+{
+  int meta = 0, source = 0;
+  char q[SBAI_QUOTE_LEN];
+  sbai_key_status_t status;
+  sbai_script_t *s;
+
+  if (argc < 2 || argc > 4)
+    return RedisModule_WrongArity(ctx);
+  for (int i = 2; i < argc; i++) {
+    int *flag = sbai_arg_is(argv[i], "META")     ? &meta
+                : sbai_arg_is(argv[i], "SOURCE") ? &source
+                                                 : NULL;
+    if (!flag)
+      return sbai_reply_error(ctx, "unknown AI.SCRIPTGET argument '%s' (expected META or SOURCE)",
+                              sbai_quote(argv[i], q));
+    if (*flag)
+      return sbai_reply_error(ctx, "%s given twice", sbai_quote(argv[i], q));
+    *flag = 1;
+  }
+  if (!meta && !source)
+    meta = source = 1;
+  status = sbai_script_lookup(ctx, argv[1], &s);
+  if (status != SBAI_KEY_OK)
+    return reply_lookup_error(ctx, status);
+
+  if (!meta)
+    return RedisModule_ReplyWithStringBuffer(ctx, s->source, s->source_len);
+  RedisModule_ReplyWithArray(ctx, source ? 8 : 6);
+  RedisModule_ReplyWithCString(ctx, "device");
+  RedisModule_ReplyWithCString(ctx, "CPU");
+  RedisModule_ReplyWithCString(ctx, "tag");
+  RedisModule_ReplyWithStringBuffer(ctx, s->tag, s->tag_len);
+  if (source) {
+    RedisModule_ReplyWithCString(ctx, "source");
+    RedisModule_ReplyWithStringBuffer(ctx, s->source, s->source_len);
+  }
+  /* The functions that can run: the entry points, or the built-ins an
+   * AI.SCRIPTSET source defines. */
+  RedisModule_ReplyWithCString(ctx, "Entry Points");
+  RedisModule_ReplyWithArray(ctx, s->nfuncs);
+  for (int i = 0; i < s->nfuncs; i++)
+    RedisModule_ReplyWithCString(ctx, s->funcs[i]->name);
+  return REDISMODULE_OK;
+}
+
+static int scriptdel_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
+{
+  RedisModuleKey *key;
+  sbai_key_status_t status;
+  sbai_script_t *s;
+
+  if (argc != 2)
+    return RedisModule_WrongArity(ctx);
+  status = sbai_script_lookup(ctx, argv[1], &s);
+  if (status != SBAI_KEY_OK)
+    return reply_lookup_error(ctx, status);
+  key = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
+  RedisModule_DeleteKey(key);
+  RedisModule_CloseKey(key);
+  RedisModule_ReplicateVerbatim(ctx);
+  return RedisModule_ReplyWithSimpleString(ctx, "OK");
+}
+
+/* ---- AI.SCRIPTEXECUTE / AI.SCRIPTRUN ------------------------------------------------ */
+
+/* The function `name` of script s, or an error reply. */
+static const sbai_builtin_t *find_function(RedisModuleCtx *ctx, const sbai_script_t *s,
+                                           RedisModuleString *name)
+{
+  size_t len;
+  const char *text = RedisModule_StringPtrLen(name, &len);
+  const sbai_builtin_t *b = sbai_builtin_find(text, len);
+  char q[SBAI_QUOTE_LEN], names[256];
+
+  for (int i = 0; b && i < s->nfuncs; i++)
+    if (s->funcs[i] == b)
+      return b;
+  if (!b) {
+    sbai_builtin_names(names, sizeof names);
+    sbai_reply_error(ctx, "function '%s' is not a built-in (sbai does not interpret TorchScript; "
+                          "built-ins: %s)",
+                     sbai_quote(name, q), names);
+  } else {
+    size_t used = 0;
+    names[0] = '\0';
+    for (int i = 0; i < s->nfuncs && used < sizeof names; i++)
+      used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                               s->funcs[i]->name);
+    sbai_reply_error(ctx, "function '%s' is not an entry point of this script (it has: %s)",
+                     sbai_quote(name, q), names);
+  }
+  return NULL;
+}
+
+static int add_keys(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString **argv, int from,
+                    int to, int outputs)
+{
+  for (int i = from; i < to; i++) {
+    int rc = outputs ? sbai_run_add_output(ctx, run, argv[i]) : sbai_run_add_input(ctx, run, argv[i]);
+    if (rc != REDISMODULE_OK)
+      return REDISMODULE_ERR;
+  }
+  return REDISMODULE_OK;
+}
+
+/* AI.SCRIPTEXECUTE key fn [KEYS n k..] [INPUTS n in..] [ARGS n a..]
+ *     [OUTPUTS n out..] [TIMEOUT ms]     (sections in any order, once each) */
+static int parse_execute(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString **argv, int argc)
+{
+  int seen_keys = 0, seen_in = 0, seen_args = 0, seen_out = 0, seen_timeout = 0, n;
+  char q[SBAI_QUOTE_LEN];
+
+  for (int i = 3; i < argc;) {
+    if (sbai_arg_is(argv[i], "TIMEOUT")) {
+      if (seen_timeout++)
+        return sbai_reply_error(ctx, "TIMEOUT given twice"), REDISMODULE_ERR;
+      if (i + 1 >= argc)
+        return sbai_reply_error(ctx, "TIMEOUT needs a value in milliseconds"), REDISMODULE_ERR;
+      if (sbai_run_set_timeout(ctx, run, argv[i + 1]) != REDISMODULE_OK)
+        return REDISMODULE_ERR;
+      i += 2;
+      continue;
+    }
+    if (sbai_arg_is(argv[i], "LIST_INPUTS"))
+      return sbai_reply_error(ctx, "LIST_INPUTS is not supported: built-in functions take plain "
+                                   "tensor INPUTS"),
+             REDISMODULE_ERR;
+    {
+      static const char *const words[] = {"KEYS", "INPUTS", "ARGS", "OUTPUTS"};
+      int *seen_of[] = {&seen_keys, &seen_in, &seen_args, &seen_out};
+      int w = 0;
+      while (w < 4 && !sbai_arg_is(argv[i], words[w]))
+        w++;
+      if (w == 4)
+        return sbai_reply_error(ctx, "unknown AI.SCRIPTEXECUTE argument '%s' (expected KEYS, "
+                                     "INPUTS, ARGS, OUTPUTS or TIMEOUT)",
+                                sbai_quote(argv[i], q)),
+               REDISMODULE_ERR;
+      if ((*seen_of[w])++)
+        return sbai_reply_error(ctx, "%s given twice", words[w]), REDISMODULE_ERR;
+      if (i + 1 >= argc)
+        return sbai_reply_error(ctx, "%s needs a count", words[w]), REDISMODULE_ERR;
+      /* INPUTS and OUTPUTS need at least one key; KEYS and ARGS may be 0. */
+      if (sbai_parse_count(ctx, argv[i + 1], words[w], (w == 1 || w == 3) ? 1 : 0, argc - i - 2,
+                           &n)
+          != REDISMODULE_OK)
+        return REDISMODULE_ERR;
+      /* KEYS only declare what a script may touch (cluster routing);
+       * built-ins touch no keys. ARGS go to the function, which checks how
+       * many it takes. */
+      if ((w == 1 || w == 3) && add_keys(ctx, run, argv, i + 2, i + 2 + n, w == 3) != REDISMODULE_OK)
+        return REDISMODULE_ERR;
+      if (w == 2)
+        run->nargs = n;
+      i += 2 + n;
+    }
+  }
+  if (!seen_in)
+    return sbai_reply_error(ctx, "AI.SCRIPTEXECUTE: missing INPUTS"), REDISMODULE_ERR;
+  if (!seen_out)
+    return sbai_reply_error(ctx, "AI.SCRIPTEXECUTE: missing OUTPUTS"), REDISMODULE_ERR;
+  return REDISMODULE_OK;
+}
+
+/* AI.SCRIPTRUN key fn [TIMEOUT ms] INPUTS in.. OUTPUTS out.. */
+static int parse_run(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString **argv, int argc)
+{
+  int i = 3, in_from, in_to;
+  if (i < argc && sbai_arg_is(argv[i], "TIMEOUT")) {
+    if (i + 1 >= argc)
+      return sbai_reply_error(ctx, "TIMEOUT needs a value in milliseconds"), REDISMODULE_ERR;
+    if (sbai_run_set_timeout(ctx, run, argv[i + 1]) != REDISMODULE_OK)
+      return REDISMODULE_ERR;
+    i += 2;
+  }
+  if (i >= argc || !sbai_arg_is(argv[i], "INPUTS"))
+    return sbai_reply_error(ctx, "AI.SCRIPTRUN: expected INPUTS after the function name%s",
+                            i > 3 ? " and TIMEOUT" : ""),
+           REDISMODULE_ERR;
+  in_from = ++i;
+  while (i < argc && !sbai_arg_is(argv[i], "OUTPUTS")) {
+    if (sbai_arg_is(argv[i], "$"))
+      return sbai_reply_error(ctx, "variadic inputs ($) are not supported: built-in functions "
+                                   "take plain tensor INPUTS"),
+             REDISMODULE_ERR;
+    i++;
+  }
+  in_to = i;
+  if (i >= argc)
+    return sbai_reply_error(ctx, "AI.SCRIPTRUN: missing OUTPUTS"), REDISMODULE_ERR;
+  if (in_to == in_from || i + 1 >= argc)
+    return sbai_reply_error(ctx, "AI.SCRIPTRUN: INPUTS and OUTPUTS each need at least one key"),
+           REDISMODULE_ERR;
+  if (add_keys(ctx, run, argv, in_from, in_to, 0) != REDISMODULE_OK
+      || add_keys(ctx, run, argv, i + 1, argc, 1) != REDISMODULE_OK)
+    return REDISMODULE_ERR;
+  return REDISMODULE_OK;
+}
+
+static int script_run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int old)
+{
+  char err[SB_TENSOR_ERRLEN + 64];
+  sbai_key_status_t status;
+  const sbai_builtin_t *fn;
+  sbai_script_t *s;
+  sbai_run_t *run;
+  int rc;
+
+  if (argc < (old ? 7 : 5))
+    return RedisModule_WrongArity(ctx);
+  status = sbai_script_lookup(ctx, argv[1], &s);
+  if (status != SBAI_KEY_OK)
+    return reply_lookup_error(ctx, status);
+  fn = find_function(ctx, s, argv[2]);
+  if (!fn)
+    return REDISMODULE_OK;
+  run = sbai_run_new_script(s, fn);
+  rc = old ? parse_run(ctx, run, argv, argc) : parse_execute(ctx, run, argv, argc);
+  if (rc != REDISMODULE_OK) {
+    sbai_run_free(run);
+    return REDISMODULE_OK;
+  }
+  if (fn->check(run->in_desc, run->nin, run->nargs, run->out_desc, run->nout, err, sizeof err)
+      != 0) {
+    sbai_run_free(run);
+    return sbai_reply_error(ctx, "%s", err);
+  }
+  return sbai_run_submit(ctx, run);
+}
+
+static int scriptexecute_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
+{
+  return script_run_command(ctx, argv, argc, 0);
+}
+
+static int scriptrun_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
+{
+  return script_run_command(ctx, argv, argc, 1);
+}
+
+/* ---- execution (worker thread) ------------------------------------------------------- */
+
+void sbai_script_execute(sbai_run_t *run, int threads)
+{
+  void *out_data[SBAI_RUN_MAX_IO];
+  char err[200] = "";
+  uint64_t t0, t1;
+  int rc;
+
+  for (int i = 0; i < run->nout; i++) {
+    run->out[i] = sbai_tensor_new_zeros(&run->out_desc[i]);
+    out_data[i] = run->out[i]->owned;
+  }
+  t0 = sbai_now_ns();
+  rc = run->fn->run(run->in_desc, (const void *const *)run->in_data, run->nin, run->out_desc,
+                    out_data, run->nout, threads, err, sizeof err);
+  t1 = sbai_now_ns();
+  run->duration_us = (long long)((t1 - t0) / 1000u);
+  run->leader = 1;
+  run->batch_total = run->batch;
+  if (rc != 0) {
+    run->status = SBAI_RUN_FAILED;
+    snprintf(run->err, sizeof run->err, "%s failed: %s", run->fn->name,
+             err[0] ? err : "(no reason given)");
+  } else {
+    run->status = SBAI_RUN_DONE;
+  }
+}
+
+/* ---- persistence and introspection ------------------------------------------------ */
+
+static void script_rdb_save(RedisModuleIO *io, void *value)
+{
+  const sbai_script_t *s = value;
+  RedisModule_SaveStringBuffer(io, "CPU", 3);
+  RedisModule_SaveStringBuffer(io, s->tag, s->tag_len);
+  RedisModule_SaveStringBuffer(io, s->source, s->source_len);
+  RedisModule_SaveUnsigned(io, (uint64_t)s->nentry);
+  for (int i = 0; i < s->nentry; i++)
+    RedisModule_SaveStringBuffer(io, s->entry[i], strlen(s->entry[i]));
+}
+
+static void *script_rdb_load(RedisModuleIO *io, int encver)
+{
+  char *parts[3] = {NULL, NULL, NULL}, *entry[SBAI_SCRIPT_MAX_ENTRY], err[512];
+  size_t lens[3] = {0, 0, 0}, entry_len[SBAI_SCRIPT_MAX_ENTRY];
+  sbai_script_t *s = NULL;
+  uint64_t nentry = 0, loaded = 0;
+
+  if (encver != SCRIPT_ENCVER) {
+    RedisModule_LogIOError(io, "warning", "sbai: script encoding version %d is not known (this "
+                           "build reads %d)", encver, SCRIPT_ENCVER);
+    return NULL;
+  }
+  for (int i = 0; i < 3; i++) {
+    parts[i] = RedisModule_LoadStringBuffer(io, &lens[i]);
+    if (RedisModule_IsIOError(io) || !parts[i])
+      goto out;
+  }
+  nentry = RedisModule_LoadUnsigned(io);
+  if (RedisModule_IsIOError(io) || nentry > SBAI_SCRIPT_MAX_ENTRY) {
+    RedisModule_LogIOError(io, "warning", "sbai: corrupt script entry points");
+    goto out;
+  }
+  for (; loaded < nentry; loaded++) {
+    entry[loaded] = RedisModule_LoadStringBuffer(io, &entry_len[loaded]);
+    if (RedisModule_IsIOError(io) || !entry[loaded])
+      goto out;
+  }
+  s = script_create(parts[2], lens[2], parts[1], lens[1], (int)nentry,
+                    (const char *const *)entry, entry_len, err, sizeof err);
+  if (!s)
+    RedisModule_LogIOError(io, "warning", "sbai: a stored script is refused: %s", err);
+
+out:
+  for (int i = 0; i < 3; i++)
+    if (parts[i])
+      RedisModule_Free(parts[i]);
+  for (uint64_t i = 0; i < loaded; i++)
+    if (entry[i])
+      RedisModule_Free(entry[i]);
+  return s;
+}
+
+/* AI.SCRIPTSTORE key CPU TAG t ENTRY_POINTS n fn.. SOURCE src, or
+ * AI.SCRIPTSET key CPU TAG t SOURCE src for a script stored without entry
+ * points. */
+static void script_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value)
+{
+  const sbai_script_t *s = value;
+  RedisModuleString **args = RedisModule_Calloc((size_t)s->nentry + 8, sizeof *args);
+  size_t n = 0, key_len;
+  const char *key_ptr = RedisModule_StringPtrLen(key, &key_len);
+
+  args[n++] = RedisModule_CreateString(NULL, key_ptr, key_len);
+  args[n++] = RedisModule_CreateString(NULL, "CPU", 3);
+  args[n++] = RedisModule_CreateString(NULL, "TAG", 3);
+  args[n++] = RedisModule_CreateString(NULL, s->tag, s->tag_len);
+  if (s->nentry > 0) {
+    args[n++] = RedisModule_CreateString(NULL, "ENTRY_POINTS", 12);
+    args[n++] = RedisModule_CreateStringFromLongLong(NULL, s->nentry);
+    for (int i = 0; i < s->nentry; i++)
+      args[n++] = RedisModule_CreateString(NULL, s->entry[i], strlen(s->entry[i]));
+  }
+  args[n++] = RedisModule_CreateString(NULL, "SOURCE", 6);
+  args[n++] = RedisModule_CreateString(NULL, s->source, s->source_len);
+  RedisModule_EmitAOF(aof, s->nentry > 0 ? "AI.SCRIPTSTORE" : "AI.SCRIPTSET", "v", args, n);
+  for (size_t i = 0; i < n; i++)
+    RedisModule_FreeString(NULL, args[i]);
+  RedisModule_Free(args);
+}
+
+static size_t script_mem_usage(const void *value)
+{
+  const sbai_script_t *s = value;
+  return sizeof *s + s->source_len + s->tag_len;
+}
+
+static void script_digest(RedisModuleDigest *md, void *value)
+{
+  const sbai_script_t *s = value;
+  RedisModule_DigestAddStringBuffer(md, s->tag, s->tag_len);
+  RedisModule_DigestAddStringBuffer(md, s->source, s->source_len);
+  for (int i = 0; i < s->nentry; i++)
+    RedisModule_DigestAddStringBuffer(md, s->entry[i], strlen(s->entry[i]));
+  RedisModule_DigestEndSequence(md);
+}
+
+/* ---- registration -------------------------------------------------------------- */
+
+int sbai_script_register(RedisModuleCtx *ctx)
+{
+  RedisModuleTypeMethods methods = {
+    .version = REDISMODULE_TYPE_METHOD_VERSION,
+    .rdb_load = script_rdb_load,
+    .rdb_save = script_rdb_save,
+    .aof_rewrite = script_aof_rewrite,
+    .mem_usage = script_mem_usage,
+    .digest = script_digest,
+    .free = script_type_free,
+  };
+  static const struct {
+    const char *name;
+    RedisModuleCmdFunc fn;
+    const char *flags;
+  } commands[] = {
+    {"AI.SCRIPTSTORE", scriptstore_command, "write deny-oom"},
+    {"AI.SCRIPTSET", scriptset_command, "write deny-oom"},
+    {"AI.SCRIPTGET", scriptget_command, "readonly"},
+    {"AI.SCRIPTDEL", scriptdel_command, "write"},
+    {"AI.SCRIPTEXECUTE", scriptexecute_command, "write deny-oom"},
+    {"AI.SCRIPTRUN", scriptrun_command, "write deny-oom"},
+  };
+
+  script_type = RedisModule_CreateDataType(ctx, SCRIPT_TYPE_NAME, SCRIPT_ENCVER, &methods);
+  if (!script_type) {
+    RedisModule_Log(ctx, "warning", "sbai: cannot create data type %s", SCRIPT_TYPE_NAME);
+    return REDISMODULE_ERR;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (sbai_create_command(ctx, commands[i].name, commands[i].fn, commands[i].flags, 1, 1, 1)
+        != REDISMODULE_OK)
+      return REDISMODULE_ERR;
+  return REDISMODULE_OK;
+}
