@@ -84,14 +84,15 @@ get_blob() {
   truncate -s -1 "$2"
 }
 
-# need_tiny_model FILE: writes the tiny test model (`sb-model make tiny
-# --seed 1`) into FILE and checks that the ResNet loader takes it; skips the
-# test, visibly, while the tool or the loader is not built yet.
+# need_tiny_model FILE [SEED]: writes the tiny test model (`sb-model make
+# tiny --seed SEED`, default 1) into FILE and checks that the ResNet loader
+# takes it; skips the test, visibly, while the tool or the loader is not
+# built yet.
 need_tiny_model() {
   local exe=${SB_BIN_DIR:-}/sb-model rc
   need_check
   [ -x "$exe" ] || sb_skip "$exe is not built yet: no model file to test with"
-  "$exe" make tiny --seed 1 -o "$1" >"$SB_TMP/sb-model.log" 2>&1 ||
+  "$exe" make tiny --seed "${2:-1}" -o "$1" >"$SB_TMP/sb-model.log" 2>&1 ||
     sb_skip "sb-model make tiny failed (not ready yet?): $(tail -n 2 "$SB_TMP/sb-model.log")"
   "$SB_CHECK" time "$1" 1 32 32 >/dev/null 2>"$SB_TMP/check.log"
   rc=$?
@@ -113,4 +114,64 @@ run_forward_check() {
   get_blob "$kout" "$SB_TMP/fwd_out.bin"
   "$SB_CHECK" forward "$file" "$SB_TMP/fwd_in.bin" "$n" "$h" "$w" "$SB_TMP/fwd_out.bin" \
     >"$SB_TMP/fwd.log" 2>&1 || sb_fail "$kout is not the forward pass of $kin: $(cat "$SB_TMP/fwd.log")"
+}
+
+# resp_command ARG...: sends one command over a fresh connection, as raw RESP,
+# and prints the first line of the reply (e.g. "+OK", "-ERR ..."). An
+# argument "@FILE" is replaced by FILE's bytes, so several binary arguments
+# can go in one command (redis-cli -x only supplies the last).
+resp_command() {
+  local a line
+  exec 3<>"/dev/tcp/127.0.0.1/$SB_PORT" || sb_fail "cannot connect to port $SB_PORT"
+  {
+    printf '*%d\r\n' $#
+    for a in "$@"; do
+      case "$a" in
+        @*) printf '$%d\r\n' "$(stat -c %s "${a#@}")"; cat "${a#@}" ;;
+        *) printf '$%d\r\n%s' "${#a}" "$a" ;;
+      esac
+      printf '\r\n'
+    done
+  } >&3
+  IFS= read -r -t 30 line <&3
+  exec 3<&- 3>&-
+  printf '%s\n' "${line%$'\r'}"
+}
+
+# ping_ms: the round trip of one PING, in milliseconds, over a connection
+# opened beforehand (so no process start or connect is measured).
+ping_ms() {
+  local t0 t1 line
+  exec 4<>"/dev/tcp/127.0.0.1/$SB_PORT" || sb_fail "cannot connect to port $SB_PORT"
+  t0=$EPOCHREALTIME
+  printf 'PING\r\n' >&4
+  IFS= read -r -t 30 line <&4
+  t1=$EPOCHREALTIME
+  exec 4<&- 4>&-
+  [ "${line%$'\r'}" = "+PONG" ] || sb_fail "PING answered [$line]"
+  echo $(((${t1//[.,]/} - ${t0//[.,]/}) / 1000))
+}
+
+# wait_in_flight N: waits (at most 10 s) until N clients are blocked on runs
+# and the queue is empty, i.e. a worker has taken the last request.
+wait_in_flight() {
+  local blocked queued
+  for _ in $(seq 200); do
+    blocked=$(sb_cli INFO clients | tr -d '\r' | sed -n 's/^blocked_clients://p')
+    queued=$(sb_cli AI.INFO | awk 'want { print; exit } $0 == "queue_length" { want = 1 }')
+    [ "${blocked:-0}" -ge "$1" ] && [ "$queued" = 0 ] && return 0
+    sleep 0.05
+  done
+  sb_fail "no run in flight after 10 s (blocked clients: $blocked, queued: $queued)"
+}
+
+# wait_queued N: waits (at most 10 s) until N requests wait in the queue.
+wait_queued() {
+  local queued
+  for _ in $(seq 200); do
+    queued=$(sb_cli AI.INFO | awk 'want { print; exit } $0 == "queue_length" { want = 1 }')
+    [ "$queued" -ge "$1" ] && return 0
+    sleep 0.05
+  done
+  sb_fail "fewer than $1 requests queued after 10 s ($queued)"
 }
