@@ -53,7 +53,8 @@ static inline int64_t sb_k_out_dim(int64_t in, int64_t k, int64_t stride, int64_
 }
 
 /* Scratch bytes sb_k_conv2d needs for p with `threads` threads (im2col
- * panels and GEMM packing buffers). */
+ * panels and GEMM packing buffers); 0 when p is invalid. The workspace may
+ * have any alignment. A 1x1, stride-1, unpadded conv needs no im2col. */
 size_t sb_k_conv2d_workspace_bytes(const sb_conv2d_t *p, int threads);
 
 /* out[b][co][y][x] = epilogue(bias[co] + sum_{ci,ky,kx} weight[co][ci][ky][kx] ·
@@ -79,7 +80,9 @@ void sb_k_relu(float *x, size_t count, int threads);
 void sb_k_add(const float *a, const float *b, float *out, size_t count, int relu, int threads);
 
 /* Max pooling, window k×k, stride s, padding pad (padding never wins):
- * in [n][c][h][w] -> out [n][c][oh][ow]. ResNet uses k=3, s=2, pad=1. */
+ * in [n][c][h][w] -> out [n][c][oh][ow]. ResNet uses k=3, s=2, pad=1.
+ * -1 when 2·pad > k (a window could hold only padding, as torch refuses)
+ * or the window does not fit the padded input. */
 int sb_k_maxpool2d(const float *in, int64_t n, int64_t c, int64_t h, int64_t w, int64_t k,
                    int64_t s, int64_t pad, float *out, int threads);
 
@@ -89,14 +92,18 @@ void sb_k_global_avgpool(const float *in, int64_t n, int64_t c, int64_t h, int64
 
 /* Fully connected: out[b][o] = bias[o] + sum_i in[b][i] · weight[o][i];
  * in [n][k], weight [m][k] (torch Linear layout), bias [m] or NULL,
- * out [n][m]. Flops: 2·n·m·k. */
+ * out [n][m]. Flops: 2·n·m·k. Needs no workspace (register-blocked dot
+ * products, no packing). */
 int sb_k_linear(const float *in, int64_t n, int64_t k, const float *weight, const float *bias,
                 int64_t m, float *out, int threads);
 
 /* Single-precision GEMM, row-major: C[M][N] = A[M][K] · B[K][N] (+ C if
  * accumulate), with leading dimensions lda, ldb, ldc. Cache-blocked and packed;
- * the building block of conv2d and linear. workspace as given by
- * sb_k_sgemm_workspace_bytes(threads). */
+ * the building block of conv2d. workspace as given by
+ * sb_k_sgemm_workspace_bytes(threads), any alignment. M or N <= 0 does
+ * nothing; K == 0 stores zeros (or keeps C). Without accumulate C is only
+ * written. Each element is summed in the same order whatever `threads`, so
+ * results do not depend on it. */
 size_t sb_k_sgemm_workspace_bytes(int threads);
 void sb_k_sgemm(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B,
                 int64_t ldb, float *C, int64_t ldc, int accumulate, void *workspace, int threads);
