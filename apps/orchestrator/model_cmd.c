@@ -441,6 +441,10 @@ static int model_run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
   sbai_run_t *run;
   int i = 2;
 
+  if (RedisModule_IsKeysPositionRequest(ctx)) {
+    sbai_run_report_keys(ctx, argv, argc, 2, old);
+    return REDISMODULE_OK;
+  }
   if (argc < (old ? 6 : 8))
     return RedisModule_WrongArity(ctx);
   status = sbai_model_lookup(ctx, argv[1], &m);
@@ -843,10 +847,11 @@ int sbai_model_register(RedisModuleCtx *ctx)
              != REDISMODULE_OK
       || sbai_create_command(ctx, "AI.MODELDEL", modeldel_command, "write", 1, 1, 1)
              != REDISMODULE_OK
-      || sbai_create_command(ctx, "AI.MODELEXECUTE", modelexecute_command, "write deny-oom", 1, 1,
-                             1)
+      || sbai_create_command(ctx, "AI.MODELEXECUTE", modelexecute_command,
+                             "write deny-oom getkeys-api", 1, 1, 1)
              != REDISMODULE_OK
-      || sbai_create_command(ctx, "AI.MODELRUN", modelrun_command, "write deny-oom", 1, 1, 1)
+      || sbai_create_command(ctx, "AI.MODELRUN", modelrun_command, "write deny-oom getkeys-api", 1,
+                             1, 1)
              != REDISMODULE_OK)
     return REDISMODULE_ERR;
   return REDISMODULE_OK;

@@ -106,6 +106,9 @@ typedef struct RedisModuleTypeMethods {
   X(void, Log, (RedisModuleCtx * ctx, const char *level, const char *fmt, ...),         \
     __attribute__((format(printf, 3, 4))))                                              \
   X(int, GetContextFlags, (RedisModuleCtx * ctx), )                                     \
+  /* commands flagged "getkeys-api" report where their keys are */                      \
+  X(int, IsKeysPositionRequest, (RedisModuleCtx * ctx), )                               \
+  X(void, KeyAtPos, (RedisModuleCtx * ctx, int pos), )                                  \
   /* memory from the server's allocator (counted in INFO memory) */                     \
   X(void *, Alloc, (size_t bytes), )                                                    \
   X(void *, Calloc, (size_t nmemb, size_t size), )                                      \

@@ -154,6 +154,42 @@ int sbai_parse_count(RedisModuleCtx *ctx, RedisModuleString *arg, const char *wh
   return REDISMODULE_OK;
 }
 
+void sbai_run_report_keys(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int start,
+                          int old)
+{
+  int i = start;
+
+  if (argc > 1)
+    RedisModule_KeyAtPos(ctx, 1);
+  if (old) {
+    int outputs = 0;
+    while (i < argc && !sbai_arg_is(argv[i], "INPUTS"))
+      i++;
+    for (i++; i < argc; i++) {
+      if (!outputs && sbai_arg_is(argv[i], "OUTPUTS"))
+        outputs = 1;
+      else if (!sbai_arg_is(argv[i], "$"))
+        RedisModule_KeyAtPos(ctx, i);
+    }
+    return;
+  }
+  while (i < argc) {
+    int keys = sbai_arg_is(argv[i], "INPUTS") || sbai_arg_is(argv[i], "OUTPUTS")
+               || sbai_arg_is(argv[i], "KEYS");
+    long long n;
+    if ((keys || sbai_arg_is(argv[i], "ARGS")) && i + 1 < argc
+        && RedisModule_StringToLongLong(argv[i + 1], &n) == REDISMODULE_OK && n >= 0
+        && n <= argc - i - 2) {
+      if (keys)
+        for (int k = i + 2; k < i + 2 + (int)n; k++)
+          RedisModule_KeyAtPos(ctx, k);
+      i += 2 + (int)n;
+    } else {
+      i += sbai_arg_is(argv[i], "TIMEOUT") ? 2 : 1;
+    }
+  }
+}
+
 /* ---- the reply (main thread) ----------------------------------------------------- */
 
 /* AI.TENSORSET key FLOAT d1 .. dn BLOB data: what a replica and the AOF get

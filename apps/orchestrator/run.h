@@ -112,6 +112,15 @@ int sbai_run_set_timeout(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString
 int sbai_parse_count(RedisModuleCtx *ctx, RedisModuleString *arg, const char *what, long long min,
                      int left, int *count);
 
+/* Answers RedisModule_IsKeysPositionRequest for a run command (flagged
+ * "getkeys-api", so that Redis Cluster routing and ACL key patterns see the
+ * input and output keys, not only the model or script): argv[1], and the
+ * keys of its INPUTS, OUTPUTS and KEYS sections from argv[start] on. `old`:
+ * the older syntax (INPUTS k.. OUTPUTS k.., no counts). Tolerates malformed
+ * commands (reports what it can; the command itself then refuses them). */
+void sbai_run_report_keys(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int start,
+                          int old);
+
 /* Blocks the client and queues the run; the reply comes from the reply
  * callback. Refuses (an error reply, the run freed) where the client cannot
  * be blocked: inside MULTI/EXEC, a Lua script or a module's RedisModule_Call.

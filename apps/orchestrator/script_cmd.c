@@ -470,6 +470,10 @@ static int script_run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int
   sbai_run_t *run;
   int rc;
 
+  if (RedisModule_IsKeysPositionRequest(ctx)) {
+    sbai_run_report_keys(ctx, argv, argc, 3, old);
+    return REDISMODULE_OK;
+  }
   if (argc < (old ? 7 : 5))
     return RedisModule_WrongArity(ctx);
   status = sbai_script_lookup(ctx, argv[1], &s);
@@ -652,8 +656,8 @@ int sbai_script_register(RedisModuleCtx *ctx)
     {"AI.SCRIPTSET", scriptset_command, "write deny-oom"},
     {"AI.SCRIPTGET", scriptget_command, "readonly"},
     {"AI.SCRIPTDEL", scriptdel_command, "write"},
-    {"AI.SCRIPTEXECUTE", scriptexecute_command, "write deny-oom"},
-    {"AI.SCRIPTRUN", scriptrun_command, "write deny-oom"},
+    {"AI.SCRIPTEXECUTE", scriptexecute_command, "write deny-oom getkeys-api"},
+    {"AI.SCRIPTRUN", scriptrun_command, "write deny-oom getkeys-api"},
   };
 
   script_type = RedisModule_CreateDataType(ctx, SCRIPT_TYPE_NAME, SCRIPT_ENCVER, &methods);

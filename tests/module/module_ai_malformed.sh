@@ -155,6 +155,14 @@ sb_alive
 expect_error "ERR" EVAL "return redis.call('AI.SCRIPTEXECUTE', 's', 'pre_process_3ch', 'INPUTS', '1', 'img', 'OUTPUTS', '1', 'o')" 0
 expect_reply 0 EXISTS o
 
+# ---- key positions (getkeys-api): inputs and outputs are keys too, for
+# Redis Cluster routing and ACL key patterns --------------------------------------------------
+expect_reply "$(printf 'm\na\nb')" COMMAND GETKEYS AI.MODELEXECUTE m INPUTS 1 a OUTPUTS 1 b TIMEOUT 5
+expect_reply "$(printf 'm\na\nb\nc')" COMMAND GETKEYS AI.MODELRUN m TIMEOUT 5 INPUTS a OUTPUTS b c
+expect_reply "$(printf 's\n{t}\na\nb\no')" \
+  COMMAND GETKEYS AI.SCRIPTEXECUTE s fn KEYS 1 '{t}' INPUTS 2 a b ARGS 2 x y OUTPUTS 1 o
+expect_reply "$(printf 's\na\nb\no')" COMMAND GETKEYS AI.SCRIPTRUN s fn INPUTS a '$' b OUTPUTS o
+
 # ---- AI.INFO -------------------------------------------------------------------------------
 expect_error "ERR cannot find run info for key" AI.INFO nosuch
 expect_error "WRONGTYPE" AI.INFO plain
