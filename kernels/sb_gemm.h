@@ -31,7 +31,8 @@ void sb_gemm_ex(int64_t M, int64_t N, int64_t K, const float *A, int64_t rsa, in
                 const float *B, int64_t rsb, int64_t csb, float *C, int64_t ldc, int accumulate,
                 const sb_gemm_epilogue_t *epi, void *workspace, int threads);
 
-/* 1 when this CPU (and OS) runs AVX2 + FMA code, else 0. */
+/* 1 when this CPU (and OS) runs AVX2 + FMA code and SB_KERNELS_ISA=generic
+ * is not set in the environment (read once), else 0. */
 int sb_cpu_has_avx2_fma(void);
 
 #endif
