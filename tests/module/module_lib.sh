@@ -84,20 +84,24 @@ get_blob() {
   truncate -s -1 "$2"
 }
 
-# need_tiny_model FILE [SEED]: writes the tiny test model (`sb-model make
-# tiny --seed SEED`, default 1) into FILE and checks that the ResNet loader
-# takes it; skips the test, visibly, while the tool or the loader is not
-# built yet.
-need_tiny_model() {
+# need_model FILE ARCH [SEED]: writes a test model (`sb-model make ARCH --seed
+# SEED`, default seed 1) into FILE and checks that the ResNet loader takes
+# it; skips the test, visibly, while the tool or the loader is not built yet.
+need_model() {
   local exe=${SB_BIN_DIR:-}/sb-model rc
   need_check
   [ -x "$exe" ] || sb_skip "$exe is not built yet: no model file to test with"
-  "$exe" make tiny --seed "${2:-1}" -o "$1" >"$SB_TMP/sb-model.log" 2>&1 ||
-    sb_skip "sb-model make tiny failed (not ready yet?): $(tail -n 2 "$SB_TMP/sb-model.log")"
+  "$exe" make "$2" --seed "${3:-1}" -o "$1" >"$SB_TMP/sb-model.log" 2>&1 ||
+    sb_skip "sb-model make $2 failed (not ready yet?): $(tail -n 2 "$SB_TMP/sb-model.log")"
   "$SB_CHECK" time "$1" 1 32 32 >/dev/null 2>"$SB_TMP/check.log"
   rc=$?
   [ $rc = 77 ] && sb_skip "the ResNet loader is not built yet: $(cat "$SB_TMP/check.log")"
   [ $rc = 0 ] || sb_fail "the in-process loader refuses $1: $(cat "$SB_TMP/check.log")"
+}
+
+# need_tiny_model FILE [SEED]: the tiny test model (need_model FILE tiny SEED).
+need_tiny_model() {
+  need_model "$1" tiny "${2:-1}"
 }
 
 # info_field KEY FIELD: one value of AI.INFO KEY.
@@ -150,19 +154,6 @@ ping_ms() {
   exec 4<&- 4>&-
   [ "${line%$'\r'}" = "+PONG" ] || sb_fail "PING answered [$line]"
   echo $(((${t1//[.,]/} - ${t0//[.,]/}) / 1000))
-}
-
-# wait_in_flight N: waits (at most 10 s) until N clients are blocked on runs
-# and the queue is empty, i.e. a worker has taken the last request.
-wait_in_flight() {
-  local blocked queued
-  for _ in $(seq 200); do
-    blocked=$(sb_cli INFO clients | tr -d '\r' | sed -n 's/^blocked_clients://p')
-    queued=$(sb_cli AI.INFO | awk 'want { print; exit } $0 == "queue_length" { want = 1 }')
-    [ "${blocked:-0}" -ge "$1" ] && [ "$queued" = 0 ] && return 0
-    sleep 0.05
-  done
-  sb_fail "no run in flight after 10 s (blocked clients: $blocked, queued: $queued)"
 }
 
 # wait_queued N: waits (at most 10 s) until N requests wait in the queue.
