@@ -6,11 +6,18 @@
 #include <hdf5.h>
 #include <hiredis/hiredis.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+/* The doctor's JSON (stagebench doctor --json) is one string attribute of
+ * /system. Attributes live in the group's object header, which the default
+ * HDF5 file format limits to 64 KiB in all: a larger file is not copied. */
+#define SB_DOCTOR_JSON_MAX (48 * 1024)
 
 static void cpu_model(char *buf, size_t len)
 {
@@ -31,6 +38,58 @@ static void cpu_model(char *buf, size_t len)
     }
   }
   fclose(f);
+}
+
+/* /system "doctor": the content of the file SB_DOCTOR_JSON names (written by
+ * `stagebench run`), or "unavailable: why" when it cannot be read. Nothing
+ * when SB_DOCTOR_JSON is unset (an app launched without the front end). */
+static void doctor_json(sb_kv_t *kv)
+{
+  const char *path = getenv("SB_DOCTOR_JSON");
+  char why[512], *text = NULL;
+  struct stat st;
+  FILE *f;
+  size_t got;
+  if (!path || !*path)
+    return;
+  f = fopen(path, "r");
+  if (!f) {
+    snprintf(why, sizeof why, "unavailable: SB_DOCTOR_JSON %s: %s", path, strerror(errno));
+    goto unavailable;
+  }
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    snprintf(why, sizeof why, "unavailable: SB_DOCTOR_JSON %s is not a regular file", path);
+    goto unavailable;
+  }
+  if (st.st_size > SB_DOCTOR_JSON_MAX) {
+    snprintf(why, sizeof why, "unavailable: SB_DOCTOR_JSON %s holds %lld bytes, more than %d",
+             path, (long long)st.st_size, SB_DOCTOR_JSON_MAX);
+    goto unavailable;
+  }
+  /* One byte more than the limit, so that a file growing under us shows. */
+  text = malloc(SB_DOCTOR_JSON_MAX + 2);
+  if (!text) {
+    snprintf(why, sizeof why, "unavailable: out of memory");
+    goto unavailable;
+  }
+  got = fread(text, 1, SB_DOCTOR_JSON_MAX + 1, f);
+  if (ferror(f) || got > SB_DOCTOR_JSON_MAX) {
+    snprintf(why, sizeof why, "unavailable: SB_DOCTOR_JSON %s: read error or over %d bytes", path,
+             SB_DOCTOR_JSON_MAX);
+    goto unavailable;
+  }
+  text[got] = '\0';
+  while (got > 0 && (text[got - 1] == '\n' || text[got - 1] == '\r'))
+    text[--got] = '\0';
+  sb_kv_set_str(kv, "doctor", text);
+  free(text);
+  fclose(f);
+  return;
+unavailable:
+  free(text);
+  if (f)
+    fclose(f);
+  sb_kv_set_str(kv, "doctor", why);
 }
 
 static int local_facts(sb_kv_t *kv)
@@ -68,6 +127,7 @@ static int local_facts(sb_kv_t *kv)
   cpu_model(buf, sizeof buf);
   sb_kv_set_str(kv, "cpu_model", buf);
   sb_kv_set_int(kv, "online_cpus", sysconf(_SC_NPROCESSORS_ONLN));
+  doctor_json(kv);
   return SB_OK;
 }
 
