@@ -32,6 +32,31 @@ void sb_resnet_free(sb_resnet_t *model);
 /* "resnet18", "resnet34", "resnet50" or "tiny". */
 const char *sb_resnet_arch(const sb_resnet_t *model);
 
+/* A ResNet layout: what sb_resnet_make writes and what sb_resnet_load names.
+ * Stage s has blocks[s] blocks of `planes[s]` inner channels; a block outputs
+ * planes[s] × 4 channels (Bottleneck) or planes[s] (BasicBlock). The first
+ * block of stages 2..4 has stride 2. */
+typedef struct sb_resnet_layout {
+  const char *arch;   /* "resnet18", "resnet34", "resnet50", "tiny" */
+  int bottleneck;     /* 1: Bottleneck blocks (expansion 4); 0: BasicBlock */
+  int blocks[4];      /* blocks per stage */
+  int64_t stem;       /* output channels of conv1 */
+  int64_t planes[4];  /* inner width per stage */
+  int64_t classes;    /* what sb_resnet_make writes (loading takes any) */
+  int64_t image_size; /* 224, or 32 for tiny */
+} sb_resnet_layout_t;
+
+/* The known layouts: a table of *count entries, static. */
+const sb_resnet_layout_t *sb_resnet_layouts(size_t *count);
+
+/* The known layout called arch, or NULL. */
+const sb_resnet_layout_t *sb_resnet_layout_find(const char *arch);
+
+/* Trainable parameters as torchvision counts them (conv weights, batch-norm
+ * weight and bias, fc weight and bias; not running statistics): 11689512 for
+ * resnet18, 21797672 for resnet34, 25557032 for resnet50. */
+int64_t sb_resnet_parameters(const sb_resnet_t *model);
+
 /* Number of output classes (rows of fc.weight). */
 int64_t sb_resnet_classes(const sb_resnet_t *model);
 
@@ -40,16 +65,21 @@ int64_t sb_resnet_classes(const sb_resnet_t *model);
 int64_t sb_resnet_image_size(const sb_resnet_t *model);
 
 /* Multiply-adds × 2 of one forward pass at batch n and input h×w: all
- * convolutions and the fc layer. */
+ * convolutions and the fc layer (pooling, adds and relu not counted). 0 for
+ * invalid arguments. */
 double sb_resnet_flops(const sb_resnet_t *model, int64_t n, int64_t h, int64_t w);
 
-/* Scratch bytes sb_resnet_forward needs at batch n, input h×w, `threads`. */
+/* Scratch bytes sb_resnet_forward needs at batch n, input h×w, `threads`:
+ * three activation buffers (each the largest activation) and the largest
+ * convolution workspace, plus alignment slack. 0 for invalid arguments
+ * (n, h or w < 1, or sizes beyond 2^40 elements). */
 size_t sb_resnet_workspace_bytes(const sb_resnet_t *model, int64_t n, int64_t h, int64_t w,
                                  int threads);
 
 /* logits[n][classes] of in[n][3][h][w] (already normalised, NCHW).
  * The model is only read: several threads may run the same model at once,
- * each with its own workspace. */
+ * each with its own workspace. No allocation: all scratch comes from
+ * workspace (any alignment), which must hold sb_resnet_workspace_bytes. */
 int sb_resnet_forward(const sb_resnet_t *model, const float *in, int64_t n, int64_t h, int64_t w,
                       float *logits, void *workspace, size_t workspace_bytes, int threads,
                       char *err, size_t errlen);
@@ -58,7 +88,12 @@ int sb_resnet_forward(const sb_resnet_t *model, const float *in, int64_t n, int6
  * conv weights from `seed`, batch-norm gamma 1 / beta 0 / mean 0 / var 1
  * perturbed slightly by the seed (so folding is exercised), fc uniform in
  * ±1/sqrt(k). arch: "resnet18", "resnet34", "resnet50" or "tiny".
- * *blob is malloc'd; the caller frees it. */
+ * Precisely: a splitmix64 stream seeded with `seed`, consumed in state_dict
+ * order; conv weights normal(0, sqrt(2 / (cout·kh·kw))) by Box-Muller; per
+ * batch-norm channel gamma 1 ± 0.1, beta ± 0.1, running_mean ± 0.1,
+ * running_var 1 ± 0.2 (uniform); fc weight and bias uniform ± 1/sqrt(k);
+ * num_batches_tracked I64 scalars (0) as torchvision has them. The same seed
+ * gives the same bytes. *blob is malloc'd; the caller frees it. */
 int sb_resnet_make(const char *arch, uint64_t seed, void **blob, size_t *len, char *err,
                    size_t errlen);
 
