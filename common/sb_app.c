@@ -109,11 +109,13 @@ static void print_header(const sb_app_t *app, sb_app_ctx_t *ctx)
   printf("# %s %s (git %.12s)\n", app->name, SB_VERSION, SB_GIT_COMMIT);
   printf("# ranks: %d; database: %s", ctx->nranks, ctx->opts.db);
   if ((it = sb_kv_get(&ctx->system, "db_redis_version")) && it->type == SB_KV_STR)
-    printf(" (redis %s", it->s);
-  if ((it = sb_kv_get(&ctx->system, "db_module_sbai_version")) && it->type == SB_KV_INT)
-    printf(", sbai %lld", (long long)it->i);
+    printf(" (redis %s, ", it->s);
   else
-    printf(", no sbai module");
+    printf(" (redis version unknown, ");
+  if ((it = sb_kv_get(&ctx->system, "db_module_sbai_version")) && it->type == SB_KV_INT)
+    printf("sbai %lld", (long long)it->i);
+  else
+    printf("no sbai module");
   printf(")\n#");
   for (size_t k = 0; k < ctx->params.n; k++) {
     const sb_kv_item_t *p = &ctx->params.items[k];
@@ -392,8 +394,10 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
   }
 
   if (ctx->opts.out) {
-    static const char *const counter_names[] = {"verify_errors", "iterations_completed"};
-    int64_t counters[2] = {ctx->verify_errors, done};
+    static const char *const counter_names[] = {"verify_errors", "iterations_completed",
+                                                "redirects"};
+    /* redirects: MOVED/ASK followed by this rank's client (0 standalone). */
+    int64_t counters[3] = {ctx->verify_errors, done, (int64_t)sb_db_redirects(ctx->db)};
     sb_h5_run_t h5 = {0};
     sb_utc_now(end_utc, sizeof end_utc);
     h5.app = app->name;
@@ -406,7 +410,7 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
     h5.hostname = host;
     h5.device = ctx->device;
     h5.timings = &ctx->timings;
-    h5.n_rank_counters = 2;
+    h5.n_rank_counters = 3;
     h5.rank_counter_names = counter_names;
     h5.rank_counters = counters;
     /* Every rank must agree on the hostname of rank 0 for the attributes;

@@ -54,6 +54,16 @@ static int expect_ok(sb_db_t *db, int idempotent, args_t *a)
   return SB_OK;
 }
 
+int sb_ai_require_module(sb_db_t *db, const char *what)
+{
+  long long ver = -1;
+  if (sb_db_module_version(db, "sbai", &ver) != SB_OK)
+    return sb_error_prefix("asking %s for its modules", sb_db_address(db));
+  if (ver < 0)
+    return sb_error("the database at %s has no sbai module loaded (%s)", sb_db_address(db), what);
+  return SB_OK;
+}
+
 int sb_ai_model_store(sb_db_t *db, const char *key, const sb_ai_model_spec_t *spec,
                       const void *blob, size_t len)
 {

@@ -13,6 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* SB_OK when the database has the sbai module loaded. Otherwise SB_ERR:
+ * the server's own error when it could not even be asked (e.g. NOAUTH), or
+ * "no sbai module" with `what` (why the caller needs it). */
+int sb_ai_require_module(sb_db_t *db, const char *what);
+
 /* How a model is stored: AI.MODELSTORE key backend device TAG tag
  * [BATCHSIZE b [MINBATCHSIZE m [MINBATCHTIMEOUT ms]]] BLOB blob. */
 typedef struct sb_ai_model_spec {

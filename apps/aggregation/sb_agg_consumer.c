@@ -12,6 +12,7 @@
  */
 #include "sb_agg_common.h"
 #include "sb_app.h"
+#include "sb_db_ai.h"
 #include "sb_error.h"
 #include "sb_log.h"
 #include "sb_size.h"
@@ -71,13 +72,11 @@ static int cons_setup(sb_app_ctx_t *ctx)
   cons_state_t *s = calloc(1, sizeof *s);
   const char *dtype;
   int64_t dim;
-  long long ver = -1;
   if (!s)
     return sb_error("out of memory");
   ctx->state = s;
-  if (sb_db_module_version(ctx->db, "sbai", &ver) != SB_OK || ver < 0)
-    return sb_error("the database at %s has no sbai module loaded (datasets hold tensors)",
-                    sb_db_address(ctx->db));
+  if (sb_ai_require_module(ctx->db, "datasets hold tensors") != SB_OK)
+    return SB_ERR;
   sb_agg_tensor_shape(opt_bytes, &dtype, &dim);
   s->slots = calloc((size_t)opt_length, sizeof *s->slots);
   s->tnames = calloc((size_t)opt_tensors, sizeof *s->tnames);

@@ -227,13 +227,12 @@ static int inf_setup(sb_app_ctx_t *ctx)
 {
   char err[256], tag[96];
   int storer = 0, ok_local, ok_all;
-  long long ver = -1;
   inf_state_t *s = calloc(1, sizeof *s);
   if (!s)
     return sb_error("out of memory");
   ctx->state = s;
-  if (sb_db_module_version(ctx->db, "sbai", &ver) != SB_OK || ver < 0)
-    return sb_error("the database at %s has no sbai module loaded", sb_db_address(ctx->db));
+  if (sb_ai_require_module(ctx->db, "it runs the model") != SB_OK)
+    return SB_ERR;
 
   /* The model, on every rank: stored by one, used by all for verification. */
   if (opt_model_file) {

@@ -8,6 +8,7 @@
  * Phases: client_init, put_tensor, unpack_tensor, loop_time.
  */
 #include "sb_app.h"
+#include "sb_db_ai.h"
 #include "sb_error.h"
 #include "sb_log.h"
 #include "sb_pattern.h"
@@ -69,12 +70,8 @@ static int tp_setup(sb_app_ctx_t *ctx)
       sb_timings_add(&ctx->timings, "unpack_tensor", ctx->opts.iterations, opt_bytes, 1);
   if (s->put_phase < 0 || s->get_phase < 0)
     return SB_ERR;
-  if (!s->raw) {
-    long long ver = -1;
-    if (sb_db_module_version(ctx->db, "sbai", &ver) != SB_OK || ver < 0)
-      return sb_error("--mode tensor needs the sbai module loaded in the database at %s "
-                      "(or use --mode raw)", sb_db_address(ctx->db));
-  }
+  if (!s->raw && sb_ai_require_module(ctx->db, "--mode tensor needs it; --mode raw does not") != SB_OK)
+    return SB_ERR;
   return SB_OK;
 }
 
