@@ -386,9 +386,14 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
     for (int k = 0; k < ctx->timings.n; k++)
       if (app->latency_phase && strcmp(ctx->timings.phases[k].name, app->latency_phase) == 0)
         p99 = sum[k].st.p99;
-    printf("# %s: %d ranks on %d host%s, %s, %.3f GB/s aggregate, p99 %s %.3f ms\n", app->name,
-           ctx->nranks, nhosts, nhosts == 1 ? "" : "s", desc,
-           loop_phase >= 0 ? sum[loop_phase].agg_bytes_s / 1e9 : 0.0,
+    char fom[64];
+    if (app->fom_items)
+      snprintf(fom, sizeof fom, "%.2f %s/s", loop_phase >= 0 ? sum[loop_phase].agg_ops_s : 0.0,
+               app->fom_items);
+    else
+      snprintf(fom, sizeof fom, "%.3f GB/s", loop_phase >= 0 ? sum[loop_phase].agg_bytes_s / 1e9 : 0.0);
+    printf("# %s: %d ranks on %d host%s, %s, %s aggregate, p99 %s %.3f ms\n", app->name,
+           ctx->nranks, nhosts, nhosts == 1 ? "" : "s", desc, fom,
            app->latency_phase ? app->latency_phase : "-", 1e3 * p99);
     fflush(stdout);
   }

@@ -67,6 +67,9 @@ typedef struct {
    * is. NULL: "every byte read back matched" / "reads did not match what
    * was written". */
   const char *verify_passed, *verify_failed;
+  /* The figure of merit of the last line: NULL for aggregate GB/s, else
+   * the loop's items per second, named by this ("images"). */
+  const char *fom_items;
 } sb_app_t;
 
 /* Runs the app; returns the process exit code. Calls MPI_Init/Finalize. */

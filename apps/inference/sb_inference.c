@@ -451,6 +451,7 @@ static const sb_app_t inference_app = {
   .loop_items = inf_loop_items,
   .describe = inf_describe,
   .latency_phase = "run_model",
+  .fom_items = "images",
   .verify_passed = "sampled logits matched the in-process forward pass",
   .verify_failed = "sampled batches differed from the in-process forward pass",
 };

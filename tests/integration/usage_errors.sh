@@ -24,4 +24,18 @@ for o in --tensor-bytes --mode --device --db --iterations --warmup --out --label
   grep -q -- "$o" "$SB_TMP/help" || sb_fail "--help does not mention $o"
 done
 mpiexec -n 1 "$tp" --version | grep -q "^sb-throughput " || sb_fail "--version"
+
+# sb-inference: its own options, and combinations refused before any
+# connection is tried.
+tp="$SB_BIN_DIR/sb-inference"
+expect_usage "--model" --model resnet9000
+expect_usage "--batch-size" --batch-size 0
+expect_usage "--device gpu" --device gpu
+expect_usage "--num-devices" --num-devices 2
+expect_usage "--db-min-batch-size" --db-min-batch-size 4
+expect_usage "--db-min-batch-size" --db-batch-size 2 --db-min-batch-size 4
+mpiexec -n 1 "$tp" --help > "$SB_TMP/help" 2>&1 || sb_fail "sb-inference --help failed"
+for o in --model --model-file --batch-size --device --set-model --colocated --db-batch-size --verify-every; do
+  grep -q -- "$o" "$SB_TMP/help" || sb_fail "sb-inference --help does not mention $o"
+done
 echo PASS
