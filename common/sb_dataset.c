@@ -1,6 +1,7 @@
 /* Datasets and aggregation lists; see sb_dataset.h. */
 #include "sb_dataset.h"
 
+#include "sb_db_internal.h"
 #include "sb_error.h"
 
 #include <inttypes.h>
@@ -404,6 +405,8 @@ typedef struct {
 struct sb_dataset_pool {
   int threads;
   sb_db_t **conns;
+  sb_db_t *parent;    /* whose redirect count the pool's connections add to */
+  uint64_t *counted;  /* redirects of each connection already added */
 };
 
 int sb_dataset_pool_open(sb_db_t *db, int threads, sb_dataset_pool_t **out)
@@ -412,11 +415,15 @@ int sb_dataset_pool_open(sb_db_t *db, int threads, sb_dataset_pool_t **out)
   if (threads < 1)
     return sb_error("dataset pool: %d threads (at least 1)", threads);
   p = calloc(1, sizeof *p);
-  if (!p || !(p->conns = calloc((size_t)threads, sizeof *p->conns))) {
+  if (!p || !(p->conns = calloc((size_t)threads, sizeof *p->conns)) ||
+      !(p->counted = calloc((size_t)threads, sizeof *p->counted))) {
+    if (p)
+      free(p->conns);
     free(p);
     return sb_error("out of memory");
   }
   p->threads = threads;
+  p->parent = db;
   for (int k = 0; k < threads; k++)
     if (sb_db_open(sb_db_address(db), sb_db_config(db), &p->conns[k]) != SB_OK) {
       sb_dataset_pool_close(p);
@@ -433,6 +440,7 @@ void sb_dataset_pool_close(sb_dataset_pool_t *p)
   for (int k = 0; k < p->threads; k++)
     sb_db_close(p->conns[k]);
   free(p->conns);
+  free(p->counted);
   free(p);
 }
 
@@ -472,6 +480,13 @@ int sb_dataset_pool_run(sb_dataset_pool_t *pool, char **names, size_t n,
       pthread_join(tid[k], NULL);
     else
       worker_main(&w[k]);
+  }
+  /* Redirects the threads' connections followed count as the parent's
+   * (the handle whose count the app records). */
+  for (int k = 0; k < pool->threads; k++) {
+    uint64_t now = sb_db_redirects(pool->conns[k]);
+    sb_db_add_redirects(pool->parent, now - pool->counted[k]);
+    pool->counted[k] = now;
   }
   for (int k = 0; k < pool->threads; k++)
     if (w[k].failed) {

@@ -1,5 +1,6 @@
 #include "sb_db.h"
 
+#include "sb_cluster.h"
 #include "sb_db_internal.h"
 #include "sb_error.h"
 #include "sb_log.h"
@@ -14,8 +15,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
-
-#include "sb_db_internal.h"
 
 /* ---- configuration -------------------------------------------------------- */
 
@@ -219,46 +218,36 @@ static redisContext *connect_until(const char *addr, const sb_db_config_t *cfg, 
   return NULL;
 }
 
-int sb_db_open(const char *addresses, const sb_db_config_t *cfg, sb_db_t **out)
+/* One connection to one address; *fatal set when retrying cannot help
+ * (a malformed address, a refused AUTH). */
+static int conn_open(const char *addr, const sb_db_config_t *cfg, double deadline, int *fatal,
+                     sb_db_t **out)
 {
-  sb_db_t *db;
-  char *list, *tok, *save = NULL;
-  int fatal = 0;
-  double deadline = sb_now() + cfg->connect_timeout_s;
-
-  if (!addresses || !*addresses)
-    return sb_error("no database address given (--db or SSDB)");
-  db = calloc(1, sizeof *db);
-  list = strdup(addresses);
-  if (!db || !list) {
-    free(db);
-    free(list);
+  sb_db_t *db = calloc(1, sizeof *db);
+  *fatal = 0;
+  if (!db)
     return sb_error("out of memory");
-  }
   db->cfg = *cfg;
-  for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-    while (*tok == ' ')
-      tok++;
-    db->c = connect_until(tok, cfg, deadline, &fatal);
-    if (db->c) {
-      if (strstr(tok, "://"))
-        snprintf(db->addr, sizeof db->addr, "%s", tok);
-      else
-        snprintf(db->addr, sizeof db->addr, "tcp://%s", tok);
-      free(list);
-      *out = db;
-      sb_log(SB_LOG_DEBUG, "connected to %s", db->addr);
-      return SB_OK;
-    }
-    if (fatal)
-      break;
+  db->c = connect_until(addr, cfg, deadline, fatal);
+  if (!db->c) {
+    free(db);
+    return SB_ERR;
   }
-  free(list);
-  free(db);
-  return SB_ERR;
+  if (strstr(addr, "://"))
+    snprintf(db->addr, sizeof db->addr, "%s", addr);
+  else
+    snprintf(db->addr, sizeof db->addr, "tcp://%s", addr);
+  *out = db;
+  return SB_OK;
 }
 
-void sb_db_close(sb_db_t *db)
+int sb_conn_open(const char *addr, const sb_db_config_t *cfg, double deadline, sb_db_t **out)
+{
+  int fatal;
+  return conn_open(addr, cfg, deadline, &fatal, out);
+}
+
+void sb_conn_free(sb_db_t *db)
 {
   if (!db)
     return;
@@ -269,9 +258,56 @@ void sb_db_close(sb_db_t *db)
   free(db);
 }
 
+int sb_db_open(const char *addresses, const sb_db_config_t *cfg, sb_db_t **out)
+{
+  sb_db_t *db = NULL;
+  char *list, *tok, *save = NULL;
+  int fatal = 0;
+  double deadline = sb_now() + cfg->connect_timeout_s;
+
+  if (!addresses || !*addresses)
+    return sb_error("no database address given (--db or SSDB)");
+  list = strdup(addresses);
+  if (!list)
+    return sb_error("out of memory");
+  for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    while (*tok == ' ')
+      tok++;
+    if (conn_open(tok, cfg, deadline, &fatal, &db) == SB_OK || fatal)
+      break;
+  }
+  free(list);
+  if (!db)
+    return SB_ERR;
+  sb_log(SB_LOG_DEBUG, "connected to %s", db->addr);
+  /* One round trip at open: is this a Redis Cluster? Then the slot map. */
+  if (sb_cluster_discover(db) != SB_OK) {
+    sb_conn_free(db);
+    return SB_ERR;
+  }
+  *out = db;
+  return SB_OK;
+}
+
+void sb_db_close(sb_db_t *db)
+{
+  if (!db)
+    return;
+  sb_cluster_free(db);
+  sb_conn_free(db);
+}
+
 const char *sb_db_address(const sb_db_t *db) { return db->addr; }
 
 const sb_db_config_t *sb_db_config(const sb_db_t *db) { return &db->cfg; }
+
+uint64_t sb_db_redirects(const sb_db_t *db) { return db ? db->redirects : 0; }
+
+void sb_db_add_redirects(sb_db_t *db, uint64_t n)
+{
+  if (db)
+    db->redirects += n;
+}
 
 int sb_db_reconnect(sb_db_t *db)
 {
@@ -284,17 +320,20 @@ int sb_db_reconnect(sb_db_t *db)
 
 /* ---- commands ------------------------------------------------------------- */
 
-int sb_db_command(sb_db_t *db, int idempotent, int argc, const char **argv, const size_t *argvlen,
-                  sb_db_reply_t **reply)
+int sb_conn_command(sb_db_t *db, int idempotent, int argc, const char **argv,
+                    const size_t *argvlen, redisReply **reply)
 {
   int tries = 1 + (idempotent ? db->cfg.command_retries : 0);
   char last[256] = "";
+  db->errline[0] = '\0';
   for (int t = 0; t < tries; t++) {
     void *r = NULL;
     /* A broken connection from an earlier failure is replaced before
      * anything is sent, so this never re-sends a command. */
-    if (!db->c && sb_db_reconnect(db) != SB_OK)
-      return sb_error_prefix("%s (command %s)", db->addr, argv[0]);
+    if (!db->c && sb_db_reconnect(db) != SB_OK) {
+      sb_error_prefix("%s (command %s)", db->addr, argv[0]);
+      return SB_WIRE_BROKEN;
+    }
     if (redisAppendCommandArgv(db->c, argc, argv, argvlen) != REDIS_OK ||
         redisGetReply(db->c, &r) != REDIS_OK || !r) {
       int timed_out = db->c->err == REDIS_ERR_IO &&
@@ -303,28 +342,75 @@ int sb_db_command(sb_db_t *db, int idempotent, int argc, const char **argv, cons
                                                   : db->c->errstr);
       redisFree(db->c);
       db->c = NULL;
-      if (!idempotent)
-        return sb_error("%s: %s failed: %s (not re-sent: it may have been applied)", db->addr,
-                        argv[0], last);
+      if (!idempotent) {
+        sb_error("%s: %s failed: %s (not re-sent: it may have been applied)", db->addr, argv[0],
+                 last);
+        return SB_WIRE_BROKEN;
+      }
       sb_log(SB_LOG_DEBUG, "%s: %s failed (%s), retrying", db->addr, argv[0], last);
       continue;
     }
     redisReply *rr = r;
     if (rr->type == REDIS_REPLY_ERROR) {
+      snprintf(db->errline, sizeof db->errline, "%s", rr->str);
       sb_error("%s: %s: %s", db->addr, argv[0], rr->str);
       freeReplyObject(rr);
-      return SB_ERR;
+      return SB_WIRE_SERVER;
     }
     if (reply)
-      *reply = (sb_db_reply_t *)rr;
+      *reply = rr;
     else
       freeReplyObject(rr);
-    return SB_OK;
+    return SB_WIRE_OK;
   }
-  return sb_error("%s: %s failed after %d tries: %s", db->addr, argv[0], tries, last);
+  sb_error("%s: %s failed after %d tries: %s", db->addr, argv[0], tries, last);
+  return SB_WIRE_BROKEN;
 }
 
-int sb_db_pipeline(sb_db_t *db, int n, const sb_db_cmd_t *cmds)
+typedef struct {
+  int idempotent, argc;
+  const char **argv;
+  const size_t *argvlen;
+  redisReply **reply;
+} command_call_t;
+
+static int command_exec(sb_db_t *conn, void *arg)
+{
+  command_call_t *c = arg;
+  return sb_conn_command(conn, c->idempotent, c->argc, c->argv, c->argvlen, c->reply);
+}
+
+int sb_db_command_key(sb_db_t *db, int key_arg, int idempotent, int argc, const char **argv,
+                      const size_t *argvlen, sb_db_reply_t **reply)
+{
+  redisReply *r = NULL;
+  int rc;
+  if (argc < 1)
+    return sb_error("%s: empty command", db->addr);
+  if (key_arg >= argc)
+    return sb_error("%s: %s: key argument %d of a %d-argument command", db->addr, argv[0],
+                    key_arg, argc);
+  if (!db->cluster) {
+    rc = sb_conn_command(db, idempotent, argc, argv, argvlen, reply ? &r : NULL) == SB_WIRE_OK
+             ? SB_OK
+             : SB_ERR;
+  } else {
+    command_call_t call = {idempotent, argc, argv, argvlen, reply ? &r : NULL};
+    rc = sb_cluster_call(db, key_arg, idempotent, argc, argv, argvlen, command_exec, &call);
+  }
+  if (rc == SB_OK && reply)
+    *reply = (sb_db_reply_t *)r;
+  return rc;
+}
+
+int sb_db_command(sb_db_t *db, int idempotent, int argc, const char **argv, const size_t *argvlen,
+                  sb_db_reply_t **reply)
+{
+  return sb_db_command_key(db, sb_db_key_arg(argc, argv, argvlen), idempotent, argc, argv,
+                           argvlen, reply);
+}
+
+int sb_conn_pipeline(sb_db_t *db, int n, const sb_db_cmd_t *cmds)
 {
   int first_err = -1;
   char errtxt[256] = "";
@@ -356,6 +442,42 @@ broken: {
   db->c = NULL;
   return SB_ERR;
 }
+}
+
+int sb_db_pipeline(sb_db_t *db, int n, const sb_db_cmd_t *cmds)
+{
+  if (n <= 0)
+    return SB_OK;
+  return db->cluster ? sb_cluster_pipeline(db, n, cmds) : sb_conn_pipeline(db, n, cmds);
+}
+
+/* ---- the payload path's routing --------------------------------------------- */
+
+typedef struct {
+  int idempotent, argc;
+  const char **argv;
+  const size_t *argvlen;
+  sb_wire_reader_t reader;
+  void *arg;
+} wire_call_t;
+
+static int wire_exec(sb_db_t *conn, void *arg)
+{
+  wire_call_t *w = arg;
+  return sb_wire_exchange_conn(conn, w->idempotent, w->argc, w->argv, w->argvlen, w->reader,
+                               w->arg);
+}
+
+int sb_wire_exchange(sb_db_t *db, int idempotent, int argc, const char **argv,
+                     const size_t *argvlen, sb_wire_reader_t reader, void *arg)
+{
+  /* Standalone: straight to the one connection, nothing added. */
+  if (!db->cluster)
+    return sb_wire_exchange_conn(db, idempotent, argc, argv, argvlen, reader, arg) == SB_WIRE_OK
+               ? SB_OK
+               : SB_ERR;
+  wire_call_t w = {idempotent, argc, argv, argvlen, reader, arg};
+  return sb_cluster_call(db, 1, idempotent, argc, argv, argvlen, wire_exec, &w);
 }
 
 char sb_db_reply_kind(const sb_db_reply_t *r)

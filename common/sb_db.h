@@ -1,16 +1,30 @@
-/* The database client: one connection to a Redis-protocol server, with
- * bounded timeouts and retries.
+/* The database client: connections to a Redis-protocol server or a Redis
+ * Cluster, with bounded timeouts and retries.
  *
  * Addresses are "tcp://host:port", "unix:///path" or plain "host:port"
- * (SmartSim's SSDB form), comma-separated when there are several. With
- * several addresses and no cluster routing yet, the client uses the first
- * that answers (Redis Cluster routing is a later part of the client).
+ * (SmartSim's SSDB form), comma-separated when there are several (seeds):
+ * the client connects to the first that answers.
+ *
+ * Redis Cluster: sb_db_open asks the seed for CLUSTER SLOTS (one round
+ * trip, at open only). A standalone server refuses it and nothing else
+ * changes: every command goes to the one connection as before. On a
+ * cluster, the handle keeps the slot map and opens one connection per
+ * shard when first needed (same timeouts and AUTH); every keyed command
+ * goes to the shard of its key's slot (CRC16 of the key or of its {tag},
+ * sb_crc16.h), keyless commands (INFO, MODULE LIST, ...) to the seed.
+ * "MOVED slot host:port" refreshes the map and sends the command again on
+ * the new owner; "ASK slot host:port" sends ASKING and the command once on
+ * that node without changing the map; at most SB_DB_MAX_REDIRECTS of them
+ * per command. TRYAGAIN and CLUSTERDOWN are retried every retry interval
+ * for at most the connect timeout. A redirected command was refused, not
+ * applied, so writes follow redirects too. docs/client.md.
  *
  * Failure policy: connecting retries every retry_interval until the connect
  * timeout has passed, then fails with an error that names the address. A
  * command that fails on the wire is re-sent on a new connection only when
  * the caller says it is idempotent (reads); a write that may have reached
- * the server is never re-sent. Error replies are never retried.
+ * the server is never re-sent. Error replies are never retried (redirects
+ * and the two cluster states above are not errors in this sense).
  */
 #ifndef SB_DB_H
 #define SB_DB_H
@@ -43,8 +57,19 @@ int sb_db_open(const char *addresses, const sb_db_config_t *cfg, sb_db_t **db);
 /* Closes the connection and frees the client. NULL is allowed. */
 void sb_db_close(sb_db_t *db);
 
-/* The address in use ("tcp://127.0.0.1:6379"). */
+/* The address in use ("tcp://127.0.0.1:6379"): on a cluster, the seed
+ * that answered (where keyless commands go). */
 const char *sb_db_address(const sb_db_t *db);
+
+/* On a cluster, the number of shards (masters) in the slot map; 0 for a
+ * standalone server. */
+int sb_db_cluster_shards(const sb_db_t *db);
+
+/* MOVED and ASK redirects this handle followed since it was opened (0 on a
+ * standalone server). */
+uint64_t sb_db_redirects(const sb_db_t *db);
+
+#define SB_DB_MAX_REDIRECTS 5
 
 /* The configuration the connection was opened with (to open more
  * connections to the same server, e.g. one per thread). */
@@ -57,9 +82,30 @@ typedef struct sb_db_reply sb_db_reply_t;
 /* Sends one command (binary-safe arguments) and reads its reply.
  * idempotent: 1 if re-sending after a connection failure is harmless.
  * On SB_OK, *reply (if not NULL) must be released with sb_db_reply_free.
- * An error reply from the server is SB_ERR with the server's text. */
+ * An error reply from the server is SB_ERR with the server's text.
+ * On a cluster the command goes to the shard of the key sb_db_key_arg
+ * names: argv[1] for every keyed command the suite sends (SET, GET, DEL,
+ * EXISTS, HSET, HGET, RPUSH, LLEN, LRANGE, AI.TENSORSET, AI.TENSORGET,
+ * AI.MODELSTORE, AI.MODELGET, AI.MODELEXECUTE, AI.SCRIPTSET,
+ * AI.SCRIPTEXECUTE, AI.INFO, ...). A command with several keys (DEL k1
+ * k2, AI.MODELEXECUTE's inputs and outputs) must keep them in one slot
+ * (hash tags); the server refuses it otherwise (CROSSSLOT). */
 int sb_db_command(sb_db_t *db, int idempotent, int argc, const char **argv, const size_t *argvlen,
                   sb_db_reply_t **reply);
+
+/* The same, with the key named explicitly: key_arg is the index in argv of
+ * the key that decides the shard, or -1 for a command without a key (any
+ * shard answers; the seed is asked). Without a cluster key_arg changes
+ * nothing. */
+int sb_db_command_key(sb_db_t *db, int key_arg, int idempotent, int argc, const char **argv,
+                      const size_t *argvlen, sb_db_reply_t **reply);
+
+/* Which argument of a command is its key, as sb_db_command routes it: -1
+ * for a command of one word and for the keyless commands (PING, ECHO,
+ * INFO, MODULE, CLUSTER, CONFIG, COMMAND, CLIENT, DBSIZE, FLUSHALL,
+ * FLUSHDB, TIME, AUTH, HELLO, ACL, SCAN, KEYS, RANDOMKEY, SLOWLOG,
+ * LATENCY, MEMORY, WAIT, AI.CONFIG, ...), else 1. */
+int sb_db_key_arg(int argc, const char **argv, const size_t *argvlen);
 
 /* One command of a pipeline. */
 typedef struct {
@@ -71,7 +117,12 @@ typedef struct {
 /* Sends n commands back to back, then reads the n replies (one round trip
  * for the lot). Never re-sent: a broken connection is an error. Every reply
  * is read even after an error reply, so the connection stays usable; the
- * first error reply is returned as SB_ERR naming its command's index. */
+ * first error reply is returned as SB_ERR naming its command's index.
+ * On a cluster the commands are grouped by the shard of each one's key
+ * (sb_db_key_arg), each shard's group sent in order, all groups before any
+ * reply is read; a command refused with a redirect (or TRYAGAIN,
+ * CLUSTERDOWN) is sent again where it belongs, the others never. A dataset
+ * (one hash tag) is one slot, so its pipeline goes to one shard. */
 int sb_db_pipeline(sb_db_t *db, int n, const sb_db_cmd_t *cmds);
 
 /* Accessors of a reply: kind ('s' string/status, 'i' integer, 'a' array,

@@ -7,7 +7,8 @@
  *
  * The connection is hiredis's (its socket, timeouts and AUTH); its buffers
  * are empty between commands because nothing is pipelined, so both paths can
- * share it. */
+ * share it. This file works on one connection; sb_wire_exchange (sb_db.c)
+ * picks the connection (a cluster's shard) first. */
 #include "sb_db_internal.h"
 
 #include "sb_error.h"
@@ -37,6 +38,17 @@ static int io_error(sb_db_t *db, const char *what)
   else
     sb_error("%s: %s: %s", db->addr, what, errno ? strerror(errno) : "connection closed");
   return SB_WIRE_BROKEN;
+}
+
+/* An error reply ("-TEXT"): kept in errline for the cluster layer
+ * (redirects) and made the thread's error. */
+static int server_error(sb_db_t *db, const char *line, size_t len)
+{
+  size_t n = len - 1 < SB_ERRLINE_MAX - 1 ? len - 1 : SB_ERRLINE_MAX - 1;
+  memcpy(db->errline, line + 1, n);
+  db->errline[n] = '\0';
+  sb_error("%s: %s", db->addr, db->errline);
+  return SB_WIRE_SERVER;
 }
 
 /* ---- sending ------------------------------------------------------------------ */
@@ -211,10 +223,8 @@ static int read_header(sb_db_t *db, char type, long long *value)
   int rc = read_line(db, &line, &len);
   if (rc != SB_WIRE_OK)
     return rc;
-  if (len > 0 && line[0] == '-') {
-    sb_error("%s: %.*s", db->addr, (int)(len - 1), line + 1);
-    return SB_WIRE_SERVER;
-  }
+  if (len > 0 && line[0] == '-')
+    return server_error(db, line, len);
   if (len < 2 || line[0] != type || len - 1 >= sizeof tmp) {
     sb_error("%s: unexpected reply '%.*s' (expected '%c')", db->addr, (int)(len < 40 ? len : 40),
              line, type);
@@ -258,10 +268,8 @@ int sb_wire_read_ok(sb_db_t *db, void *arg)
     return rc;
   if (len > 0 && line[0] == '+')
     return SB_WIRE_OK;
-  if (len > 0 && line[0] == '-') {
-    sb_error("%s: %.*s", db->addr, (int)(len - 1), line + 1);
-    return SB_WIRE_SERVER;
-  }
+  if (len > 0 && line[0] == '-')
+    return server_error(db, line, len);
   sb_error("%s: unexpected reply '%.*s' (expected +OK)", db->addr, (int)(len < 40 ? len : 40),
            line);
   return SB_WIRE_BROKEN;
@@ -358,28 +366,38 @@ layout:
 
 /* ---- one exchange ------------------------------------------------------------- */
 
-int sb_wire_exchange(sb_db_t *db, int idempotent, int argc, const char **argv,
-                     const size_t *argvlen, sb_wire_reader_t reader, void *arg)
+int sb_wire_exchange_conn(sb_db_t *db, int idempotent, int argc, const char **argv,
+                          const size_t *argvlen, sb_wire_reader_t reader, void *arg)
 {
   int tries = 1 + (idempotent ? db->cfg.command_retries : 0);
-  if (!db->rbuf && !(db->rbuf = malloc(SB_WIRE_BUF)))
-    return sb_error("out of memory");
+  db->errline[0] = '\0';
+  if (!db->rbuf && !(db->rbuf = malloc(SB_WIRE_BUF))) {
+    sb_error("out of memory");
+    return SB_WIRE_BROKEN;
+  }
   for (int t = 0; t < tries; t++) {
     int rc;
     /* A connection broken earlier is replaced before anything is sent. */
-    if (!db->c && sb_db_reconnect(db) != SB_OK)
-      return sb_error_prefix("%s (command %s)", db->addr, argv[0]);
+    if (!db->c && sb_db_reconnect(db) != SB_OK) {
+      sb_error_prefix("%s (command %s)", db->addr, argv[0]);
+      return SB_WIRE_BROKEN;
+    }
     db->rpos = db->rlen = 0;
     rc = send_command(db, argc, argv, argvlen);
     if (rc == SB_WIRE_OK)
       rc = reader(db, arg);
     if (rc == SB_WIRE_OK)
-      return SB_OK;
-    if (rc == SB_WIRE_SERVER)
-      return sb_error_prefix("%s", argv[0]);
+      return SB_WIRE_OK;
+    if (rc == SB_WIRE_SERVER) {
+      sb_error_prefix("%s", argv[0]);
+      return SB_WIRE_SERVER;
+    }
     drop(db);
-    if (!idempotent)
-      return sb_error_prefix("%s failed (not re-sent: it may have been applied)", argv[0]);
+    if (!idempotent) {
+      sb_error_prefix("%s failed (not re-sent: it may have been applied)", argv[0]);
+      return SB_WIRE_BROKEN;
+    }
   }
-  return sb_error_prefix("%s failed after %d tries", argv[0], tries);
+  sb_error_prefix("%s failed after %d tries", argv[0], tries);
+  return SB_WIRE_BROKEN;
 }
