@@ -390,6 +390,8 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
     if (app->fom_items)
       snprintf(fom, sizeof fom, "%.2f %s/s", loop_phase >= 0 ? sum[loop_phase].agg_ops_s : 0.0,
                app->fom_items);
+    else if (loop_phase >= 0 && sum[loop_phase].agg_bytes_s < 1e7)
+      snprintf(fom, sizeof fom, "%.3f MB/s", sum[loop_phase].agg_bytes_s / 1e6);
     else
       snprintf(fom, sizeof fom, "%.3f GB/s", loop_phase >= 0 ? sum[loop_phase].agg_bytes_s / 1e9 : 0.0);
     printf("# %s: %d ranks on %d host%s, %s, %s aggregate, p99 %s %.3f ms\n", app->name,

@@ -138,7 +138,7 @@ def figure(stdout_path):
         return ""
     out = []
     for ln in lines:
-        m = re.search(r"([0-9.]+ (GB/s|images/s)[a-z ]*)", ln)
+        m = re.search(r"([0-9.]+ (GB/s|MB/s|images/s)[a-z ]*)", ln)
         app = ln.split(":")[0][2:]
         if m:
             out.append(f"{app} {m.group(1).strip()}" if len(lines) > 1 else m.group(1).strip())
@@ -147,7 +147,7 @@ def figure(stdout_path):
 
 class Sweep:
     def __init__(self, app, given, opts):
-        self.app, self.opts = app, opts
+        self.app, self.opts, self.given = app, opts, set(given)
         self.frontend = os.environ.get("SB_FRONTEND") or die("SB_FRONTEND not set (run through stagebench)")
         self.cases = sbplan.permutations(app, given)
         self.nodes, self.local = allocation_nodes()
@@ -261,7 +261,7 @@ class Sweep:
     def label(self, i):
         case = self.cases[i]
         return " ".join(f"{sbplan.PARAMS[k][0]}={v}" for k, v in case.items()
-                        if v != sbplan.PARAMS[k][1] or k in ("client_nodes", "clients_per_node", "db_nodes"))
+                        if k in self.given or k in ("client_nodes", "clients_per_node", "db_nodes"))
 
     def run(self):
         for line in self.plan_lines():
