@@ -371,6 +371,11 @@ int sb_cluster_call(sb_db_t *db, int key_arg, int idempotent, int argc, const ch
       db->redirects++;
       if ((to = target_index(db, conn, target)) < 0)
         return SB_ERR;
+      /* Nodes that disagree for a moment (a slot handed over, not every
+       * node told yet) bounce a command between them: from the third
+       * redirect on, give them a retry interval each. */
+      if (followed > 2)
+        pause_s(db->cfg.retry_interval_s);
       sb_log(SB_LOG_DEBUG, "%s: %s %s", conn->addr, argv[0], conn->errline);
       if (kind == SB_REDIRECT_MOVED) {
         /* The whole map may have changed (a resharding); the node that
@@ -551,6 +556,8 @@ int sb_cluster_pipeline(sb_db_t *db, int n, const sb_db_cmd_t *cmds)
                SB_DB_MAX_REDIRECTS);
       goto done;
     }
+    if (redirected && rounds > 2)
+      pause_s(db->cfg.retry_interval_s); /* as in sb_cluster_call */
     if (moved) {
       if (refresh_map(db) != SB_OK)
         sb_error_clear();

@@ -4,7 +4,10 @@
  *
  *   h5_expect FILE [--status S] [--nranks N] [--samples N | --min-samples N]
  *             [--phase NAME]... [--param NAME=VALUE]... [--system NAME]...
+ *             [--rank-sum NAME=N | --rank-sum NAME>=N]...
  *
+ * --rank-sum: the sum over ranks of the per-rank counter /ranks/NAME (e.g.
+ * redirects, verify_errors) is N, or at least N.
  * --samples N: every /timings phase but client_init is [nranks][N] with
  * every value finite and > 0. --min-samples N: at least N finite samples in
  * each such phase, row 0 (a partial run). */
@@ -64,6 +67,44 @@ static int attr_text(hid_t obj, const char *name, char *buf, size_t len)
 typedef struct {
   long long samples, min_samples, nranks;
 } expect_t;
+
+/* --rank-sum NAME=N or NAME>=N over the int64 counter /ranks/NAME. */
+static void check_rank_sum(hid_t f, const char *spec)
+{
+  char name[256], path[300];
+  const char *op = strstr(spec, ">=");
+  int at_least = op != NULL;
+  if (!op)
+    op = strchr(spec, '=');
+  if (!op || op == spec) {
+    EXPECT(0, "--rank-sum %s: expected NAME=N or NAME>=N", spec);
+    return;
+  }
+  long long want = atoll(op + (at_least ? 2 : 1)), sum = 0;
+  snprintf(name, sizeof name, "%.*s", (int)(op - spec), spec);
+  snprintf(path, sizeof path, "/ranks/%s", name);
+  if (H5Lexists(f, "ranks", H5P_DEFAULT) <= 0 || H5Lexists(f, path, H5P_DEFAULT) <= 0) {
+    EXPECT(0, "%s missing", path);
+    return;
+  }
+  hid_t d = H5Dopen2(f, path, H5P_DEFAULT), sp = H5Dget_space(d);
+  hssize_t n = H5Sget_simple_extent_npoints(sp);
+  long long *v = calloc(n > 0 ? (size_t)n : 1, sizeof *v);
+  if (n > 0 && H5Dread(d, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)
+    EXPECT(0, "%s cannot be read as integers", path);
+  for (hssize_t k = 0; k < n; k++)
+    sum += v[k];
+  if (at_least)
+    EXPECT(sum >= want, "%s sums to %lld over %lld ranks, expected >= %lld", path, sum,
+           (long long)n, want);
+  else
+    EXPECT(sum == want, "%s sums to %lld over %lld ranks, expected %lld", path, sum,
+           (long long)n, want);
+  printf("h5_expect: %s sums to %lld\n", path, sum);
+  free(v);
+  H5Sclose(sp);
+  H5Dclose(d);
+}
 
 static herr_t check_phase(hid_t grp, const char *name, const H5L_info_t *info, void *op)
 {
@@ -160,6 +201,8 @@ int main(int argc, char **argv)
         EXPECT(strcmp(buf, eq + 1) == 0, "/%s %s is '%s', expected '%s'", grp, name, buf, eq + 1);
       if (g >= 0)
         H5Gclose(g);
+    } else if (strcmp(opt, "--rank-sum") == 0) {
+      check_rank_sum(f, val);
     } else {
       fprintf(stderr, "h5_expect: unknown expectation %s\n", opt);
       return 2;

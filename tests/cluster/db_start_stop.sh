@@ -1,0 +1,67 @@
+# `stagebench db start --nodes 3` forms a cluster (cluster_state:ok on every
+# shard, all 16384 slots), records its addresses, options and pids; `db
+# status` says what runs where; a second start is refused; `db stop` leaves
+# no process and no listening port behind. --nodes 2 (formed without
+# redis-cli --cluster, which wants 3 masters) works too. The allocation
+# paths (Slurm srun, PBS mpiexec -hosts, colocated per node) are checked as
+# far as this machine allows: their --print dry run.
+. "$SB_SOURCE_DIR/tests/lib/sbtest.sh"
+. "$SB_SOURCE_DIR/tests/cluster/cluster_lib.sh"
+
+gone() { local st; st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null || true); [ -z "$st" ] || [ "$st" = Z ]; }
+listening() { grep -q "$(printf ':%04X 00000000:0000 0A' "$1")" /proc/net/tcp 2>/dev/null; }
+
+sb_cluster_start 3
+set -- $SB_CLUSTER_PORTS
+base=$1
+[ "$SSDB" = "tcp://127.0.0.1:$1,tcp://127.0.0.1:$2,tcp://127.0.0.1:$3" ] || sb_fail "SSDB is '$SSDB'"
+[ "$(cat "$SB_STATE/ssdb")" = "$SSDB" ] || sb_fail "address file differs from the printed SSDB"
+for p in $SB_CLUSTER_PORTS; do
+  redis-cli -p "$p" cluster info | tr -d '\r' | grep -q '^cluster_state:ok' || sb_fail "shard $p: not cluster_state:ok"
+  grep -q '^save ""' "$SB_STATE/redis-$p.conf" && grep -q '^appendonly no' "$SB_STATE/redis-$p.conf" &&
+    grep -q '^maxclients ' "$SB_STATE/redis-$p.conf" && grep -q '^io-threads 1' "$SB_STATE/redis-$p.conf" &&
+    grep -q '^protected-mode no' "$SB_STATE/redis-$p.conf" && grep -q '^cluster-node-timeout ' "$SB_STATE/redis-$p.conf" ||
+    sb_fail "redis-$p.conf lacks an explicit option"
+  [ "$(redis-cli -p "$p" config get io-threads | tail -1)" = 1 ] || sb_fail "io-threads not applied on $p"
+  [ "$(redis-cli -p "$p" config get save | tail -1)" = "" ] || sb_fail "save not applied on $p"
+done
+[ "$(redis-cli -p "$base" cluster info | tr -d '\r' | awk -F: '/^cluster_slots_ok:/ { print $2 }')" = 16384 ] ||
+  sb_fail "not every slot is served"
+grep -q '^mode cluster of 3' "$SB_STATE/db.options" || sb_fail "db.options does not record the mode"
+bash "$SB_FE" db status > "$SB_TMP/status" || { cat "$SB_TMP/status"; sb_fail "db status exit $?"; }
+cat "$SB_TMP/status"
+[ "$(grep -c 'running, cluster_state:ok' "$SB_TMP/status")" = 3 ] || sb_fail "db status does not show 3 shards ok"
+bash "$SB_FE" db start --nodes 3 --port $((base + 20)) 2>"$SB_TMP/again" && sb_fail "a second db start was not refused"
+grep -q "already runs" "$SB_TMP/again" || sb_fail "the refusal does not say why: $(cat "$SB_TMP/again")"
+bash "$SB_FE" db stop || sb_fail "db stop failed"
+for p in $SB_CLUSTER_PIDS; do gone "$p" || sb_fail "pid $p still runs after db stop"; done
+for p in $SB_CLUSTER_PORTS; do
+  listening "$p" && sb_fail "port $p still listening after db stop"
+  listening $((p + 10000)) && sb_fail "cluster bus port $((p + 10000)) still listening after db stop"
+done
+ls "$SB_STATE"/*.nodes.conf >/dev/null 2>&1 && sb_fail "cluster config files left behind (a restart would reuse them)"
+bash "$SB_FE" db status >/dev/null && sb_fail "db status exit 0 after stop"
+echo "3 shards: started, ok, stopped clean"
+
+# Two shards: formed by hand.
+sb_cluster_start 2
+mpiexec -n 2 "$SB_BIN_DIR/sb-throughput" --mode raw --tensor-bytes 1K --iterations 20 >/dev/null ||
+  sb_fail "sb-throughput against 2 shards"
+bash "$SB_FE" db stop || sb_fail "db stop (2 shards)"
+for p in $SB_CLUSTER_PIDS; do gone "$p" || sb_fail "pid $p still runs after db stop"; done
+echo "2 shards: started, used, stopped"
+
+# Allocation paths, dry run (no Slurm or second host here).
+out=$(SLURM_JOB_ID=1 bash "$SB_FE" db start --nodes 3 --hosts n1,n2,n3 --interface ib0 --print) ||
+  sb_fail "db start --print under Slurm"
+echo "$out" | grep -q "^SB_STATE=.* srun --overlap --nodes 3 --ntasks 3 --ntasks-per-node 1 .*--nodelist n1,n2,n3 .*db _serve --port 6379 --cluster 1 .*--interface ib0" ||
+  { echo "$out"; sb_fail "Slurm launch line"; }
+echo "$out" | grep -q "redis-cli --cluster create" || sb_fail "Slurm: no cluster create step"
+out=$(SLURM_JOB_ID=1 bash "$SB_FE" db start --colocated --hosts n1,n2 --print) || sb_fail "colocated --print"
+echo "$out" | grep -q "srun --overlap --nodes 2 --ntasks 2 --ntasks-per-node 1 .*--socket /tmp/stagebench/db.sock" ||
+  { echo "$out"; sb_fail "colocated launch line"; }
+printf 'a\na\nb\n' > "$SB_TMP/nodefile"
+out=$(PBS_NODEFILE=$SB_TMP/nodefile bash "$SB_FE" db start --nodes 2 --print) || sb_fail "PBS --print"
+echo "$out" | grep -q "mpiexec -n 2 -ppn 1 -hosts a,b .*db _serve" || { echo "$out"; sb_fail "PBS launch line"; }
+[ ! -f "$SB_STATE/db.pid" ] || sb_fail "--print started something"
+echo "PASS"
