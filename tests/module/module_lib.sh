@@ -85,18 +85,16 @@ get_blob() {
 }
 
 # need_model FILE ARCH [SEED]: writes a test model (`sb-model make ARCH --seed
-# SEED`, default seed 1) into FILE and checks that the ResNet loader takes
-# it; skips the test, visibly, while the tool or the loader is not built yet.
+# SEED`, default seed 1) into FILE and checks that the in-process loader takes
+# it; skips the test, visibly, when sb-model is not built.
 need_model() {
-  local exe=${SB_BIN_DIR:-}/sb-model rc
+  local exe=${SB_BIN_DIR:-}/sb-model
   need_check
-  [ -x "$exe" ] || sb_skip "$exe is not built yet: no model file to test with"
+  [ -x "$exe" ] || sb_skip "$exe is not built: no model file to test with"
   "$exe" make "$2" --seed "${3:-1}" -o "$1" >"$SB_TMP/sb-model.log" 2>&1 ||
-    sb_skip "sb-model make $2 failed (not ready yet?): $(tail -n 2 "$SB_TMP/sb-model.log")"
-  "$SB_CHECK" time "$1" 1 32 32 >/dev/null 2>"$SB_TMP/check.log"
-  rc=$?
-  [ $rc = 77 ] && sb_skip "the ResNet loader is not built yet: $(cat "$SB_TMP/check.log")"
-  [ $rc = 0 ] || sb_fail "the in-process loader refuses $1: $(cat "$SB_TMP/check.log")"
+    sb_fail "sb-model make $2 failed: $(tail -n 2 "$SB_TMP/sb-model.log")"
+  "$SB_CHECK" time "$1" 1 32 32 >/dev/null 2>"$SB_TMP/check.log" ||
+    sb_fail "the in-process loader refuses $1: $(cat "$SB_TMP/check.log")"
 }
 
 # need_tiny_model FILE [SEED]: the tiny test model (need_model FILE tiny SEED).
