@@ -20,7 +20,7 @@ trap 'sb_cluster_stop; sb_cleanup' EXIT
 sb_cluster_require() {
   command -v redis-server >/dev/null 2>&1 || sb_skip "redis-server not found"
   command -v redis-cli >/dev/null 2>&1 || sb_skip "redis-cli not found"
-  redis-cli --cluster help 2>&1 | grep -q "create" ||
+  grep -q "create" <<< "$(redis-cli --cluster help 2>&1 || true)" ||
     sb_skip "redis-cli has no --cluster (Redis >= 5 needed to form a cluster)"
   [ -n "${SB_MODULE:-}" ] && [ -f "$SB_MODULE" ] || sb_fail "SB_MODULE not set or missing: ${SB_MODULE:-}"
 }
