@@ -51,6 +51,30 @@ bash "$SB_FE" db stop || sb_fail "db stop (2 shards)"
 for p in $SB_CLUSTER_PIDS; do gone "$p" || sb_fail "pid $p still runs after db stop"; done
 echo "2 shards: started, used, stopped"
 
+# The allocation path for real, on this one host: the servers launched as one
+# MPICH job (mpiexec -hosts localhost, three tasks on consecutive ports, each
+# announcing itself in SB_STATE), the cluster formed from here.
+base=$(sb_cluster_ports 3) || sb_skip "no free ports"
+out=$(bash "$SB_FE" db start --nodes 3 --hosts localhost --launcher mpiexec --interface lo --port "$base") ||
+  sb_fail "db start through mpiexec -hosts localhost"
+SSDB=${out#export SSDB=}
+[ "$(tr ',' '\n' <<< "$SSDB" | grep -c '^tcp://127.0.0.1:')" = 3 ] || sb_fail "SSDB is '$SSDB'"
+launcher=$(cat "$SB_STATE/db.pid")
+grep -q "^launch mpiexec -n 3 -ppn 3 -hosts localhost " "$SB_STATE/db.options" || sb_fail "db.options lacks the launch line"
+bash "$SB_FE" db status > "$SB_TMP/status" || { cat "$SB_TMP/status"; sb_fail "db status (allocation)"; }
+[ "$(grep -c 'running, cluster_state:ok' "$SB_TMP/status")" = 3 ] || { cat "$SB_TMP/status"; sb_fail "3 shards not ok"; }
+SSDB=$SSDB mpiexec -n 2 "$SB_BIN_DIR/sb-throughput" --mode raw --tensor-bytes 1K --iterations 20 >/dev/null ||
+  sb_fail "sb-throughput against the mpiexec-launched cluster"
+ports=$(awk '{ sub(/.*:/, "", $1); print $1 }' "$SB_STATE/db.nodes")
+bash "$SB_FE" db stop || sb_fail "db stop (allocation)"
+for _ in $(seq 50); do gone "$launcher" && break; sleep 0.1; done
+gone "$launcher" || sb_fail "the launcher (pid $launcher) still runs after db stop"
+for p in $ports; do
+  for _ in $(seq 50); do listening "$p" || break; sleep 0.1; done
+  listening "$p" && sb_fail "port $p still listening after db stop (allocation path)"
+done
+echo "allocation path (mpiexec -hosts localhost): started, used, stopped"
+
 # Allocation paths, dry run (no Slurm or second host here).
 out=$(SLURM_JOB_ID=1 bash "$SB_FE" db start --nodes 3 --hosts n1,n2,n3 --interface ib0 --print) ||
   sb_fail "db start --print under Slurm"
