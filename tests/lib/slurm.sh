@@ -23,6 +23,9 @@ sb_start_slurm() {
   [ "$(id -u)" = 0 ] || sb_skip "the local Slurm runs as root (SlurmUser=root)"
   host=$(hostname -s)
   cpus=$(( $(nproc) < 8 ? 8 : $(nproc) ))
+  # munged wants execute permission for all on every directory above its
+  # socket (mktemp makes SB_TMP 700).
+  chmod 711 "$SB_TMP"
   mkdir -p "$d"/{munge,munge-run,state,spool,log}
   chmod 700 "$d/munge"; chmod 755 "$d/munge-run"
   local ctl=$((20000 + RANDOM % 10000)); local slurmd_port=$((ctl + 1))
@@ -50,6 +53,7 @@ MpiDefault=pmi2
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 ReturnToService=2
+SlurmdParameters=config_overrides
 NodeName=$host CPUs=$cpus State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES
 CONF
@@ -59,23 +63,24 @@ CONF
   SB_CLEANUP_PIDS="$! $SB_CLEANUP_PIDS"
   export SLURM_CONF=$d/slurm.conf
   for i in $(seq 50); do [ -S "$d/munge-run/munge.socket.2" ] && break; sleep 0.1; done
+  [ -S "$d/munge-run/munge.socket.2" ] || sb_fail "munged did not start: $(tail -n 2 "$d/log/munged.out")"
   slurmctld -D -c -f "$SLURM_CONF" >"$d/log/slurmctld.out" 2>&1 &
   local ctld=$!
   slurmd -D -f "$SLURM_CONF" >"$d/log/slurmd.out" 2>&1 &
   # Stopped in this order on exit: slurmd, slurmctld, munged.
   SB_CLEANUP_PIDS="$! $ctld $SB_CLEANUP_PIDS"
   for i in $(seq 150); do
-    sinfo -h -o %t 2>/dev/null | grep -q idle && break
+    timeout 5 sinfo -h -o %t 2>/dev/null | grep -q idle && break
     sleep 0.2
   done
-  sinfo -h -o %t 2>/dev/null | grep -q idle ||
+  timeout 5 sinfo -h -o %t 2>/dev/null | grep -q idle ||
     sb_fail "Slurm did not come up: $(tail -n 3 "$d/log/slurmctld.log" "$d/log/slurmd.log" 2>/dev/null)"
   SB_SLURM_HOST=$host
 }
 
 sb_slurm_wait() {
   local job=$1 limit=${2:-300} t=0
-  while squeue -h -j "$job" 2>/dev/null | grep -q .; do
+  while timeout 5 squeue -h -j "$job" 2>/dev/null | grep -q .; do
     sleep 0.2
     t=$((t + 1))
     [ $t -lt $((limit * 5)) ] || { scancel "$job"; sb_fail "job $job still queued or running after $limit s"; }

@@ -23,7 +23,7 @@ rc=$?
 cat "$SB_TMP/job.out"
 [ $rc = 0 ] || sb_fail "template exited $rc"
 grep -q "sweep .*: $cases of $cases complete, 0 failed" "$SB_TMP/job.out" || sb_fail "not every case completed"
-grep -q -- "-hosts" "$out"/*/command "$SB_TMP/job.out" || grep -rq "mpiexec" "$out" || sb_fail "not launched with mpiexec"
+grep -q "launch: mpiexec .*-hosts" "$out"/*/stderr || sb_fail "cases were not launched with mpiexec -hosts"
 n=0
 for f in "$out"/*/run.h5 "$out"/*/producer.h5 "$out"/*/consumer.h5; do
   [ -f "$f" ] || continue
