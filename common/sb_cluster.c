@@ -413,6 +413,8 @@ enum { P_DONE = 0, P_SEND, P_MOVED, P_ASK, P_WAIT };
 
 typedef struct {
   int slot, node, state;
+  int grp;   /* the group it was sent with this round (-1: none in flight) */
+  int asked; /* ASKING went before it */
 } pcmd_t;
 
 int sb_cluster_pipeline(sb_db_t *db, int n, const sb_db_cmd_t *cmds)
@@ -435,6 +437,7 @@ int sb_cluster_pipeline(sb_db_t *db, int n, const sb_db_cmd_t *cmds)
     pc[i].slot = k > 0 ? sb_key_slot(cmds[i].argv[k], cmds[i].argvlen[k]) : -1;
     pc[i].node = pc[i].slot >= 0 ? cl->slot_node[pc[i].slot] : -1;
     pc[i].state = P_SEND;
+    pc[i].grp = -1;
   }
   while (pending > 0) {
     int ngroups = 0, broken = 0, moved = 0, redirected = 0, wait = 0, down = 0;
@@ -464,7 +467,11 @@ int sb_cluster_pipeline(sb_db_t *db, int n, const sb_db_cmd_t *cmds)
       for (int i = 0; i < n && ok; i++) {
         if (pc[i].state == P_DONE || pc[i].node != groups[g])
           continue;
-        if (pc[i].state == P_ASK)
+        /* Replies are matched by the group a command went with: reading
+         * one group's replies may re-route its commands to a later group. */
+        pc[i].grp = g;
+        pc[i].asked = pc[i].state == P_ASK;
+        if (pc[i].asked)
           ok = redisAppendCommand(c, "ASKING") == REDIS_OK;
         ok = ok && redisAppendCommandArgv(c, cmds[i].argc, cmds[i].argv, cmds[i].argvlen) ==
                        REDIS_OK;
@@ -486,9 +493,10 @@ int sb_cluster_pipeline(sb_db_t *db, int n, const sb_db_cmd_t *cmds)
       for (int i = 0; i < n && conn->c; i++) {
         void *r = NULL;
         redisReply *rr;
-        if (pc[i].state == P_DONE || pc[i].node != groups[g])
+        if (pc[i].grp != g)
           continue;
-        if (pc[i].state == P_ASK) { /* ASKING's +OK */
+        pc[i].grp = -1;
+        if (pc[i].asked) { /* ASKING's +OK */
           if (redisGetReply(conn->c, &r) != REDIS_OK || !r)
             goto conn_broken;
           freeReplyObject(r);
