@@ -9,6 +9,8 @@
  *               back (GET) and compared          -> "ok put TAG redirects=N"
  *   err         a pipeline whose commands 3 and 6 are refused (WRONGTYPE):
  *               SB_ERR naming command 3, the others applied -> "ok err"
+ *   del         DEL {mv}.k0 {mv}.k5 (one slot, two keys; TRYAGAIN while the
+ *               slot's keys are half migrated)  -> "ok del n=N redirects=N"
  *   shards                                       -> "ok shards=N"
  * Anything that fails: "fail <why>" (and exit 1 at the end). */
 #include "sb_db.h"
@@ -125,7 +127,19 @@ int main(int argc, char **argv)
       failed |= do_put(db, arg[0] ? arg : "v");
     else if (strcmp(word, "err") == 0)
       failed |= do_err(db);
-    else if (strcmp(word, "shards") == 0)
+    else if (strcmp(word, "del") == 0) {
+      const char *a[3] = {"DEL", "{mv}.k0", "{mv}.k5"};
+      size_t l[3] = {3, 7, 7};
+      sb_db_reply_t *r = NULL;
+      if (sb_db_command(db, 1, 3, a, l, &r) != SB_OK) {
+        printf("fail del: %s\n", sb_error_msg());
+        failed = 1;
+      } else {
+        printf("ok del n=%lld redirects=%llu\n", sb_db_reply_int(r),
+               (unsigned long long)sb_db_redirects(db));
+        sb_db_reply_free(r);
+      }
+    } else if (strcmp(word, "shards") == 0)
       printf("ok shards=%d\n", sb_db_cluster_shards(db));
     else
       printf("fail unknown step '%s'\n", word), failed = 1;

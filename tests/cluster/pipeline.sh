@@ -3,7 +3,8 @@
 # reported by its command's index while the rest is applied; a slot moved
 # since the map was read (MOVED) and a slot in the middle of a migration
 # (ASK, keys moved, slot not yet) are followed by the commands that were
-# refused, and every key reads back what was written last.
+# refused, and every key reads back what was written last; a two-key
+# command on a half-migrated slot waits out TRYAGAIN.
 . "$SB_SOURCE_DIR/tests/lib/sbtest.sh"
 . "$SB_SOURCE_DIR/tests/cluster/cluster_lib.sh"
 sb_cluster_start 3
@@ -61,6 +62,27 @@ step put fourth
 for k in "pk:7" "{mv}.k3" "{mv}.k7"; do
   [ "$(redis-cli -c -p "$p0" get "$k")" = "fourth:$k" ] || sb_fail "$k does not hold what was written last"
 done
+
+# TRYAGAIN: a two-key DEL while the slot's keys are half migrated; the rest
+# of the keys follow a second later, and the DEL goes through.
+redis-cli -p "$dst" cluster setslot "$slot" importing "$sid" >/dev/null
+redis-cli -p "$src" cluster setslot "$slot" migrating "$did" >/dev/null
+redis-cli -p "$src" migrate 127.0.0.1 "$dst" "" 0 5000 keys "{mv}.k0" "{mv}.k1" >/dev/null
+( sleep 1
+  while keys=$(redis-cli -p "$src" cluster getkeysinslot "$slot" 100) && [ -n "$keys" ]; do
+    # shellcheck disable=SC2086
+    redis-cli -p "$src" migrate 127.0.0.1 "$dst" "" 0 5000 keys $keys >/dev/null
+  done
+  finish "$dst" "$src" ) &
+mover=$!
+t0=$(date +%s%N)
+step del
+waited=$(( ($(date +%s%N) - t0) / 1000000 ))
+wait $mover
+echo "DEL answered after $waited ms"
+[ "$waited" -ge 500 ] || sb_fail "DEL answered at once: no TRYAGAIN was waited out"
+[ "${REPLY%% *}" = ok ] && grep -q "n=2 " <<< "$REPLY" || sb_fail "DEL did not delete both keys: $REPLY"
+[ "$(redis-cli -c -p "$p0" exists "{mv}.k0" "{mv}.k5")" = 0 ] || sb_fail "the keys survived the DEL"
 exec 3>&-
 wait $client || sb_fail "cluster_client exited non-zero"
 echo "PASS: pipelines split per shard, errors by index, MOVED and ASK followed"
