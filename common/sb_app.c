@@ -107,6 +107,10 @@ static void print_header(const sb_app_t *app, sb_app_ctx_t *ctx)
 {
   const sb_kv_item_t *it;
   printf("# %s %s (git %.12s)\n", app->name, SB_VERSION, SB_GIT_COMMIT);
+  if (app->no_database) {
+    printf("# ranks: %d; database: none (not used by this app)\n#", ctx->nranks);
+    goto params;
+  }
   printf("# ranks: %d; database: %s", ctx->nranks, ctx->opts.db);
   if ((it = sb_kv_get(&ctx->system, "db_redis_version")) && it->type == SB_KV_STR)
     printf(" (redis %s, ", it->s);
@@ -117,6 +121,7 @@ static void print_header(const sb_app_t *app, sb_app_ctx_t *ctx)
   else
     printf("no sbai module");
   printf(")\n#");
+params:
   for (size_t k = 0; k < ctx->params.n; k++) {
     const sb_kv_item_t *p = &ctx->params.items[k];
     if (strcmp(p->name, "db") == 0)
@@ -263,7 +268,9 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
   cmdline = join_argv(argc, argv);
 
   *exit_code = 1;
-  if (sb_db_config_from_env(&dbcfg) != SB_OK) {
+  if (app->no_database) {
+    ok_local = 1;
+  } else if (sb_db_config_from_env(&dbcfg) != SB_OK) {
     sb_log(SB_LOG_ERROR, "%s", sb_error_msg());
     ok_local = 0;
   } else {
@@ -272,11 +279,12 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
     ok_local = 1;
   }
   if (sb_timings_init(&ctx->timings, 16) != SB_OK ||
-      (init_phase = sb_timings_add(&ctx->timings, "client_init", 1, 0, 1)) < 0)
+      (!app->no_database &&
+       (init_phase = sb_timings_add(&ctx->timings, "client_init", 1, 0, 1)) < 0))
     goto fail;
 
   /* client_init: connect and authenticate, timed per rank. */
-  if (ok_local) {
+  if (ok_local && !app->no_database) {
     double t0 = sb_now();
     if (sb_db_open(ctx->opts.db, &dbcfg, &ctx->db) != SB_OK) {
       sb_log(SB_LOG_ERROR, "%s", sb_error_msg());

@@ -70,6 +70,11 @@ typedef struct {
   /* The figure of merit of the last line: NULL for aggregate GB/s, else
    * the loop's items per second, named by this ("images"). */
   const char *fom_items;
+  /* 1: the app uses no database (sb-baseline). The driver then opens no
+   * connection (ctx->db stays NULL), records no client_init phase, reads
+   * no SB_DB_* settings and collects no database provenance; --db is
+   * still accepted and recorded, but unused. */
+  int no_database;
 } sb_app_t;
 
 /* Runs the app; returns the process exit code. Calls MPI_Init/Finalize. */
