@@ -6,6 +6,7 @@
 #include "sb_kernels_cuda.h"
 
 #include <cuda_runtime.h>
+#include <mma.h>
 #include <stdio.h>
 
 /* ---- errors --------------------------------------------------------------- */
@@ -206,6 +207,108 @@ conv2d_fp32_kernel(conv_dims d, const float *__restrict__ in, const float *__res
   }
 }
 
+/* The same implicit GEMM on the tensor cores in TF32 (inputs rounded to a
+ * 10-bit mantissa, products accumulated in FP32), through WMMA m16n16k8: the
+ * tiles are loaded to shared memory exactly as above; each of the 8 warps owns
+ * two 16x16 accumulators of the 64x64 tile (rows 16.(warp/2), columns
+ * 32.(warp%2) and +16). The accumulators go through shared memory (Cs) so the
+ * epilogue is the FP32 kernel's, element by element. Needs sm_80 or newer
+ * (the caller checks). */
+static __global__ void __launch_bounds__(256)
+conv2d_tf32_kernel(conv_dims d, const float *__restrict__ in, const float *__restrict__ weight,
+                   const float *__restrict__ bias, const float *__restrict__ residual, int relu,
+                   float *__restrict__ out)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  using namespace nvcuda;
+  __shared__ __align__(128) float As[CONV_BK][CONV_BM];
+  __shared__ __align__(128) float Bs[CONV_BK][CONV_BN];
+  __shared__ __align__(128) float Cs[CONV_BM][CONV_BN + 4];
+  const int t = threadIdx.x, warp = t / 32;
+  const int m0 = blockIdx.y * CONV_BM, j0 = blockIdx.x * CONV_BN;
+  const int khw = d.kh * d.kw, ohw = d.oh * d.ow;
+  const int wr = 16 * (warp / 2), wc = 32 * (warp % 2);
+
+  const int jl = t % CONV_BN, kl0 = t / CONV_BN;
+  const int jg = j0 + jl;
+  const bool jvalid = jg < d.N;
+  int iy0 = 0, ix0 = 0;
+  const float *inb = in;
+  if (jvalid) {
+    const int b = jg / ohw, p = jg % ohw;
+    iy0 = (p / d.ow) * d.stride - d.pad;
+    ix0 = (p % d.ow) * d.stride - d.pad;
+    inb = in + (size_t)b * d.cin * d.h * d.w;
+  }
+
+  wmma::fragment<wmma::accumulator, 16, 16, 8, float> acc[2];
+  wmma::fill_fragment(acc[0], 0.0f);
+  wmma::fill_fragment(acc[1], 0.0f);
+
+  for (int k0 = 0; k0 < d.K; k0 += CONV_BK) {
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+      const int idx = t + i * 256, ml = idx / CONV_BK, kl = idx % CONV_BK;
+      const int m = m0 + ml, k = k0 + kl;
+      As[kl][ml] = (m < d.cout && k < d.K) ? weight[(size_t)m * d.K + k] : 0.0f;
+    }
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+      const int kl = kl0 + 4 * i, k = k0 + kl;
+      float v = 0.0f;
+      if (jvalid && k < d.K) {
+        const int ci = k / khw, r = k % khw;
+        const int iy = iy0 + r / d.kw, ix = ix0 + r % d.kw;
+        if (iy >= 0 && iy < d.h && ix >= 0 && ix < d.w)
+          v = inb[((size_t)ci * d.h + iy) * d.w + ix];
+      }
+      Bs[kl][jl] = v;
+    }
+    __syncthreads();
+#pragma unroll
+    for (int kk = 0; kk < CONV_BK; kk += 8) {
+      /* A(m, k) sits at As[k][m]: column-major with leading dimension BM. */
+      wmma::fragment<wmma::matrix_a, 16, 16, 8, wmma::precision::tf32, wmma::col_major> a;
+      wmma::load_matrix_sync(a, &As[kk][wr], CONV_BM);
+      for (int e = 0; e < a.num_elements; e++)
+        a.x[e] = wmma::__float_to_tf32(a.x[e]);
+#pragma unroll
+      for (int f = 0; f < 2; f++) {
+        wmma::fragment<wmma::matrix_b, 16, 16, 8, wmma::precision::tf32, wmma::row_major> b;
+        wmma::load_matrix_sync(b, &Bs[kk][wc + 16 * f], CONV_BN);
+        for (int e = 0; e < b.num_elements; e++)
+          b.x[e] = wmma::__float_to_tf32(b.x[e]);
+        wmma::mma_sync(acc[f], a, b, acc[f]);
+      }
+    }
+    __syncthreads();
+  }
+  wmma::store_matrix_sync(&Cs[wr][wc], acc[0], CONV_BN + 4, wmma::mem_row_major);
+  wmma::store_matrix_sync(&Cs[wr][wc + 16], acc[1], CONV_BN + 4, wmma::mem_row_major);
+  __syncthreads();
+
+  /* Epilogue: thread t stores column t % 64 of rows t / 64 + 4i (coalesced). */
+  const int j = j0 + jl;
+  if (j < d.N) {
+    const int b = j / ohw, p = j % ohw;
+    for (int ml = kl0; ml < CONV_BM; ml += 4) {
+      const int m = m0 + ml;
+      if (m >= d.cout)
+        break;
+      const size_t o = ((size_t)b * d.cout + m) * ohw + p;
+      float v = Cs[ml][jl] + (bias ? bias[m] : 0.0f);
+      if (residual)
+        v += residual[o];
+      if (relu)
+        v = fmaxf(v, 0.0f);
+      out[o] = v;
+    }
+  }
+#else
+  __trap(); /* built for an architecture without TF32 tensor cores */
+#endif
+}
+
 extern "C" int sb_k_cuda_conv2d(const sb_conv2d_t *p, const float *in, float *out,
                                 sb_k_cuda_precision_t precision, void *stream)
 {
@@ -215,8 +318,8 @@ extern "C" int sb_k_cuda_conv2d(const sb_conv2d_t *p, const float *in, float *ou
   if (p->n < 1 || p->cin < 1 || p->h < 1 || p->w < 1 || p->cout < 1 || p->kh < 1 || p->kw < 1 ||
       p->stride < 1 || p->pad < 0 || p->h + 2 * p->pad < p->kh || p->w + 2 * p->pad < p->kw)
     return fail_einval(fn, "bad shape");
-  if (precision != SB_K_CUDA_FP32)
-    return fail_einval(fn, "only SB_K_CUDA_FP32 is built (TF32 not built yet)");
+  if (precision != SB_K_CUDA_FP32 && precision != SB_K_CUDA_TF32)
+    return fail_einval(fn, "unknown precision");
   const int64_t oh = sb_k_out_dim(p->h, p->kh, p->stride, p->pad);
   const int64_t ow = sb_k_out_dim(p->w, p->kw, p->stride, p->pad);
   const int64_t K = p->cin * p->kh * p->kw, N = p->n * oh * ow;
@@ -229,8 +332,18 @@ extern "C" int sb_k_cuda_conv2d(const sb_conv2d_t *p, const float *in, float *ou
                   (unsigned)((p->cout + CONV_BM - 1) / CONV_BM));
   if (grid.y > 65535)
     return fail_einval(fn, "cout too large");
-  conv2d_fp32_kernel<<<grid, 256, 0, AS_STREAM(stream)>>>(d, in, p->weight, p->bias, p->residual,
-                                                          p->relu ? 1 : 0, out);
+  if (precision == SB_K_CUDA_TF32) {
+    int dev = 0, major = 0;
+    SB_CUDA(cudaGetDevice(&dev));
+    SB_CUDA(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+    if (major < 8)
+      return fail_einval(fn, "TF32 needs a GPU of compute capability 8.0 or newer");
+    conv2d_tf32_kernel<<<grid, 256, 0, AS_STREAM(stream)>>>(d, in, p->weight, p->bias,
+                                                            p->residual, p->relu ? 1 : 0, out);
+  } else {
+    conv2d_fp32_kernel<<<grid, 256, 0, AS_STREAM(stream)>>>(d, in, p->weight, p->bias,
+                                                            p->residual, p->relu ? 1 : 0, out);
+  }
   SB_CUDA(cudaGetLastError());
   return SB_K_CUDA_OK;
 }

@@ -41,8 +41,9 @@ typedef enum sb_k_cuda_precision {
   /* FP32 inputs, FP32 fused multiply-add, FP32 accumulation: the exact path,
    * matching the CPU reference up to summation order. */
   SB_K_CUDA_FP32 = 0,
-  /* TF32 tensor cores (10-bit mantissa inputs, FP32 accumulation): declared
-   * for the API, not built yet; asking for it returns SB_K_CUDA_EINVAL. */
+  /* TF32 tensor cores (WMMA m16n16k8): inputs rounded to a 10-bit mantissa
+   * (relative 2^-11), products accumulated in FP32 -- PyTorch's
+   * allow_tf32 class. Needs compute capability 8.0 or newer (-1 otherwise). */
   SB_K_CUDA_TF32 = 1
 } sb_k_cuda_precision_t;
 
@@ -64,7 +65,8 @@ int sb_k_cuda_pre_process_3ch(const float *in, int64_t n, int64_t h, int64_t w, 
 /* See sb_k_conv2d: out = relu?(conv(in, weight) + bias + residual), all fused
  * in one kernel (an implicit GEMM: im2col is computed while loading shared
  * memory tiles, never stored). -1 for the shapes the CPU version refuses,
- * for a precision not built, and for tensors of 2^31 elements or more. */
+ * for an unknown precision (or TF32 on a GPU older than sm_80), and for
+ * tensors of 2^31 elements or more. */
 int sb_k_cuda_conv2d(const sb_conv2d_t *p, const float *in, float *out,
                      sb_k_cuda_precision_t precision, void *stream);
 

@@ -63,7 +63,6 @@ esac
 # ---- what this script cannot run yet (issue 8) -------------------------------
 cat <<'EOF'
 # ---- not built yet, so not run here (issue 8):
-#   conv2d TF32 tensor-core path      not built yet (sb_k_cuda_conv2d refuses SB_K_CUDA_TF32)
 #   module GPU queues (GPU, GPU:n)    not built yet: no sb-inference end to end on the GPU
 #   ResNet-50 forward on the GPU      not built yet: no images/s, no ratio to PyTorch
 #   sb-throughput --device gpu        not built yet: no host<->device copy bandwidth

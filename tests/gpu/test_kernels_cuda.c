@@ -9,7 +9,8 @@
  * over the tensor, against the bound of the kernel:
  *   pre_process_3ch, maxpool2d, add, relu   0      (same operations, exact)
  *   global_avgpool                          1e-5   (summation order)
- *   conv2d, linear                          1e-4   (summation order, K <= 4608)
+ *   conv2d FP32, linear                     1e-4   (summation order, K <= 4608)
+ *   conv2d TF32                             5e-3   (inputs rounded to 10 bits)
  * An indexing mistake gives errors of order 1, far above any bound.
  *
  * Exit status: 0 pass, 1 fail, 77 skipped (no GPU visible; said on stderr).
@@ -205,17 +206,30 @@ static int check_conv2d(void)
       return 1;
     sb_conv2d_t dp = p;
     dp.weight = dw, dp.bias = db, dp.residual = dr;
-    STATUS_OK(sb_k_cuda_conv2d(&dp, din, dout, SB_K_CUDA_FP32, NULL));
-    float *got = dev_download(dout, nout);
-    if (!got)
-      return 1;
     char shape[96];
     snprintf(shape, sizeof shape, "n%lld c%lld %lldx%lld o%lld k%lld s%lld p%lld%s%s%s",
              (long long)k->n, (long long)k->cin, (long long)k->h, (long long)k->w,
              (long long)k->cout, (long long)k->k, (long long)k->stride, (long long)k->pad,
              k->bias ? " +b" : "", k->residual ? " +r" : "", k->relu ? " relu" : "");
-    bad |= compare("conv2d fp32", shape, got, ref, nout, 1e-4);
-    free(in), free(wt), free(bias), free(res), free(ref), free(ws), free(got);
+    static const struct {
+      sb_k_cuda_precision_t precision;
+      const char *name;
+      double bound;
+    } precisions[] = {{SB_K_CUDA_FP32, "conv2d fp32", 1e-4}, {SB_K_CUDA_TF32, "conv2d tf32", 5e-3}};
+    for (size_t q = 0; q < 2; q++) {
+      float *nan = dev_nan(nout);
+      if (!nan || !cuda_ok(cudaMemcpy(dout, nan, nout * sizeof(float), cudaMemcpyDeviceToDevice),
+                           "cudaMemcpy D2D"))
+        return 1;
+      cudaFree(nan);
+      STATUS_OK(sb_k_cuda_conv2d(&dp, din, dout, precisions[q].precision, NULL));
+      float *got = dev_download(dout, nout);
+      if (!got)
+        return 1;
+      bad |= compare(precisions[q].name, shape, got, ref, nout, precisions[q].bound);
+      free(got);
+    }
+    free(in), free(wt), free(bias), free(res), free(ref), free(ws);
     cudaFree(din), cudaFree(dw), cudaFree(dout), cudaFree(db), cudaFree(dr);
   }
   return bad;
@@ -372,8 +386,8 @@ static int check_api(void)
   printf("# conv2d 3x3 on 2x2 unpadded: %d (%s)\n", st, sb_k_cuda_last_error());
   bad |= st != SB_K_CUDA_EINVAL || !*sb_k_cuda_last_error();
   p.h = p.w = 3;
-  st = sb_k_cuda_conv2d(&p, &dummy, &dummy, SB_K_CUDA_TF32, NULL);
-  printf("# conv2d TF32: %d (%s)\n", st, sb_k_cuda_last_error());
+  st = sb_k_cuda_conv2d(&p, &dummy, &dummy, (sb_k_cuda_precision_t)7, NULL);
+  printf("# conv2d precision 7: %d (%s)\n", st, sb_k_cuda_last_error());
   bad |= st != SB_K_CUDA_EINVAL;
   st = sb_k_cuda_maxpool2d(&dummy, 1, 1, 4, 4, 3, 2, 2, &dummy, NULL); /* 2*pad > k */
   printf("# maxpool2d pad 2 with k 3: %d (%s)\n", st, sb_k_cuda_last_error());
