@@ -46,7 +46,8 @@ run() {
 printf '# redis %s, %s, %d cores; sb-throughput, %d ranks; median of %d runs\n' \
   "$(redis-server --version | awk '{ print $3 }' | sed 's/v=//')" "$(uname -m)" "$(nproc)" $ranks "$repeats"
 printf '# 1 shard: %s\n# 3 shards: %s\n' "$one" "$three"
-printf '# %-5s %-7s %14s %9s %14s %9s %10s\n' size mode "1 shard ops/s" "GB/s" "3 shards ops/s" "GB/s" "3 vs 1"
+printf '# %-5s %-7s %14s %9s %14s %9s %7s  %s\n' size mode "1 shard ops/s" "GB/s" "3 shards ops/s" "GB/s" "3 vs 1" \
+  "ops/s min..max: 1 shard | 3 shards"
 for size in $sizes; do
   case $size in *M|*G) iters=400 ;; *) iters=10000 ;; esac
   iters=${SB_BENCH_ITERATIONS:-$iters}
@@ -58,8 +59,9 @@ for size in $sizes; do
     done
     o1=$(awk '{ print $1 }' "$tmp/r1" | median); g1=$(awk '{ print $2 }' "$tmp/r1" | median)
     o3=$(awk '{ print $1 }' "$tmp/r3" | median); g3=$(awk '{ print $2 }' "$tmp/r3" | median)
-    printf '  %-5s %-7s %14.1f %9.3f %14.1f %9.3f %9.2fx\n' "$size" "$mode" "$o1" "$g1" "$o3" "$g3" \
-      "$(awk -v a="$o3" -v b="$o1" 'BEGIN { print (b > 0) ? a / b : 0 }')"
+    spread() { awk '{ print $1 }' "$1" | sort -g | awk '{ v[NR] = $1 } END { printf "%.0f..%.0f", v[1], v[NR] }'; }
+    printf '  %-5s %-7s %14.1f %9.3f %14.1f %9.3f %6.2fx  %s | %s\n' "$size" "$mode" "$o1" "$g1" "$o3" "$g3" \
+      "$(awk -v a="$o3" -v b="$o1" 'BEGIN { print (b > 0) ? a / b : 0 }')" "$(spread "$tmp/r1")" "$(spread "$tmp/r3")"
   done
 done
 echo "# On a $(nproc)-core machine the 3 shards and the $ranks ranks share the same cores: this shows the"
