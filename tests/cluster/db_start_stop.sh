@@ -51,6 +51,23 @@ bash "$SB_FE" db stop || sb_fail "db stop (2 shards)"
 for p in $SB_CLUSTER_PIDS; do gone "$p" || sb_fail "pid $p still runs after db stop"; done
 echo "2 shards: started, used, stopped"
 
+# Colocated on this machine: one server on the node-local socket (moved into
+# the test's directory) plus a TCP port; SSDB names the socket.
+export SB_COLOCATED_SOCKET=$SB_TMP/colo/db.sock
+base=$(sb_cluster_ports 1) || sb_skip "no free port"
+out=$(bash "$SB_FE" db start --colocated --port "$base") || sb_fail "db start --colocated"
+[ "$out" = "export SSDB=unix://$SB_COLOCATED_SOCKET" ] || sb_fail "colocated: '$out'"
+[ -S "$SB_COLOCATED_SOCKET" ] || sb_fail "no socket at $SB_COLOCATED_SOCKET"
+[ "$(redis-cli -p "$base" ping)" = PONG ] || sb_fail "colocated: no TCP port $base"
+SSDB=unix://$SB_COLOCATED_SOCKET mpiexec -n 2 "$SB_BIN_DIR/sb-throughput" --tensor-bytes 1K --iterations 20 >/dev/null ||
+  sb_fail "sb-throughput through the colocated socket"
+pid=$(cat "$SB_STATE/db.pid")
+bash "$SB_FE" db stop || sb_fail "db stop (colocated)"
+gone "$pid" || sb_fail "colocated server still runs"
+[ ! -e "$SB_COLOCATED_SOCKET" ] || sb_fail "socket left behind"
+unset SB_COLOCATED_SOCKET
+echo "colocated: started, used through the socket, stopped"
+
 # The allocation path for real, on this one host: the servers launched as one
 # MPICH job (mpiexec -hosts localhost, three tasks on consecutive ports, each
 # announcing itself in SB_STATE), the cluster formed from here.
