@@ -169,7 +169,7 @@ static int authenticate(redisContext *c, const sb_db_config_t *cfg, const char *
 /* Connects to one address, retrying until the deadline. Returns the context
  * or NULL with the error set. *fatal is set when retrying cannot help. */
 static redisContext *connect_until(const char *addr, const sb_db_config_t *cfg, double deadline,
-                                   int *fatal)
+                                   int *fatal, int max_attempts)
 {
   char host[SB_ADDR_MAX], last[256] = "no attempt made";
   int port = 0, is_unix = 0, attempts = 0;
@@ -205,7 +205,7 @@ static redisContext *connect_until(const char *addr, const sb_db_config_t *cfg, 
       redisFree(c);
     sb_log(SB_LOG_DEBUG, "connect to %s, attempt %d: %s", addr, attempts, last);
     left = deadline - sb_now();
-    if (left <= 0)
+    if (left <= 0 || attempts == max_attempts)
       break;
     struct timespec ts;
     double pause = cfg->retry_interval_s < left ? cfg->retry_interval_s : left;
@@ -213,22 +213,25 @@ static redisContext *connect_until(const char *addr, const sb_db_config_t *cfg, 
     ts.tv_nsec = (long)((pause - (double)ts.tv_sec) * 1e9);
     nanosleep(&ts, NULL);
   }
-  sb_error("cannot connect to database at %s within %.1f s (%d attempts): %s", addr,
-           cfg->connect_timeout_s, attempts, last);
+  if (max_attempts == 1)
+    sb_error("cannot connect to database at %s: %s", addr, last);
+  else
+    sb_error("cannot connect to database at %s within %.1f s (%d attempts): %s", addr,
+             cfg->connect_timeout_s, attempts, last);
   return NULL;
 }
 
 /* One connection to one address; *fatal set when retrying cannot help
  * (a malformed address, a refused AUTH). */
 static int conn_open(const char *addr, const sb_db_config_t *cfg, double deadline, int *fatal,
-                     sb_db_t **out)
+                     int max_attempts, sb_db_t **out)
 {
   sb_db_t *db = calloc(1, sizeof *db);
   *fatal = 0;
   if (!db)
     return sb_error("out of memory");
   db->cfg = *cfg;
-  db->c = connect_until(addr, cfg, deadline, fatal);
+  db->c = connect_until(addr, cfg, deadline, fatal, max_attempts);
   if (!db->c) {
     free(db);
     return SB_ERR;
@@ -244,7 +247,7 @@ static int conn_open(const char *addr, const sb_db_config_t *cfg, double deadlin
 int sb_conn_open(const char *addr, const sb_db_config_t *cfg, double deadline, sb_db_t **out)
 {
   int fatal;
-  return conn_open(addr, cfg, deadline, &fatal, out);
+  return conn_open(addr, cfg, deadline, &fatal, 0, out);
 }
 
 void sb_conn_free(sb_db_t *db)
@@ -261,22 +264,61 @@ void sb_conn_free(sb_db_t *db)
 int sb_db_open(const char *addresses, const sb_db_config_t *cfg, sb_db_t **out)
 {
   sb_db_t *db = NULL;
-  char *list, *tok, *save = NULL;
-  int fatal = 0;
+  char *list, *tok, *save = NULL, **toks = NULL, last[1024] = "";
+  int fatal = 0, ntok = 0, rounds = 0;
   double deadline = sb_now() + cfg->connect_timeout_s;
 
   if (!addresses || !*addresses)
     return sb_error("no database address given (--db or SSDB)");
   list = strdup(addresses);
-  if (!list)
+  toks = calloc(strlen(addresses) / 2 + 2, sizeof *toks);
+  if (!list || !toks) {
+    free(list);
+    free(toks);
     return sb_error("out of memory");
+  }
   for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     while (*tok == ' ')
       tok++;
-    if (conn_open(tok, cfg, deadline, &fatal, &db) == SB_OK || fatal)
-      break;
+    if (*tok)
+      toks[ntok++] = tok;
+  }
+  if (ntok == 0) {
+    free(list);
+    free(toks);
+    return sb_error("no database address in '%s'", addresses);
+  }
+  if (ntok == 1) {
+    /* One address: retried every interval until the connect timeout. */
+    conn_open(toks[0], cfg, deadline, &fatal, 0, &db);
+  } else {
+    /* Several (a cluster's seeds): one attempt at each in turn, then the
+     * retry interval, until one answers or the connect timeout has passed,
+     * so that a dead first seed does not use the whole budget. */
+    while (!db && !fatal) {
+      rounds++;
+      for (int k = 0; k < ntok && !db && !fatal; k++) {
+        /* A host that drops SYNs may hold one attempt for a share of the
+         * budget, not all of it. */
+        double share = cfg->connect_timeout_s / ntok, until = sb_now() + (share > 1 ? share : 1);
+        if (conn_open(toks[k], cfg, until < deadline ? until : deadline, &fatal, 1, &db) != SB_OK)
+          snprintf(last, sizeof last, "%s", sb_error_msg());
+      }
+      double left = deadline - sb_now();
+      if (db || fatal || left <= 0)
+        break;
+      struct timespec ts;
+      double pause = cfg->retry_interval_s < left ? cfg->retry_interval_s : left;
+      ts.tv_sec = (time_t)pause;
+      ts.tv_nsec = (long)((pause - (double)ts.tv_sec) * 1e9);
+      nanosleep(&ts, NULL);
+    }
+    if (!db && !fatal && ntok > 1)
+      sb_error("none of the %d database addresses (%s) answered within %.1f s (%d rounds); "
+               "last: %s", ntok, addresses, cfg->connect_timeout_s, rounds, last);
   }
   free(list);
+  free(toks);
   if (!db)
     return SB_ERR;
   sb_log(SB_LOG_DEBUG, "connected to %s", db->addr);
@@ -314,7 +356,7 @@ int sb_db_reconnect(sb_db_t *db)
   int fatal;
   if (db->c)
     redisFree(db->c);
-  db->c = connect_until(db->addr, &db->cfg, sb_now() + db->cfg.connect_timeout_s, &fatal);
+  db->c = connect_until(db->addr, &db->cfg, sb_now() + db->cfg.connect_timeout_s, &fatal, 0);
   return db->c ? SB_OK : SB_ERR;
 }
 

@@ -3,7 +3,7 @@
  *
  * Addresses are "tcp://host:port", "unix:///path" or plain "host:port"
  * (SmartSim's SSDB form), comma-separated when there are several (seeds):
- * the client connects to the first that answers.
+ * the client connects to the first that answers, trying them in turn.
  *
  * Redis Cluster: sb_db_open asks the seed for CLUSTER SLOTS (one round
  * trip, at open only). A standalone server refuses it and nothing else
