@@ -4,6 +4,7 @@
 #include "sb_error.h"
 #include "sb_h5.h"
 #include "sb_log.h"
+#include "sb_metrics.h"
 #include "sb_prov.h"
 #include "sb_size.h"
 #include "sb_stats.h"
@@ -200,6 +201,15 @@ static int one_iteration(const sb_app_t *app, sb_app_ctx_t *ctx, int64_t seq, in
   return SB_OK;
 }
 
+/* --metrics-interval MS: the driver's own option, appended to the app's
+ * table so that --help lists it and /params records it. */
+static int64_t opt_metrics_ms;
+static const sb_opt_t metrics_opt = {
+    "metrics-interval", SB_OPT_INT, &opt_metrics_ms, "100",
+    "ms between samples of CPU, network and GPU (NVML) during the timed loop, one sampler per "
+    "node, written to /metrics; 0: off",
+    NULL, 0, 3600000};
+
 static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
 {
   sb_app_ctx_t ctx_, *ctx = &ctx_;
@@ -210,8 +220,20 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
   int interrupted = 0, any_error = 0;
   const char *status = "failed";
   phase_summary_t *sum = NULL;
+  sb_metrics_t *metrics = NULL;
+  sb_h5_metrics_t metrics_table;
+  int have_metrics_table = 0;
+  sb_opt_t all_opts[64];
+  int n_opts = app->n_opts;
 
   memset(ctx, 0, sizeof *ctx);
+  if (n_opts + 1 > (int)(sizeof all_opts / sizeof all_opts[0])) {
+    *exit_code = 1;
+    return sb_error("%s declares too many options", app->name);
+  }
+  if (n_opts > 0)
+    memcpy(all_opts, app->opts, (size_t)n_opts * sizeof *all_opts);
+  all_opts[n_opts++] = metrics_opt;
   ctx->comm = MPI_COMM_WORLD;
   ctx->device = -1;
   sb_utc_now(start_utc, sizeof start_utc);
@@ -237,7 +259,7 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
   sb_log_init(ctx->rank, SB_LOG_INFO);
 
   /* Options: every rank parses the same argv; rank 0 speaks. */
-  if (sb_opts_parse(argc, argv, app->opts, app->n_opts, &ctx->opts, &ctx->params) != SB_OK) {
+  if (sb_opts_parse(argc, argv, all_opts, n_opts, &ctx->opts, &ctx->params) != SB_OK) {
     if (ctx->rank == 0)
       fprintf(stderr, "%s: %s\n(see %s --help)\n", app->name, sb_error_msg(), app->name);
     *exit_code = 2;
@@ -247,7 +269,7 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
   if (ctx->opts.help || ctx->opts.version) {
     if (ctx->rank == 0) {
       if (ctx->opts.help)
-        sb_opts_usage(stdout, app->name, app->summary, app->opts, app->n_opts);
+        sb_opts_usage(stdout, app->name, app->summary, all_opts, n_opts);
       else
         printf("%s %s (git %s, CUDA %s)\n", app->name, SB_VERSION, SB_GIT_COMMIT,
                HAVE_CUDA ? "yes" : "no");
@@ -323,6 +345,12 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
         sb_log(SB_LOG_ERROR, "warm-up iteration %lld: %s", (long long)w, sb_error_msg());
         ok_local = 0;
       }
+    /* The sampler runs for the timed loop only (collective start); its
+     * first reading comes before the barrier that starts the loop, so no
+     * rank's first iteration escapes it. */
+    if (opt_metrics_ms > 0 && sb_metrics_start(ctx->comm, (double)opt_metrics_ms / 1e3,
+                                               &metrics) != SB_OK)
+      goto fail;
     if (MPI_Barrier(ctx->comm) != MPI_SUCCESS)
       goto fail;
     sb_log(SB_LOG_DEBUG, "timed loop: %lld iterations", (long long)ctx->opts.iterations);
@@ -363,6 +391,9 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
     else
       status = "complete";
   }
+  /* Every rank's loop has ended (the reductions above): the last sample
+   * covers the slowest rank too. */
+  sb_metrics_stop(metrics);
   *exit_code = strcmp(status, "complete") == 0 ? 0 : verify_total > 0 ? 3 : 1;
 
   /* Statistics and the table (rank 0), then the file (all ranks). */
@@ -414,6 +445,11 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
     /* redirects: MOVED/ASK followed by this rank's client (0 standalone). */
     int64_t counters[3] = {ctx->verify_errors, done, (int64_t)sb_db_redirects(ctx->db)};
     sb_h5_run_t h5 = {0};
+    if (metrics) {
+      if (sb_metrics_gather(metrics, &metrics_table) != SB_OK)
+        goto fail;
+      have_metrics_table = 1;
+    }
     sb_utc_now(end_utc, sizeof end_utc);
     h5.app = app->name;
     h5.command_line = cmdline ? cmdline : argv[0];
@@ -428,6 +464,7 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
     h5.n_rank_counters = 3;
     h5.rank_counter_names = counter_names;
     h5.rank_counters = counters;
+    h5.metrics = have_metrics_table ? &metrics_table : NULL;
     /* Every rank must agree on the hostname of rank 0 for the attributes;
      * per-rank data goes to /ranks. */
     if (sb_h5_write(ctx->opts.out, ctx->comm, &h5) != SB_OK) {
@@ -443,6 +480,7 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
   if (setup_done && app->teardown)
     app->teardown(ctx);
   sb_db_close(ctx->db);
+  sb_metrics_free(metrics);
   sb_timings_free(&ctx->timings);
   sb_kv_free(&ctx->params);
   sb_kv_free(&ctx->system);
@@ -454,6 +492,7 @@ fail:
   if (setup_done && app->teardown)
     app->teardown(ctx);
   sb_db_close(ctx->db);
+  sb_metrics_free(metrics);
   free(sum);
   free(cmdline);
   *exit_code = 1;

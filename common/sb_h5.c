@@ -152,6 +152,59 @@ fail:
   return rc;
 }
 
+/* /metrics: every rank creates each dataset (collective metadata), rank 0
+ * writes all of it, the others select nothing; the write is collective. */
+static int write_metrics(hid_t file, const sb_h5_metrics_t *m, hid_t dxpl, int rank)
+{
+  hid_t grp = -1, fspace = -1, dset = -1;
+  hsize_t dims[2] = {(hsize_t)m->nrows, (hsize_t)m->ncols};
+  int rc = SB_ERR;
+  SB_H5(grp = H5Gcreate2(file, "metrics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  if (attrs_from_kv(grp, m->attrs) != SB_OK)
+    goto fail;
+  for (int k = 0; k < m->nseries; k++) {
+    SB_H5(fspace = H5Screate_simple(2, dims, NULL));
+    SB_H5(dset = H5Dcreate2(grp, m->names[k], H5T_NATIVE_DOUBLE, fspace, H5P_DEFAULT,
+                            H5P_DEFAULT, H5P_DEFAULT));
+    if (m->nrows > 0 && m->ncols > 0) {
+      if (rank == 0) {
+        SB_H5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, dxpl,
+                       m->data + (size_t)k * (size_t)(m->nrows * m->ncols)));
+      } else {
+        hid_t none = -1;
+        SB_H5(H5Sselect_none(fspace));
+        SB_H5(none = H5Screate_simple(2, dims, NULL));
+        H5Sselect_none(none);
+        double dummy = 0; /* nothing is read from it; some HDF5 versions refuse NULL */
+        rc = H5Dwrite(dset, H5T_NATIVE_DOUBLE, none, fspace, dxpl, &dummy) < 0 ? SB_ERR : SB_OK;
+        H5Sclose(none);
+        if (rc != SB_OK) {
+          sb_error("H5Dwrite (no selection) failed");
+          goto fail;
+        }
+        rc = SB_ERR;
+      }
+    }
+    if (attr_str(dset, "units", m->units[k]) != SB_OK)
+      goto fail;
+    H5Dclose(dset);
+    dset = -1;
+    H5Sclose(fspace);
+    fspace = -1;
+  }
+  rc = SB_OK;
+fail:
+  if (dset >= 0)
+    H5Dclose(dset);
+  if (fspace >= 0)
+    H5Sclose(fspace);
+  if (grp >= 0)
+    H5Gclose(grp);
+  if (rc != SB_OK)
+    sb_error_prefix("/metrics");
+  return rc;
+}
+
 static int write_file(const char *path, MPI_Comm comm, const sb_h5_run_t *run, int nranks,
                       int rank)
 {
@@ -215,6 +268,8 @@ static int write_file(const char *path, MPI_Comm comm, const sb_h5_run_t *run, i
       goto fail;
   H5Gclose(grp);
   grp = -1;
+  if (run->metrics && write_metrics(file, run->metrics, dxpl, rank) != SB_OK)
+    goto fail;
 
   if (H5Fclose(file) < 0) {
     file = -1;

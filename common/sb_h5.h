@@ -11,6 +11,8 @@
  *   /timings/<phase>  [nranks][samples] float64 seconds, NaN where a rank
  *                     completed fewer samples than the longest row; attrs
  *                     units, bytes_per_sample, items_per_sample
+ *   /metrics/<series> [samples][1 + nnodes] float64: time, then one column
+ *                     per node (sb_metrics.h); attrs on /metrics
  *
  * Every rank calls sb_h5_write with its own row; all data is written
  * collectively through MPI-IO, no rank gathers the others' samples. The
@@ -29,6 +31,17 @@
 #define SB_H5_SCHEMA "stagebench-timings"
 #define SB_H5_SCHEMA_VERSION 1
 
+/* Time series for /metrics: nseries datasets /metrics/<name>, each
+ * [nrows][ncols] float64 (row-major, series after series in data). */
+typedef struct {
+  int nseries;
+  const char *const *names;  /* every rank */
+  const char *const *units;  /* every rank; the dataset's units attribute */
+  int64_t nrows, ncols;      /* every rank */
+  const double *data;        /* rank 0 only: nseries * nrows * ncols */
+  const sb_kv_t *attrs;      /* attributes of /metrics, identical on every rank */
+} sb_h5_metrics_t;
+
 typedef struct {
   const char *app;          /* "sb-throughput" */
   const char *command_line;
@@ -42,6 +55,7 @@ typedef struct {
   int n_rank_counters;      /* per-rank int64 counters for /ranks */
   const char *const *rank_counter_names;
   const int64_t *rank_counters;
+  const sb_h5_metrics_t *metrics; /* NULL: no /metrics group */
 } sb_h5_run_t;
 
 /* Writes the file collectively over comm. Returns SB_OK, or SB_ERR with the
