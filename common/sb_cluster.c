@@ -207,7 +207,7 @@ static int refresh_map(sb_db_t *db)
   static const size_t argvlen[2] = {7, 5};
   struct sb_cluster *cl = db->cluster;
   for (int k = -1; k < cl->nnodes; k++) {
-    sb_db_t *conn;
+    sb_db_t *conn = NULL;
     redisReply *r = NULL;
     if (k >= 0 && cl->nodes[k].conn == db)
       continue; /* the seed, asked first */
