@@ -281,6 +281,13 @@ void sb_cluster_free(sb_db_t *db)
 
 int sb_db_cluster_shards(const sb_db_t *db) { return db && db->cluster ? db->cluster->masters : 0; }
 
+int sb_db_cluster_slot_owner(const sb_db_t *db, int slot)
+{
+  if (!db || !db->cluster || slot < 0 || slot >= SB_CLUSTER_SLOTS)
+    return -1;
+  return db->cluster->slot_node[slot];
+}
+
 /* ---- redirects ---------------------------------------------------------------------- */
 
 int sb_cluster_parse_redirect(const char *err, int *slot, char *target, size_t len)

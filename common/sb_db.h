@@ -65,6 +65,11 @@ const char *sb_db_address(const sb_db_t *db);
  * standalone server. */
 int sb_db_cluster_shards(const sb_db_t *db);
 
+/* On a cluster, an index of the shard that serves `slot` in the current
+ * map (equal for slots of one shard, different across shards; not
+ * 0..shards-1), or -1 when unknown or standalone. */
+int sb_db_cluster_slot_owner(const sb_db_t *db, int slot);
+
 /* MOVED and ASK redirects this handle followed since it was opened (0 on a
  * standalone server). */
 uint64_t sb_db_redirects(const sb_db_t *db);

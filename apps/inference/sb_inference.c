@@ -15,6 +15,7 @@
  * aggregate figure counts images.
  */
 #include "sb_app.h"
+#include "sb_crc16.h"
 #include "sb_db_ai.h"
 #include "sb_error.h"
 #include "sb_kernels.h"
@@ -83,6 +84,12 @@ static const char script_source[] =
     "    # HWC 0..255 -> CHW, /255, ImageNet mean/std, batch dimension\n"
     "    return image\n";
 
+/* On a Redis Cluster every shard holds a copy of model and script, under
+ * keys hash-tagged {s<k>} with a tag k whose slot that shard serves; a rank
+ * uses copy (rank mod shards) and tags its own tensors the same way, so
+ * run_script and run_model find every key on one shard. */
+#define SB_INFER_MAX_SHARDS 1024
+
 typedef struct {
   sb_resnet_t *model;
   void *blob;
@@ -96,6 +103,8 @@ typedef struct {
   int put_phase, script_phase, model_phase, get_phase;
   int threads;
   double max_err;
+  int nshards;                              /* 0: standalone */
+  char (*shard_tags)[16];                   /* one per shard on a cluster */
 } inf_state_t;
 
 static char colocated_db[512];
@@ -223,6 +232,52 @@ static int wait_for_model(sb_app_ctx_t *ctx, inf_state_t *s, const char *tag)
   }
 }
 
+/* One hash tag per shard: "s<k>" for the first k whose slot each shard
+ * serves (the same on every rank: they read the same slot map). */
+static int find_shard_tags(sb_app_ctx_t *ctx, inf_state_t *s)
+{
+  int owners[SB_INFER_MAX_SHARDS], n = 0;
+  s->nshards = sb_db_cluster_shards(ctx->db);
+  if (s->nshards <= 0) {
+    s->nshards = 0;
+    return SB_OK;
+  }
+  if (s->nshards > SB_INFER_MAX_SHARDS)
+    return sb_error("%d cluster shards: at most %d supported", s->nshards, SB_INFER_MAX_SHARDS);
+  if (!(s->shard_tags = calloc((size_t)s->nshards, sizeof *s->shard_tags)))
+    return sb_error("out of memory");
+  for (int t = 0; t < 1000000 && n < s->nshards; t++) {
+    char tag[16];
+    int owner, seen = 0;
+    snprintf(tag, sizeof tag, "s%d", t);
+    owner = sb_db_cluster_slot_owner(ctx->db, sb_key_slot(tag, strlen(tag)));
+    if (owner < 0)
+      continue;
+    for (int k = 0; k < n; k++)
+      seen |= owners[k] == owner;
+    if (!seen) {
+      owners[n] = owner;
+      snprintf(s->shard_tags[n++], sizeof s->shard_tags[0], "%s", tag);
+    }
+  }
+  if (n < s->nshards)
+    return sb_error("found hash tags for %d of %d cluster shards", n, s->nshards);
+  return SB_OK;
+}
+
+/* The keys of model copy / rank tensors under a tag ("" standalone). */
+static void name_keys(inf_state_t *s, const char *tag, int rank, const char *arch)
+{
+  char pre[32] = "sb:inf:";
+  if (*tag)
+    snprintf(pre, sizeof pre, "sb:inf:{%s}:", tag);
+  snprintf(s->model_key, sizeof s->model_key, "%smodel:%s", pre, arch);
+  snprintf(s->script_key, sizeof s->script_key, "%sscript", pre);
+  snprintf(s->in_key, sizeof s->in_key, "%sr%d:in", pre, rank);
+  snprintf(s->pre_key, sizeof s->pre_key, "%sr%d:pre", pre, rank);
+  snprintf(s->out_key, sizeof s->out_key, "%sr%d:out", pre, rank);
+}
+
 static int inf_setup(sb_app_ctx_t *ctx)
 {
   char err[256], tag[96];
@@ -269,11 +324,10 @@ static int inf_setup(sb_app_ctx_t *ctx)
     return sb_error("out of memory for batch %lld at %lldx%lld", (long long)s->n,
                     (long long)s->hw, (long long)s->hw);
 
-  snprintf(s->model_key, sizeof s->model_key, "sb:inf:model:%s", sb_resnet_arch(s->model));
-  snprintf(s->script_key, sizeof s->script_key, "sb:inf:script");
-  snprintf(s->in_key, sizeof s->in_key, "sb:inf:r%d:in", ctx->rank);
-  snprintf(s->pre_key, sizeof s->pre_key, "sb:inf:r%d:pre", ctx->rank);
-  snprintf(s->out_key, sizeof s->out_key, "sb:inf:r%d:out", ctx->rank);
+  if (find_shard_tags(ctx, s) != SB_OK)
+    return SB_ERR;
+  if (s->nshards)
+    sb_kv_set_int(&ctx->params, "model-copies", s->nshards);
 
   s->put_phase = sb_timings_add(&ctx->timings, "put_tensor", ctx->opts.iterations,
                                 img * sizeof(float), (uint64_t)s->n);
@@ -294,7 +348,14 @@ static int inf_setup(sb_app_ctx_t *ctx)
    * to store is reported by every rank rather than left to the wait. */
   if (is_storer(ctx, &storer) != SB_OK)
     return SB_ERR;
-  ok_local = !storer || store_model_and_script(ctx, s, tag) == SB_OK;
+  ok_local = 1;
+  for (int k = 0; storer && ok_local && k < (s->nshards ? s->nshards : 1); k++) {
+    name_keys(s, s->nshards ? s->shard_tags[k] : "", ctx->rank, sb_resnet_arch(s->model));
+    ok_local = store_model_and_script(ctx, s, tag) == SB_OK;
+  }
+  /* This rank's copy and keys. */
+  name_keys(s, s->nshards ? s->shard_tags[ctx->rank % s->nshards] : "", ctx->rank,
+            sb_resnet_arch(s->model));
   if (!ok_local)
     sb_log(SB_LOG_ERROR, "%s", sb_error_msg());
   SB_MPI(MPI_Allreduce(&ok_local, &ok_all, 1, MPI_INT, MPI_MIN, ctx->comm));
@@ -400,6 +461,7 @@ static void inf_teardown(sb_app_ctx_t *ctx)
   if (s->max_err > 0)
     sb_log(SB_LOG_DEBUG, "largest relative logit difference checked: %.3g", s->max_err);
   sb_resnet_free(s->model);
+  free(s->shard_tags);
   free(s->blob);
   free(s->image);
   free(s->pre);
