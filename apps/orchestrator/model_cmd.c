@@ -110,22 +110,8 @@ static sbai_model_t *model_create(const model_spec_t *spec, char *blob, size_t b
 sbai_key_status_t sbai_model_lookup(RedisModuleCtx *ctx, RedisModuleString *keyname,
                                     sbai_model_t **model)
 {
-  RedisModuleKey *k = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ);
-  sbai_key_status_t status = SBAI_KEY_OK;
-  int type;
-
-  if (!k)
-    return SBAI_KEY_EMPTY;
-  type = RedisModule_KeyType(k);
-  if (type == REDISMODULE_KEYTYPE_EMPTY)
-    status = SBAI_KEY_EMPTY;
-  else if (type != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(k) != model_type)
-    status = SBAI_KEY_WRONGTYPE;
-  else
-    *model = RedisModule_ModuleTypeGetValue(k);
   /* The value stays valid after closing: the key (or a run) holds it. */
-  RedisModule_CloseKey(k);
-  return status;
+  return sbai_value_lookup(ctx, keyname, model_type, (void **)model);
 }
 
 static int reply_lookup_error(RedisModuleCtx *ctx, sbai_key_status_t status)

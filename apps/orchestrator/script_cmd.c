@@ -57,21 +57,7 @@ static void script_type_free(void *value)
 sbai_key_status_t sbai_script_lookup(RedisModuleCtx *ctx, RedisModuleString *keyname,
                                      sbai_script_t **script)
 {
-  RedisModuleKey *k = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ);
-  sbai_key_status_t status = SBAI_KEY_OK;
-  int type;
-
-  if (!k)
-    return SBAI_KEY_EMPTY;
-  type = RedisModule_KeyType(k);
-  if (type == REDISMODULE_KEYTYPE_EMPTY)
-    status = SBAI_KEY_EMPTY;
-  else if (type != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(k) != script_type)
-    status = SBAI_KEY_WRONGTYPE;
-  else
-    *script = RedisModule_ModuleTypeGetValue(k);
-  RedisModule_CloseKey(k);
-  return status;
+  return sbai_value_lookup(ctx, keyname, script_type, (void **)script);
 }
 
 static int reply_lookup_error(RedisModuleCtx *ctx, sbai_key_status_t status)

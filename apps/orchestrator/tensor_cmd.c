@@ -104,6 +104,26 @@ static int reply_key_status(RedisModuleCtx *ctx, sbai_key_status_t status)
   }
 }
 
+sbai_key_status_t sbai_value_lookup(RedisModuleCtx *ctx, RedisModuleString *keyname,
+                                    RedisModuleType *type, void **value)
+{
+  RedisModuleKey *k = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ);
+  sbai_key_status_t status = SBAI_KEY_OK;
+  int kt;
+
+  if (!k)
+    return SBAI_KEY_EMPTY;
+  kt = RedisModule_KeyType(k);
+  if (kt == REDISMODULE_KEYTYPE_EMPTY)
+    status = SBAI_KEY_EMPTY;
+  else if (kt != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(k) != type)
+    status = SBAI_KEY_WRONGTYPE;
+  else
+    *value = RedisModule_ModuleTypeGetValue(k);
+  RedisModule_CloseKey(k);
+  return status;
+}
+
 /* ---- AI.TENSORSET ------------------------------------------------------------
  *
  * argv: [0] AI.TENSORSET [1] key [2] type [3..k-1] dims [k] BLOB|VALUES [k+1..]

@@ -31,6 +31,12 @@ typedef enum sbai_key_status {
   SBAI_KEY_FAILED     /* the server refused the write */
 } sbai_key_status_t;
 
+/* The value of module type `type` under keyname, for values that outlive
+ * the key being closed (reference-counted models and scripts): OK with
+ * *value set, EMPTY, or WRONGTYPE. The key is closed before returning. */
+sbai_key_status_t sbai_value_lookup(RedisModuleCtx *ctx, RedisModuleString *keyname,
+                                    RedisModuleType *type, void **value);
+
 /* The tensor's desc.nbytes bytes. */
 const void *sbai_tensor_data(const sbai_tensor_t *t);
 

@@ -13,11 +13,11 @@ p0=$1
 
 # The app's rank processes (descendants of mpiexec named sb-throughput).
 ranks() {
-  local todo=$app p kids out=""
-  while [ -n "$todo" ]; do
-    set -- $todo; p=$1; shift; todo="$*"
+  local queue=$app p kids out=""
+  while [ -n "$queue" ]; do
+    set -- $queue; p=$1; shift; queue="$*"
     kids=$(pgrep -P "$p" 2>/dev/null | tr '\n' ' ')
-    todo="$todo $kids"; todo=${todo# }
+    queue="$queue $kids"; queue=${queue# }
     [ "$(cat /proc/$p/comm 2>/dev/null)" = sb-throughput ] && out="$out $p"
   done
   echo $out
