@@ -5,6 +5,7 @@
 
 #define SB_RM_DEFINE(ret, name, params, attrs) ret(*RedisModule_##name) params = NULL;
 SB_RM_FUNCTIONS(SB_RM_DEFINE)
+SB_RM_OPTIONAL_FUNCTIONS(SB_RM_DEFINE)
 #undef SB_RM_DEFINE
 
 /* The lookup function's documented shape: it stores the address of the
@@ -27,6 +28,12 @@ int sb_rm_bind(RedisModuleCtx *ctx, const char *name, int version)
     return REDISMODULE_ERR;
   SB_RM_FUNCTIONS(SB_RM_LOOKUP)
 #undef SB_RM_LOOKUP
+
+#define SB_RM_LOOKUP_OPTIONAL(ret, fname, params, attrs)                        \
+  if (getapi("RedisModule_" #fname, (void *)&RedisModule_##fname) != REDISMODULE_OK) \
+    RedisModule_##fname = NULL;
+  SB_RM_OPTIONAL_FUNCTIONS(SB_RM_LOOKUP_OPTIONAL)
+#undef SB_RM_LOOKUP_OPTIONAL
 
   if (RedisModule_IsModuleNameBusy(name))
     return REDISMODULE_ERR;

@@ -66,6 +66,7 @@ typedef struct RedisModuleType RedisModuleType;
 typedef struct RedisModuleIO RedisModuleIO;
 typedef struct RedisModuleDigest RedisModuleDigest;
 typedef struct RedisModuleBlockedClient RedisModuleBlockedClient;
+typedef struct RedisModuleCommand RedisModuleCommand;
 
 /* ---- callbacks the module provides ---------------------------------------- */
 
@@ -162,11 +163,24 @@ typedef struct RedisModuleTypeMethods {
   X(void, DigestAddLongLong, (RedisModuleDigest * md, long long ll), )                  \
   X(void, DigestEndSequence, (RedisModuleDigest * md), )
 
+/* Entries of newer servers, used when present: sb_rm_bind() leaves the
+ * pointer NULL on a server without them, so every call site checks it.
+ *   GetCommand                the handle of a command this module created
+ *                             (Redis 7.0)
+ *   SetCommandACLCategories   puts a module command into ACL categories,
+ *                             given as space-separated names such as
+ *                             "write fast" (Redis 7.2) */
+#define SB_RM_OPTIONAL_FUNCTIONS(X)                                                     \
+  X(RedisModuleCommand *, GetCommand, (RedisModuleCtx * ctx, const char *name), )       \
+  X(int, SetCommandACLCategories, (RedisModuleCommand * command, const char *aclflags), )
+
 #define SB_RM_DECLARE(ret, name, params, attrs) extern ret(*RedisModule_##name) params attrs;
 SB_RM_FUNCTIONS(SB_RM_DECLARE)
+SB_RM_OPTIONAL_FUNCTIONS(SB_RM_DECLARE)
 #undef SB_RM_DECLARE
 
-/* Looks up every entry of SB_RM_FUNCTIONS through the GetApi function that
+/* Looks up every entry of SB_RM_FUNCTIONS (and, where the server has them,
+ * of SB_RM_OPTIONAL_FUNCTIONS) through the GetApi function that
  * Redis stores in the first pointer-size field of the OnLoad context, then
  * registers the module as `name` version `version` (API version 1).
  * Call it first in RedisModule_OnLoad. Returns REDISMODULE_ERR when the server

@@ -29,9 +29,19 @@ int sbai_model_register(RedisModuleCtx *ctx);  /* model_cmd.c */
 int sbai_script_register(RedisModuleCtx *ctx); /* script_cmd.c */
 int sbai_info_register(RedisModuleCtx *ctx);   /* info_cmd.c */
 
-/* RedisModule_CreateCommand, logging the command's name on failure. */
+/* RedisModule_CreateCommand, logging the command's name on failure. On a
+ * server with RedisModule_SetCommandACLCategories (Redis >= 7.2) the command
+ * also joins the ACL categories its flags name (sbai_acl_categories), so
+ * rules such as +@read or -@write cover it; older servers put module commands
+ * in no category and the command is registered without. */
 int sbai_create_command(RedisModuleCtx *ctx, const char *name, RedisModuleCmdFunc fn,
                         const char *flags, int firstkey, int lastkey, int keystep);
+
+/* The ACL categories for a command with these CreateCommand flags, as the
+ * space-separated list SetCommandACLCategories takes: "write" for write,
+ * "read" for readonly, "fast" for fast, otherwise "slow"; for example
+ * "write deny-oom" -> "write slow". Writes at most len bytes to out. */
+void sbai_acl_categories(const char *flags, char *out, size_t len);
 
 /* Replies with the error "ERR <message>", the message printf-formatted. */
 int sbai_reply_error(RedisModuleCtx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -44,6 +44,9 @@ if sb_cli ACL CAT read | grep -qix 'ai.tensorget'; then
   out=$(user reader AI.TENSORSET t FLOAT 2)
   echo "$out" | grep -q NOPERM || sb_fail "+@read user: AI.TENSORSET not refused: $out"
   echo "ACL +@read: AI.TENSORGET allowed, AI.TENSORSET NOPERM"
+  sb_cli ACL CAT write | grep -qix 'ai.tensorset' ||
+    sb_fail "AI.TENSORGET is in @read but AI.TENSORSET is not in @write"
+  sb_cli ACL CAT write | grep -qix 'ai.tensorget' && sb_fail "AI.TENSORGET is in @write"
 else
   case $ver in
     7.0.*|6.*) echo "NOTE: redis $ver puts no module command in an ACL category (7.2+ with" \
