@@ -628,3 +628,51 @@ int sb_resnet_forward(const sb_resnet_t *m, const float *in, int64_t n, int64_t 
   }
   return 0;
 }
+
+/* ---- read-only views (sb_resnet.h) ---------------------------------------------- */
+
+static void conv_view(const rn_conv_t *c, sb_resnet_conv_view_t *v)
+{
+  v->name = c->name;
+  v->cin = c->cin;
+  v->cout = c->cout;
+  v->k = c->k;
+  v->stride = c->stride;
+  v->pad = c->pad;
+  v->weight = c->weight;
+  v->bias = c->bias;
+}
+
+void sb_resnet_stem_view(const sb_resnet_t *m, sb_resnet_conv_view_t *v)
+{
+  conv_view(&m->stem, v);
+}
+
+int sb_resnet_block_count(const sb_resnet_t *m)
+{
+  return m->nblocks;
+}
+
+int sb_resnet_block_view(const sb_resnet_t *m, int b, sb_resnet_block_view_t *v)
+{
+  if (b < 0 || b >= m->nblocks)
+    return -1;
+  const rn_block_t *blk = &m->blocks[b];
+  memset(v, 0, sizeof *v);
+  v->nconv = blk->nconv;
+  for (int i = 0; i < blk->nconv; i++)
+    conv_view(&blk->conv[i], &v->conv[i]);
+  v->has_down = blk->has_down;
+  if (blk->has_down)
+    conv_view(&blk->down, &v->down);
+  return 0;
+}
+
+void sb_resnet_fc_view(const sb_resnet_t *m, const float **weight, const float **bias,
+                       int64_t *features, int64_t *classes)
+{
+  *weight = m->fc_w;
+  *bias = m->fc_b;
+  *features = m->features;
+  *classes = m->classes;
+}

@@ -19,6 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" { /* sb_resnet_cuda.cu includes this header */
+#endif
+
 typedef struct sb_resnet sb_resnet_t;
 
 /* Parses and checks a safetensors blob (the bytes are copied; blob may be
@@ -96,5 +100,40 @@ int sb_resnet_forward(const sb_resnet_t *model, const float *in, int64_t n, int6
  * gives the same bytes. *blob is malloc'd; the caller frees it. */
 int sb_resnet_make(const char *arch, uint64_t seed, void **blob, size_t *len, char *err,
                    size_t errlen);
+
+/* The folded network, read-only, for other back ends (the CUDA forward pass
+ * of sb_resnet_cuda.h): each convolution with its batch-norm already folded
+ * into weight and bias, in the order sb_resnet_forward runs them. The
+ * pointers stay valid until sb_resnet_free. */
+typedef struct sb_resnet_conv_view {
+  const char *name;          /* the weight's prefix, e.g. "layer1.0.conv1" */
+  int64_t cin, cout, k, stride, pad;
+  const float *weight;       /* [cout][cin][k][k] (host memory) */
+  const float *bias;         /* [cout] */
+} sb_resnet_conv_view_t;
+
+typedef struct sb_resnet_block_view {
+  int nconv;                       /* 2 (BasicBlock) or 3 (Bottleneck) */
+  sb_resnet_conv_view_t conv[3];   /* relu after each; the last adds the shortcut first */
+  int has_down;                    /* 1: the shortcut is the projection `down` */
+  sb_resnet_conv_view_t down;      /* no relu */
+} sb_resnet_block_view_t;
+
+/* The stem (conv1 + bn1, 7x7/2, relu; max-pool 3x3/2 pad 1 follows). */
+void sb_resnet_stem_view(const sb_resnet_t *model, sb_resnet_conv_view_t *view);
+
+/* Number of residual blocks (all stages), and block b of them; -1 when b is
+ * out of range. */
+int sb_resnet_block_count(const sb_resnet_t *model);
+int sb_resnet_block_view(const sb_resnet_t *model, int b, sb_resnet_block_view_t *view);
+
+/* The classifier after global average pooling: weight [classes][features],
+ * bias [classes]. */
+void sb_resnet_fc_view(const sb_resnet_t *model, const float **weight, const float **bias,
+                       int64_t *features, int64_t *classes);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

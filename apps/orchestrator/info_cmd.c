@@ -3,17 +3,20 @@
  *   AI.INFO key            key, type, backend, device, tag, duration, samples,
  *                          calls, errors (RedisAI's layout), then executions
  *   AI.INFO key RESETSTAT  zeroes the key's statistics; replies OK
- *   AI.INFO                the module: version, backend, queue and threads
+ *   AI.INFO                the module: version, backend, devices, GPU status, queue
+ *                          and threads
  */
+#include "gpu.h"
 #include "model_cmd.h"
 #include "run_queue.h"
 #include "sbai.h"
 #include "script_cmd.h"
 
 static int reply_key_info(RedisModuleCtx *ctx, RedisModuleString *key, const char *type,
-                          const char *backend, const char *tag, size_t tag_len,
+                          const char *backend, int device, const char *tag, size_t tag_len,
                           const sbai_stats_t *st, int is_model)
 {
+  char dev[SBAI_DEVICE_NAME_LEN];
   RedisModule_ReplyWithArray(ctx, 20);
   RedisModule_ReplyWithCString(ctx, "key");
   RedisModule_ReplyWithString(ctx, key);
@@ -22,7 +25,7 @@ static int reply_key_info(RedisModuleCtx *ctx, RedisModuleString *key, const cha
   RedisModule_ReplyWithCString(ctx, "backend");
   RedisModule_ReplyWithCString(ctx, backend);
   RedisModule_ReplyWithCString(ctx, "device");
-  RedisModule_ReplyWithCString(ctx, "CPU");
+  RedisModule_ReplyWithCString(ctx, sbai_device_name(device, dev));
   RedisModule_ReplyWithCString(ctx, "tag");
   RedisModule_ReplyWithStringBuffer(ctx, tag, tag_len);
   RedisModule_ReplyWithCString(ctx, "duration");
@@ -42,14 +45,21 @@ static int reply_key_info(RedisModuleCtx *ctx, RedisModuleString *key, const cha
 static int reply_module_info(RedisModuleCtx *ctx)
 {
   size_t n = sbai_builtin_count();
-  RedisModule_ReplyWithArray(ctx, 14);
+  int gpus = sbai_gpu_count();
+  char dev[SBAI_DEVICE_NAME_LEN];
+  RedisModule_ReplyWithArray(ctx, 16);
   RedisModule_ReplyWithCString(ctx, "version");
   RedisModule_ReplyWithLongLong(ctx, SBAI_MODULE_VERSION);
   RedisModule_ReplyWithCString(ctx, "backend");
   RedisModule_ReplyWithCString(ctx, SBAI_MODEL_BACKEND);
+  /* The devices models can be stored on: the CPU and every visible GPU. */
   RedisModule_ReplyWithCString(ctx, "devices");
-  RedisModule_ReplyWithArray(ctx, 1);
+  RedisModule_ReplyWithArray(ctx, 1 + gpus);
   RedisModule_ReplyWithCString(ctx, "CPU");
+  for (int d = 0; d < gpus; d++)
+    RedisModule_ReplyWithCString(ctx, sbai_device_name(d, dev));
+  RedisModule_ReplyWithCString(ctx, "gpu");
+  RedisModule_ReplyWithCString(ctx, sbai_gpu_status());
   RedisModule_ReplyWithCString(ctx, "threads_per_queue");
   RedisModule_ReplyWithLongLong(ctx, sbai_queue_workers());
   RedisModule_ReplyWithCString(ctx, "kernel_threads");
@@ -87,14 +97,15 @@ static int info_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
   if (status == SBAI_KEY_OK) {
     st = &m->stats;
     if (!reset)
-      return reply_key_info(ctx, argv[1], "MODEL", SBAI_MODEL_BACKEND, m->tag, m->tag_len, st, 1);
+      return reply_key_info(ctx, argv[1], "MODEL", SBAI_MODEL_BACKEND, m->device, m->tag,
+                            m->tag_len, st, 1);
   } else if (status == SBAI_KEY_EMPTY) {
     return sbai_reply_error(ctx, "cannot find run info for key");
   } else if (sbai_script_lookup(ctx, argv[1], &s) == SBAI_KEY_OK) {
     st = &s->stats;
     if (!reset)
-      return reply_key_info(ctx, argv[1], "SCRIPT", SBAI_SCRIPT_BACKEND, s->tag, s->tag_len, st,
-                            0);
+      return reply_key_info(ctx, argv[1], "SCRIPT", SBAI_SCRIPT_BACKEND, SBAI_DEVICE_CPU, s->tag,
+                            s->tag_len, st, 0);
   } else {
     return RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
   }

@@ -1,6 +1,7 @@
 /* The SB_MODEL_ data type and the model commands (see model_cmd.h). */
 #include "model_cmd.h"
 
+#include "gpu.h"
 #include "sbai.h"
 
 #include <inttypes.h>
@@ -38,6 +39,9 @@ static void model_destroy(sbai_model_t *m)
 {
   if (m->net)
     sb_resnet_free(m->net);
+  if (m->gpu_net)
+    sbai_gpu_model_free(m->gpu_net);
+  RedisModule_Free(m->gpu_error);
   RedisModule_Free(m->blob);
   RedisModule_Free(m->tag);
   for (int i = 0; i < m->ninputs; i++)
@@ -67,6 +71,8 @@ static void model_type_free(void *value)
 
 /* What a model is made from: options and the blob (owned, RedisModule_Alloc). */
 typedef struct model_spec {
+  int device;      /* SBAI_DEVICE_CPU or GPU:n */
+  int keep_failed; /* RDB load: keep a GPU model whose GPU is not usable (runs refused) */
   const char *tag;
   size_t tag_len;
   long long batchsize, minbatchsize, minbatchtimeout;
@@ -89,8 +95,26 @@ static sbai_model_t *model_create(const model_spec_t *spec, char *blob, size_t b
   }
   m = RedisModule_Calloc(1, sizeof *m);
   atomic_init(&m->refs, 1);
+  m->device = spec->device;
   m->net = net;
   m->classes = sb_resnet_classes(net);
+  if (spec->device >= 0) {
+    /* The weights go to the GPU once, now; the CPU copy is then dropped. */
+    char why[256];
+    if (sbai_gpu_prepare(spec->device, why, sizeof why) != 0
+        || sbai_gpu_model_upload(net, spec->device, &m->gpu_net, why, sizeof why) != 0) {
+      if (!spec->keep_failed) {
+        snprintf(err, errlen, "%s", why);
+        m->blob = blob; /* freed with the model */
+        model_destroy(m);
+        return NULL;
+      }
+      m->gpu_error = dup_buffer(why, strlen(why));
+    } else {
+      sb_resnet_free(m->net);
+      m->net = NULL;
+    }
+  }
   m->blob = blob;
   m->blob_len = blob_len;
   m->tag = dup_buffer(spec->tag ? spec->tag : "", spec->tag ? spec->tag_len : 0);
@@ -166,6 +190,8 @@ static int modelstore_command(RedisModuleCtx *ctx, RedisModuleString **argv, int
 {
   model_spec_t spec = {.ninputs = -1, .noutputs = -1};
   int have_batch = 0, have_min = 0, have_timeout = 0, i;
+  const char *dev_text;
+  size_t dev_len;
   char err[256], q[SBAI_QUOTE_LEN];
   sbai_model_t *m, *old;
   RedisModuleKey *key;
@@ -178,8 +204,12 @@ static int modelstore_command(RedisModuleCtx *ctx, RedisModuleString **argv, int
     return sbai_reply_error(ctx, "unknown backend '%s' (this server runs " SBAI_MODEL_BACKEND
                                  " models; TORCH is accepted as an alias)",
                             sbai_quote(argv[2], q));
-  if (sbai_parse_device(ctx, argv[3]) != REDISMODULE_OK)
-    return REDISMODULE_OK;
+  /* The device: spelled right, and for a GPU one the server can use (its
+   * pool and queue made ready), before the blob is looked at. */
+  dev_text = RedisModule_StringPtrLen(argv[3], &dev_len);
+  if (sbai_device_parse(dev_text, dev_len, &spec.device, err, sizeof err) != 0
+      || (spec.device >= 0 && sbai_gpu_prepare(spec.device, err, sizeof err) != 0))
+    return sbai_reply_error(ctx, "%s", err);
 
   for (i = 4; i < argc && !sbai_arg_is(argv[i], "BLOB");) {
     if (sbai_arg_is(argv[i], "TAG")) {
@@ -290,7 +320,7 @@ static void reply_names(RedisModuleCtx *ctx, char *const *names, int count)
 static int modelget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
 {
   int meta = 0, blob = 0;
-  char q[SBAI_QUOTE_LEN];
+  char q[SBAI_QUOTE_LEN], dev[SBAI_DEVICE_NAME_LEN];
   sbai_key_status_t status;
   sbai_model_t *m;
 
@@ -318,7 +348,7 @@ static int modelget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int a
   RedisModule_ReplyWithCString(ctx, "backend");
   RedisModule_ReplyWithCString(ctx, SBAI_MODEL_BACKEND);
   RedisModule_ReplyWithCString(ctx, "device");
-  RedisModule_ReplyWithCString(ctx, "CPU");
+  RedisModule_ReplyWithCString(ctx, sbai_device_name(m->device, dev));
   RedisModule_ReplyWithCString(ctx, "tag");
   RedisModule_ReplyWithStringBuffer(ctx, m->tag, m->tag_len);
   RedisModule_ReplyWithCString(ctx, "batchsize");
@@ -436,6 +466,11 @@ static int model_run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
   status = sbai_model_lookup(ctx, argv[1], &m);
   if (status != SBAI_KEY_OK)
     return reply_lookup_error(ctx, status);
+  if (m->gpu_error) {
+    char dev[SBAI_DEVICE_NAME_LEN];
+    return sbai_reply_error(ctx, "the model's device %s is not usable on this server: %s",
+                            sbai_device_name(m->device, dev), m->gpu_error);
+  }
   run = sbai_run_new_model(m);
 
   if (old) {
@@ -530,9 +565,10 @@ static void fail_all(sbai_run_t **runs, int n, const char *msg)
   }
 }
 
-void sbai_model_execute(sbai_run_t **runs, int n, int threads)
+void sbai_model_execute(sbai_run_t **runs, int n, const sbai_exec_t *ex)
 {
   const sbai_model_t *m = runs[0]->model;
+  const int threads = ex->threads;
   const int64_t h = runs[0]->in_desc[0].dims[2], w = runs[0]->in_desc[0].dims[3];
   const size_t image = (size_t)(3 * h * w), classes = (size_t)m->classes;
   int64_t total = 0;
@@ -564,17 +600,31 @@ void sbai_model_execute(sbai_run_t **runs, int n, int threads)
     in = cat;
   }
   logits = malloc((size_t)total * classes * sizeof(float));
-  ws_bytes = sb_resnet_workspace_bytes(m->net, total, h, w, threads);
-  workspace = malloc(ws_bytes ? ws_bytes : 1);
-  if (!logits || !workspace) {
-    fail_all(runs, n, "out of memory for the model's workspace");
+  if (!logits) {
+    fail_all(runs, n, "out of memory for the model's output");
     goto done;
   }
-
-  t0 = sbai_now_ns();
-  rc = sb_resnet_forward(m->net, in, total, h, w, logits, workspace, ws_bytes, threads, err,
-                         sizeof err);
-  t1 = sbai_now_ns();
+  if (m->device >= 0) {
+    /* On the GPU: device memory from its pool, the worker's stream. */
+    if (!m->gpu_net || ex->device != m->device) {
+      fail_all(runs, n, "the model's GPU weights are not on this worker's device");
+      goto done;
+    }
+    t0 = sbai_now_ns();
+    rc = sbai_gpu_run(m->gpu_net, in, total, h, w, logits, ex->stream, err, sizeof err);
+    t1 = sbai_now_ns();
+  } else {
+    ws_bytes = sb_resnet_workspace_bytes(m->net, total, h, w, threads);
+    workspace = malloc(ws_bytes ? ws_bytes : 1);
+    if (!workspace) {
+      fail_all(runs, n, "out of memory for the model's workspace");
+      goto done;
+    }
+    t0 = sbai_now_ns();
+    rc = sb_resnet_forward(m->net, in, total, h, w, logits, workspace, ws_bytes, threads, err,
+                           sizeof err);
+    t1 = sbai_now_ns();
+  }
   if (rc != 0) {
     char msg[sizeof runs[0]->err];
     snprintf(msg, sizeof msg, "the model failed: %.200s", err[0] ? err : "(no reason given)");
@@ -614,9 +664,11 @@ static void model_rdb_save(RedisModuleIO *io, void *value)
 {
   const sbai_model_t *m = value;
   uint64_t chunks = (m->blob_len + BLOB_CHUNK - 1) / BLOB_CHUNK;
+  char dev[SBAI_DEVICE_NAME_LEN];
 
   save_buffer(io, SBAI_MODEL_BACKEND, strlen(SBAI_MODEL_BACKEND));
-  save_buffer(io, "CPU", 3);
+  sbai_device_name(m->device, dev);
+  save_buffer(io, dev, strlen(dev));
   save_buffer(io, m->tag, m->tag_len);
   RedisModule_SaveUnsigned(io, (uint64_t)m->batchsize);
   RedisModule_SaveUnsigned(io, (uint64_t)m->minbatchsize);
@@ -677,6 +729,13 @@ static void *model_rdb_load(RedisModuleIO *io, int encver)
   if (!backend || !device || !tag)
     goto out;
   spec.tag = tag;
+  if (sbai_device_parse(device, strlen(device), &spec.device, err, sizeof err) != 0) {
+    RedisModule_LogIOError(io, "warning", "sbai: a stored model has a corrupt device: %s", err);
+    goto out;
+  }
+  /* A GPU model where that GPU is not usable still loads (the data are
+   * kept); its runs are refused with the reason. */
+  spec.keep_failed = 1;
   for (int i = 0; i < 3; i++)
     v[i] = RedisModule_LoadUnsigned(io);
   if (RedisModule_IsIOError(io))
@@ -730,6 +789,9 @@ static void *model_rdb_load(RedisModuleIO *io, int encver)
   blob = NULL; /* model_create owns it */
   if (!m)
     RedisModule_LogIOError(io, "warning", "sbai: a stored model does not load: %s", err);
+  else if (m->gpu_error)
+    RedisModule_LogIOError(io, "warning", "sbai: a model stored on %s is kept, but its runs will "
+                           "be refused: %s", device, m->gpu_error);
 
 out:
   RedisModule_Free(backend);
@@ -748,6 +810,7 @@ static void model_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *
   const sbai_model_t *m = value;
   size_t chunks = (m->blob_len + BLOB_CHUNK - 1) / BLOB_CHUNK, n = 0;
   RedisModuleString **args = RedisModule_Calloc(18 + chunks, sizeof *args);
+  char dev[SBAI_DEVICE_NAME_LEN];
 
 #define ARG_C(s) (args[n++] = RedisModule_CreateString(NULL, (s), strlen(s)))
 #define ARG_B(p, l) (args[n++] = RedisModule_CreateString(NULL, (p), (l)))
@@ -757,7 +820,7 @@ static void model_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *
 
   ARG_B(key_ptr, key_len);
   ARG_C(SBAI_MODEL_BACKEND);
-  ARG_C("CPU");
+  ARG_C(sbai_device_name(m->device, dev));
   ARG_C("TAG");
   ARG_B(m->tag, m->tag_len);
   ARG_C("BATCHSIZE");
@@ -804,6 +867,8 @@ static void model_digest(RedisModuleDigest *md, void *value)
   RedisModule_DigestAddLongLong(md, m->batchsize);
   RedisModule_DigestAddLongLong(md, m->minbatchsize);
   RedisModule_DigestAddLongLong(md, m->minbatchtimeout);
+  if (m->device >= 0) /* CPU models digest as before devices existed */
+    RedisModule_DigestAddLongLong(md, m->device);
   RedisModule_DigestAddStringBuffer(md, m->blob, m->blob_len);
   RedisModule_DigestEndSequence(md);
 }

@@ -13,6 +13,10 @@
  * are pending leaves the old model alive until the last of them is done.
  * Everything in it but the statistics is immutable once stored, which is what
  * lets worker threads read it without locks.
+ *
+ * Devices: CPU, GPU (= GPU:0) or GPU:n. A GPU model's folded weights are
+ * uploaded to its GPU once, when it is stored (or loaded from an RDB file),
+ * and its runs go to that GPU's queue (gpu.h, run_queue.h).
  */
 #ifndef SBAI_MODEL_CMD_H
 #define SBAI_MODEL_CMD_H
@@ -31,7 +35,10 @@
 
 struct sbai_model {
   atomic_int refs;
-  sb_resnet_t *net;
+  int device;    /* SBAI_DEVICE_CPU (-1), or n for GPU:n */
+  sb_resnet_t *net;  /* the CPU model (NULL for a model on a GPU, once uploaded) */
+  void *gpu_net;     /* sb_resnet_cuda_t: the weights on GPU:device, or NULL */
+  char *gpu_error;   /* a GPU model loaded (RDB) where its GPU is not usable: why */
   int64_t classes;
   char *blob; /* the stored bytes, as given (MODELGET BLOB, RDB, AOF) */
   size_t blob_len;
@@ -55,8 +62,10 @@ sbai_key_status_t sbai_model_lookup(RedisModuleCtx *ctx, RedisModuleString *keyn
                                     sbai_model_t **model);
 
 /* Worker side: one forward pass over the runs' inputs concatenated on dim 0
- * (all runs of the same model, inputs [n_i][3][H][W] with equal H and W). */
-void sbai_model_execute(sbai_run_t **runs, int n, int threads);
+ * (all runs of the same model, inputs [n_i][3][H][W] with equal H and W),
+ * on the CPU with ex->threads kernel threads or on the model's GPU with the
+ * worker's stream. */
+void sbai_model_execute(sbai_run_t **runs, int n, const sbai_exec_t *ex);
 
 int sbai_model_register(RedisModuleCtx *ctx);
 

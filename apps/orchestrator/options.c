@@ -18,9 +18,13 @@ typedef struct option_row {
   size_t offset;
   long long min, max, dflt;
   int is_size;
+  const char *const *words; /* a value may be one of these words: its index */
 } option_row_t;
 
 #define MIB (1024LL * 1024LL)
+
+/* GPU_PRECISION's words, in sb_k_cuda_precision_t order. */
+static const char *const precision_words[] = {"FP32", "TF32", NULL};
 
 static const option_row_t option_table[] = {
   {.name = "THREADS_PER_QUEUE", .offset = offsetof(sb_options_t, threads_per_queue),
@@ -33,6 +37,12 @@ static const option_row_t option_table[] = {
    .min = 1, .max = 1LL << 50, .dflt = 512 * MIB, .is_size = 1},
   {.name = "MAX_TENSOR_RANK", .offset = offsetof(sb_options_t, max_tensor_rank),
    .min = 1, .max = SB_TENSOR_RANK_CAP, .dflt = 8},
+  {.name = "GPU_POOL_INIT", .offset = offsetof(sb_options_t, gpu_pool_init),
+   .min = 0, .max = 1LL << 50, .dflt = 256 * MIB, .is_size = 1},
+  {.name = "GPU_POOL_MAX", .offset = offsetof(sb_options_t, gpu_pool_max),
+   .min = 0, .max = 1LL << 50, .dflt = 0, .is_size = 1},
+  {.name = "GPU_PRECISION", .offset = offsetof(sb_options_t, gpu_precision),
+   .min = 0, .max = 1, .dflt = 1, .words = precision_words},
 };
 
 #define OPTION_COUNT (sizeof option_table / sizeof option_table[0])
@@ -130,6 +140,16 @@ int sb_options_set(sb_options_t *opts, const char *name, size_t name_len, const 
     return fail(err, errlen, "unknown option '%s' (known: %s)", printable(name, name_len, qn),
                 known);
   }
+  if (row->words) {
+    for (long long w = 0; row->words[w]; w++)
+      if (strlen(row->words[w]) == value_len && strncasecmp(row->words[w], value, value_len) == 0) {
+        *(long long *)((char *)opts + row->offset) = w;
+        return 0;
+      }
+  }
+  if (parse_number(value, value_len, row->is_size, &v) != 0 && row->words)
+    return fail(err, errlen, "invalid value '%s' for %s: expected %s or %s",
+                printable(value, value_len, qv), row->name, row->words[0], row->words[1]);
   if (parse_number(value, value_len, row->is_size, &v) != 0)
     return fail(err, errlen, "invalid value '%s' for %s: expected %s",
                 printable(value, value_len, qv), row->name,
@@ -138,6 +158,14 @@ int sb_options_set(sb_options_t *opts, const char *name, size_t name_len, const 
     return fail(err, errlen, "invalid value '%s' for %s: must be between %lld and %lld",
                 printable(value, value_len, qv), row->name, row->min, row->max);
   *(long long *)((char *)opts + row->offset) = v;
+  return 0;
+}
+
+int sb_options_check(const sb_options_t *opts, char *err, size_t errlen)
+{
+  if (opts->gpu_pool_max > 0 && opts->gpu_pool_init > opts->gpu_pool_max)
+    return fail(err, errlen, "GPU_POOL_INIT (%lld bytes) exceeds GPU_POOL_MAX (%lld bytes)",
+                opts->gpu_pool_init, opts->gpu_pool_max);
   return 0;
 }
 

@@ -17,18 +17,26 @@ typedef struct sb_options {
   long long intra_op_parallelism; /* INTRA_OP_PARALLELISM: 0 = backend default */
   long long max_tensor_bytes;     /* MAX_TENSOR_BYTES: largest tensor, bytes */
   long long max_tensor_rank;      /* MAX_TENSOR_RANK: most dimensions of a tensor */
+  long long gpu_pool_init;        /* GPU_POOL_INIT: bytes reserved in each GPU's memory pool */
+  long long gpu_pool_max;         /* GPU_POOL_MAX: most bytes runs take on one GPU (0: no limit) */
+  long long gpu_precision;        /* GPU_PRECISION: 0 FP32, 1 TF32 (sb_k_cuda_precision_t) */
 } sb_options_t;
 
-/* Fills *opts with the defaults: 1, 0, 0, 512 MiB, 8. */
+/* Fills *opts with the defaults: 1, 0, 0, 512 MiB, 8, 256 MiB, 0, TF32. */
 void sb_options_defaults(sb_options_t *opts);
 
 /* Sets option `name` (case-insensitive) from its text value. Integer options
  * take decimal digits; MAX_TENSOR_BYTES also takes a K, M or G suffix
- * (powers of 1024, optionally followed by B or iB). Fails for an unknown
+ * (powers of 1024, optionally followed by B or iB), as do GPU_POOL_INIT
+ * and GPU_POOL_MAX; GPU_PRECISION takes FP32 or TF32 (or 0 / 1). Fails for an unknown
  * name, a malformed value or one outside the option's range; *opts is then
  * unchanged. */
 int sb_options_set(sb_options_t *opts, const char *name, size_t name_len, const char *value,
                    size_t value_len, char *err, size_t errlen);
+
+/* Checks the options against each other (each is already in its range):
+ * GPU_POOL_INIT must not exceed a GPU_POOL_MAX other than 0. */
+int sb_options_check(const sb_options_t *opts, char *err, size_t errlen);
 
 /* Stores the value of option `name` (case-insensitive) into *value.
  * Fails for an unknown name. */

@@ -1,6 +1,7 @@
 /* The life of a run request (see run.h). */
 #include "run.h"
 
+#include "gpu.h"
 #include "model_cmd.h"
 #include "run_queue.h"
 #include "sbai.h"
@@ -26,6 +27,7 @@ sbai_run_t *sbai_run_new_model(sbai_model_t *model)
   run->model = model;
   sbai_model_retain(model);
   run->stats = &model->stats;
+  run->device = model->device;
   return run;
 }
 
@@ -37,6 +39,7 @@ sbai_run_t *sbai_run_new_script(sbai_script_t *script, const sbai_builtin_t *fn)
   run->fn = fn;
   sbai_script_retain(script);
   run->stats = &script->stats;
+  run->device = SBAI_DEVICE_CPU; /* scripts run on the CPU */
   return run;
 }
 
@@ -273,13 +276,13 @@ int sbai_run_submit(RedisModuleCtx *ctx, sbai_run_t *run)
 
 /* ---- the worker side -------------------------------------------------------------- */
 
-void sbai_run_execute(sbai_run_t **runs, int n, int threads)
+void sbai_run_execute(sbai_run_t **runs, int n, const sbai_exec_t *ex)
 {
   if (runs[0]->kind == SBAI_RUN_MODEL) {
-    sbai_model_execute(runs, n, threads);
+    sbai_model_execute(runs, n, ex);
   } else {
     for (int i = 0; i < n; i++)
-      sbai_script_execute(runs[i], threads);
+      sbai_script_execute(runs[i], ex->threads);
   }
 }
 

@@ -55,6 +55,7 @@ typedef struct sbai_run {
   sbai_script_t *script;      /* SBAI_RUN_SCRIPT: a reference held by the run */
   const sbai_builtin_t *fn;   /* SBAI_RUN_SCRIPT: the function to run */
   sbai_stats_t *stats;        /* the model's or script's */
+  int device;                 /* the queue it runs on: SBAI_DEVICE_CPU (-1) or GPU:n */
 
   int nin;
   sb_tensor_desc_t in_desc[SBAI_RUN_MAX_IO];
@@ -127,10 +128,18 @@ void sbai_run_report_keys(RedisModuleCtx *ctx, RedisModuleString **argv, int arg
  * Always returns REDISMODULE_OK, for the command to return. */
 int sbai_run_submit(RedisModuleCtx *ctx, sbai_run_t *run);
 
+/* Where a worker runs requests: its queue's device, the kernel threads of a
+ * CPU worker, the CUDA stream (cudaStream_t) of a GPU worker. */
+typedef struct sbai_exec {
+  int device;
+  int threads;
+  void *stream;
+} sbai_exec_t;
+
 /* Worker side: runs `n` queued requests as one execution (n > 1 only for a
- * batch of the same model, inputs of equal shape but for dim 0) with
- * `threads` kernel threads, setting each run's status and outputs. */
-void sbai_run_execute(sbai_run_t **runs, int n, int threads);
+ * batch of the same model, inputs of equal shape but for dim 0) where `ex`
+ * says, setting each run's status and outputs. */
+void sbai_run_execute(sbai_run_t **runs, int n, const sbai_exec_t *ex);
 
 /* Worker side: hands a finished (or timed-out) run back to the main thread.
  * The run must not be touched afterwards. */

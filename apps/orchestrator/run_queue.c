@@ -1,10 +1,12 @@
-/* The CPU queue and its worker threads, with dynamic batching and TIMEOUT
- * (see run_queue.h). */
+/* The device queues and their worker threads, with dynamic batching and
+ * TIMEOUT (see run_queue.h). */
 #include "run_queue.h"
 
+#include "gpu.h"
 #include "model_cmd.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,14 +28,31 @@ typedef struct run_list {
   int count, cap;
 } run_list_t;
 
-static struct {
+/* One device's queue. Everything but `device` and `started` is under mu. */
+typedef struct queue {
   pthread_mutex_t mu;
   pthread_cond_t cv; /* signalled (broadcast) on every push */
   sbai_run_t *head, *tail;
   size_t length;
   gather_t *gathers;
   int workers, kernel_threads;
-} queue = {.mu = PTHREAD_MUTEX_INITIALIZER};
+  int device;           /* SBAI_DEVICE_CPU or the GPU's number */
+  atomic_int started;   /* set (main thread) once its workers run */
+} queue_t;
+
+/* queues[0]: the CPU; queues[1 + n]: GPU:n. */
+static queue_t queues[1 + SBAI_MAX_GPUS];
+
+/* The worker's argument: its queue, and its number in it. */
+typedef struct worker_arg {
+  queue_t *q;
+  int index;
+} worker_arg_t;
+
+static queue_t *queue_of(int device)
+{
+  return &queues[device < 0 ? 0 : 1 + device];
+}
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -72,29 +91,29 @@ static void list_add(run_list_t *l, sbai_run_t *r)
 }
 
 /* Unlinks r (whose predecessor is prev, NULL for the head). Locked. */
-static void unlink_run(sbai_run_t *prev, sbai_run_t *r)
+static void unlink_run(queue_t *q, sbai_run_t *prev, sbai_run_t *r)
 {
   if (prev)
     prev->next = r->next;
   else
-    queue.head = r->next;
-  if (queue.tail == r)
-    queue.tail = prev;
+    q->head = r->next;
+  if (q->tail == r)
+    q->tail = prev;
   r->next = NULL;
-  queue.length--;
+  q->length--;
 }
 
 /* The oldest run no forming batch would take. Locked. */
-static sbai_run_t *take_next(void)
+static sbai_run_t *take_next(queue_t *q)
 {
   sbai_run_t *prev = NULL;
-  for (sbai_run_t *r = queue.head; r; prev = r, r = r->next) {
+  for (sbai_run_t *r = q->head; r; prev = r, r = r->next) {
     const gather_t *g;
-    for (g = queue.gathers; g; g = g->next)
+    for (g = q->gathers; g; g = g->next)
       if (fits(r, g))
         break;
     if (!g) {
-      unlink_run(prev, r);
+      unlink_run(q, prev, r);
       return r;
     }
   }
@@ -103,15 +122,15 @@ static sbai_run_t *take_next(void)
 
 /* Moves the queued runs that fit into g's batch into batch (and the expired
  * ones among them into dead). Locked. */
-static void collect(gather_t *g, run_list_t *batch, int64_t *total, run_list_t *dead,
-                    long long batchsize)
+static void collect(queue_t *q, gather_t *g, run_list_t *batch, int64_t *total,
+                    run_list_t *dead, long long batchsize)
 {
   uint64_t now = sbai_now_ns();
-  sbai_run_t *prev = NULL, *r = queue.head;
+  sbai_run_t *prev = NULL, *r = q->head;
   while (r && g->room > 0) {
     sbai_run_t *next = r->next;
     if (fits(r, g)) {
-      unlink_run(prev, r);
+      unlink_run(q, prev, r);
       if (expired(r, now)) {
         list_add(dead, r);
       } else {
@@ -155,7 +174,7 @@ static uint64_t expire_members(run_list_t *batch, int64_t *total, run_list_t *de
 
 /* Forms a batch around first (already taken from the queue). Locked; may
  * wait on the condition variable (which unlocks meanwhile). */
-static void form_batch(sbai_run_t *first, run_list_t *batch, run_list_t *dead)
+static void form_batch(queue_t *q, sbai_run_t *first, run_list_t *batch, run_list_t *dead)
 {
   const sbai_model_t *m = first->model;
   gather_t g = {.model = m, .h = first->in_desc[0].dims[2], .w = first->in_desc[0].dims[3]};
@@ -164,10 +183,10 @@ static void form_batch(sbai_run_t *first, run_list_t *batch, run_list_t *dead)
 
   list_add(batch, first);
   g.room = m->batchsize - total;
-  g.next = queue.gathers;
-  queue.gathers = &g;
+  g.next = q->gathers;
+  q->gathers = &g;
 
-  collect(&g, batch, &total, dead, m->batchsize);
+  collect(q, &g, batch, &total, dead, m->batchsize);
   if (m->minbatchsize > 0 && total < m->minbatchsize && m->minbatchtimeout > 0)
     batch_deadline = sbai_now_ns() + (uint64_t)m->minbatchtimeout * 1000000u;
   while (batch->count > 0 && total < m->minbatchsize) {
@@ -182,16 +201,16 @@ static void form_batch(sbai_run_t *first, run_list_t *batch, run_list_t *dead)
       if (sbai_now_ns() >= batch_deadline && batch_deadline)
         break;
       to_timespec(wake, &ts);
-      pthread_cond_timedwait(&queue.cv, &queue.mu, &ts);
+      pthread_cond_timedwait(&q->cv, &q->mu, &ts);
     } else {
-      pthread_cond_wait(&queue.cv, &queue.mu);
+      pthread_cond_wait(&q->cv, &q->mu);
     }
-    collect(&g, batch, &total, dead, m->batchsize);
+    collect(q, &g, batch, &total, dead, m->batchsize);
   }
   expire_members(batch, &total, dead);
 
   /* Unregister the gather. */
-  for (gather_t **p = &queue.gathers; *p; p = &(*p)->next)
+  for (gather_t **p = &q->gathers; *p; p = &(*p)->next)
     if (*p == &g) {
       *p = g.next;
       break;
@@ -200,54 +219,83 @@ static void form_batch(sbai_run_t *first, run_list_t *batch, run_list_t *dead)
 
 /* ---- the worker --------------------------------------------------------------- */
 
+/* Fails every run of a batch with msg (a GPU worker whose stream could not
+ * be made). */
+static void fail_batch(run_list_t *batch, const char *msg)
+{
+  for (int i = 0; i < batch->count; i++) {
+    batch->runs[i]->status = SBAI_RUN_FAILED;
+    snprintf(batch->runs[i]->err, sizeof batch->runs[i]->err, "%s", msg);
+  }
+}
+
 static void *worker_main(void *arg)
 {
+  worker_arg_t wa = *(worker_arg_t *)arg;
+  queue_t *q = wa.q;
   run_list_t batch = {0}, dead = {0};
-  (void)arg;
+  sbai_exec_t ex = {.device = q->device, .threads = q->kernel_threads, .stream = NULL};
+  char init_err[200] = "";
 
-  pthread_mutex_lock(&queue.mu);
+  free(arg);
+  /* A GPU worker: its device current on this thread, its own stream. */
+  if (q->device >= 0) {
+    char why[160];
+    if (sbai_gpu_worker_init(q->device, &ex.stream, why, sizeof why) != 0)
+      snprintf(init_err, sizeof init_err, "the GPU worker could not start: %s", why);
+  }
+
+  pthread_mutex_lock(&q->mu);
   for (;;) {
     sbai_run_t *r;
-    while (!(r = take_next()))
-      pthread_cond_wait(&queue.cv, &queue.mu);
+    while (!(r = take_next(q)))
+      pthread_cond_wait(&q->cv, &q->mu);
 
     batch.count = dead.count = 0;
     if (expired(r, sbai_now_ns()))
       list_add(&dead, r);
     else if (batching(r))
-      form_batch(r, &batch, &dead);
+      form_batch(q, r, &batch, &dead);
     else
       list_add(&batch, r);
-    pthread_mutex_unlock(&queue.mu);
+    pthread_mutex_unlock(&q->mu);
 
     for (int i = 0; i < dead.count; i++) {
       dead.runs[i]->status = SBAI_RUN_TIMEDOUT;
       sbai_run_finish(dead.runs[i]);
     }
     if (batch.count > 0) {
-      sbai_run_execute(batch.runs, batch.count, queue.kernel_threads);
+      if (init_err[0])
+        fail_batch(&batch, init_err);
+      else
+        sbai_run_execute(batch.runs, batch.count, &ex);
       for (int i = 0; i < batch.count; i++)
         sbai_run_finish(batch.runs[i]);
     }
-    pthread_mutex_lock(&queue.mu);
+    pthread_mutex_lock(&q->mu);
   }
   return NULL;
 }
 
 /* ---- the interface ------------------------------------------------------------- */
 
-int sbai_queue_start(int workers, int kernel_threads, char *err, size_t errlen)
+/* Initialises q and starts its workers. Main thread. */
+static int start_queue(queue_t *q, int device, int workers, int kernel_threads, char *err,
+                       size_t errlen)
 {
   pthread_condattr_t attr;
   pthread_attr_t tattr;
+  char name[SBAI_DEVICE_NAME_LEN];
 
+  pthread_mutex_init(&q->mu, NULL);
   pthread_condattr_init(&attr);
   /* Deadlines are CLOCK_MONOTONIC: wall-clock steps do not move them. */
   pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  pthread_cond_init(&queue.cv, &attr);
+  pthread_cond_init(&q->cv, &attr);
   pthread_condattr_destroy(&attr);
-  queue.workers = workers;
-  queue.kernel_threads = kernel_threads;
+  q->device = device;
+  q->workers = workers;
+  q->kernel_threads = kernel_threads;
 
   pthread_attr_init(&tattr);
   pthread_attr_setdetachstate(&tattr, PTHREAD_CREATE_DETACHED);
@@ -255,48 +303,100 @@ int sbai_queue_start(int workers, int kernel_threads, char *err, size_t errlen)
   pthread_attr_setstacksize(&tattr, 8u << 20);
   for (int i = 0; i < workers; i++) {
     pthread_t t;
-    int rc = pthread_create(&t, &tattr, worker_main, NULL);
+    worker_arg_t *wa = malloc(sizeof *wa);
+    int rc = wa ? 0 : ENOMEM;
+    if (wa) {
+      wa->q = q, wa->index = i;
+      rc = pthread_create(&t, &tattr, worker_main, wa);
+      if (rc != 0)
+        free(wa);
+    }
     if (rc != 0) {
-      snprintf(err, errlen, "cannot start worker thread %d of %d: %s", i + 1, workers,
-               strerror(rc));
+      snprintf(err, errlen, "cannot start worker thread %d of %d for %s: %s", i + 1, workers,
+               sbai_device_name(device, name), strerror(rc));
       pthread_attr_destroy(&tattr);
+      /* The workers already started serve the queue. */
+      if (i > 0) {
+        q->workers = i;
+        atomic_store(&q->started, 1);
+      }
       return -1;
     }
   }
   pthread_attr_destroy(&tattr);
+  atomic_store(&q->started, 1);
   return 0;
+}
+
+int sbai_queue_start(int workers, int kernel_threads, char *err, size_t errlen)
+{
+  return start_queue(queue_of(SBAI_DEVICE_CPU), SBAI_DEVICE_CPU, workers, kernel_threads, err,
+                     errlen);
+}
+
+int sbai_queue_start_gpu(int gpu, int workers, char *err, size_t errlen)
+{
+  if (gpu < 0 || gpu >= SBAI_MAX_GPUS) {
+    snprintf(err, errlen, "no queue for GPU:%d (at most %d GPUs)", gpu, SBAI_MAX_GPUS);
+    return -1;
+  }
+  if (atomic_load(&queue_of(gpu)->started))
+    return 0;
+  /* A GPU worker runs no CPU kernels: one kernel thread. */
+  return start_queue(queue_of(gpu), gpu, workers, 1, err, errlen);
+}
+
+int sbai_queue_started(int device)
+{
+  return atomic_load(&queue_of(device)->started);
 }
 
 void sbai_queue_push(sbai_run_t *run)
 {
+  queue_t *q = queue_of(run->device);
+  if (!atomic_load(&q->started)) {
+    /* Commands check the device before queueing; never leave a client
+     * blocked if one did not. */
+    char name[SBAI_DEVICE_NAME_LEN];
+    run->status = SBAI_RUN_FAILED;
+    snprintf(run->err, sizeof run->err, "device %s has no queue on this server",
+             sbai_device_name(run->device, name));
+    sbai_run_finish(run);
+    return;
+  }
   run->next = NULL;
-  pthread_mutex_lock(&queue.mu);
-  if (queue.tail)
-    queue.tail->next = run;
+  pthread_mutex_lock(&q->mu);
+  if (q->tail)
+    q->tail->next = run;
   else
-    queue.head = run;
-  queue.tail = run;
-  queue.length++;
+    q->head = run;
+  q->tail = run;
+  q->length++;
   /* Wake every worker: an idle one may take it, or a forming batch may. */
-  pthread_cond_broadcast(&queue.cv);
-  pthread_mutex_unlock(&queue.mu);
+  pthread_cond_broadcast(&q->cv);
+  pthread_mutex_unlock(&q->mu);
 }
 
 size_t sbai_queue_length(void)
 {
-  size_t n;
-  pthread_mutex_lock(&queue.mu);
-  n = queue.length;
-  pthread_mutex_unlock(&queue.mu);
+  size_t n = 0;
+  for (size_t i = 0; i < sizeof queues / sizeof queues[0]; i++) {
+    queue_t *q = &queues[i];
+    if (!atomic_load(&q->started))
+      continue;
+    pthread_mutex_lock(&q->mu);
+    n += q->length;
+    pthread_mutex_unlock(&q->mu);
+  }
   return n;
 }
 
 int sbai_queue_workers(void)
 {
-  return queue.workers;
+  return queues[0].workers;
 }
 
 int sbai_queue_kernel_threads(void)
 {
-  return queue.kernel_threads;
+  return queues[0].kernel_threads;
 }

@@ -1,8 +1,12 @@
-/* The device queue: requests waiting for a worker, and the worker threads.
+/* The device queues: requests waiting for a worker, and the worker threads.
  *
- * There is one queue, for the CPU (the only device so far), served by
- * THREADS_PER_QUEUE pthreads started when the module loads. Each worker
- * takes the oldest request no batch in formation is waiting for and:
+ * One queue per device: the CPU's, started when the module loads, and one
+ * per GPU, started when the first model is stored on it (sbai_gpu_prepare).
+ * Each is served by THREADS_PER_QUEUE pthreads; a GPU queue's workers each
+ * make their device current and create their own CUDA stream when they
+ * start. A request goes to the queue of its device (run->device). Each
+ * worker takes the oldest request of its queue that no batch in formation
+ * is waiting for and:
  *
  * - replies TIMEDOUT, without running it, when the request's TIMEOUT has
  *   passed (checked when a worker reaches it, so the reply comes then);
@@ -24,18 +28,26 @@
 
 #include <stddef.h>
 
-/* Starts `workers` threads, each running kernels with `kernel_threads`
- * threads. Fails (with a message) when a thread cannot be created. Call once,
- * while the module loads. */
+/* Starts the CPU queue's `workers` threads, each running kernels with
+ * `kernel_threads` threads. Fails (with a message) when a thread cannot be
+ * created. Call once, while the module loads. */
 int sbai_queue_start(int workers, int kernel_threads, char *err, size_t errlen);
 
-/* Queues a submitted run (main thread). */
+/* Starts GPU:gpu's queue with `workers` threads (once; later calls do
+ * nothing). Main thread. */
+int sbai_queue_start_gpu(int gpu, int workers, char *err, size_t errlen);
+
+/* Whether the queue of device (SBAI_DEVICE_CPU or n for GPU:n) runs. */
+int sbai_queue_started(int device);
+
+/* Queues a submitted run on its device's queue (main thread). A run for a
+ * device without a queue is failed at once (its client gets the error). */
 void sbai_queue_push(sbai_run_t *run);
 
-/* Requests waiting in the queue now (not counting those being run). */
+/* Requests waiting in all queues now (not counting those being run). */
 size_t sbai_queue_length(void);
 
-/* What sbai_queue_start was given. */
+/* What sbai_queue_start was given (the CPU queue). */
 int sbai_queue_workers(void);
 int sbai_queue_kernel_threads(void);
 

@@ -112,8 +112,8 @@ int sbai_parse_device(RedisModuleCtx *ctx, const RedisModuleString *arg)
   if (len == 3 && strncasecmp(s, "CPU", 3) == 0)
     return REDISMODULE_OK;
   if ((len == 3 && strncasecmp(s, "GPU", 3) == 0) || (len > 4 && strncasecmp(s, "GPU:", 4) == 0))
-    sbai_reply_error(ctx, "device '%s': GPU devices need the GPU build; not available yet",
-                     sbai_quote(arg, q));
+    sbai_reply_error(ctx, "device '%s': scripts run on the CPU in sbai (store the script with "
+                     "device CPU; models take GPU devices)", sbai_quote(arg, q));
   else
     sbai_reply_error(ctx, "unknown device '%s' (expected CPU)", sbai_quote(arg, q));
   return REDISMODULE_ERR;
@@ -188,6 +188,10 @@ static int parse_load_options(RedisModuleCtx *ctx, RedisModuleString **argv, int
       RedisModule_Log(ctx, "warning", "sbai: %s", err);
       return REDISMODULE_ERR;
     }
+  }
+  if (sb_options_check(&sbai_options, err, sizeof err) != 0) {
+    RedisModule_Log(ctx, "warning", "sbai: %s", err);
+    return REDISMODULE_ERR;
   }
   return REDISMODULE_OK;
 }

@@ -55,8 +55,9 @@ int sbai_arg_is(const RedisModuleString *arg, const char *word);
 #define SBAI_QUOTE_LEN 56
 const char *sbai_quote(const RedisModuleString *arg, char out[SBAI_QUOTE_LEN]);
 
-/* Checks a device argument: CPU (any case) passes; GPU and GPU:n are
- * refused for now, anything else is unknown. Replies and fails on refusal. */
+/* Checks a script's device argument: CPU (any case) passes; GPU and GPU:n
+ * are refused (scripts run on the CPU; models take GPU devices, gpu.h),
+ * anything else is unknown. Replies and fails on refusal. */
 int sbai_parse_device(RedisModuleCtx *ctx, const RedisModuleString *arg);
 
 /* The number of kernel threads a worker uses: INTRA_OP_PARALLELISM, or when

@@ -34,11 +34,8 @@ expect_error "ERR wrong number of arguments" AI.INFO s RESETSTAT extra
 expect_error "ERR unknown backend 'TF' (this server runs SBRESNET models; TORCH is accepted as an alias)" \
   AI.MODELSTORE m TF CPU BLOB x
 expect_error "ERR unknown backend 'ONNX'" AI.MODELSTORE m ONNX CPU BLOB x
-expect_error "ERR device 'GPU': GPU devices need the GPU build; not available yet" \
-  AI.MODELSTORE m SBRESNET GPU BLOB x
-expect_error "ERR device 'gpu:1': GPU devices need the GPU build; not available yet" \
-  AI.MODELSTORE m TORCH gpu:1 BLOB x
-expect_error "ERR unknown device 'TPU' (expected CPU)" AI.MODELSTORE m TORCH TPU BLOB x
+# GPU, GPU:n and malformed GPU devices: module_gpu_refusal.
+expect_error "ERR unknown device 'TPU' (expected CPU, GPU or GPU:<n>)" AI.MODELSTORE m TORCH TPU BLOB x
 expect_error "ERR missing BLOB" AI.MODELSTORE m TORCH CPU TAG v1
 expect_error "ERR BLOB needs at least one chunk" AI.MODELSTORE m TORCH CPU TAG v1 BLOB
 expect_error "ERR TAG needs a value" AI.MODELSTORE m TORCH CPU BATCHSIZE 1 TAG
@@ -87,7 +84,7 @@ expect_error "ERR ENTRY_POINTS count is 3 but only" \
   AI.SCRIPTSTORE t CPU ENTRY_POINTS 3 SOURCE "$SRC"
 expect_error "ERR unknown AI.SCRIPTSET argument 'ENTRY_POINTS'" \
   AI.SCRIPTSET t CPU ENTRY_POINTS 1 pre_process_3ch SOURCE "$SRC"
-expect_error "ERR device 'GPU:0': GPU devices need the GPU build" AI.SCRIPTSET t GPU:0 SOURCE "$SRC"
+expect_error "ERR device 'GPU:0': scripts run on the CPU in sbai" AI.SCRIPTSET t GPU:0 SOURCE "$SRC"
 expect_error "ERR unknown device 'pre_process_3ch'" AI.SCRIPTSET t pre_process_3ch CPU SOURCE "$SRC"
 expect_error "WRONGTYPE" AI.SCRIPTSET plain CPU SOURCE "$SRC"
 expect_error "WRONGTYPE" AI.SCRIPTSET img CPU SOURCE "$SRC"

@@ -78,10 +78,33 @@ int main(void)
   CHECK(set(&o, "MAX_TENSOR_RANK", "0") != 0, "MAX_TENSOR_RANK 0 refused");
   CHECK(memcmp(&before, &o, sizeof o) == 0, "refused values leave the options unchanged");
 
-  CHECK(sb_options_count() == 5, "five options");
+  /* The GPU options (issue 8): pool sizes take size suffixes, 0 allowed;
+   * GPU_PRECISION takes FP32 / TF32 (any case) or 0 / 1. */
+  CHECK(get(&o, "GPU_POOL_INIT") == 256LL * 1024 * 1024, "default GPU_POOL_INIT 256 MiB");
+  CHECK(get(&o, "GPU_POOL_MAX") == 0, "default GPU_POOL_MAX 0 (no limit)");
+  CHECK(get(&o, "GPU_PRECISION") == 1, "default GPU_PRECISION TF32 (1)");
+  CHECK(set(&o, "GPU_POOL_INIT", "1G") == 0 && o.gpu_pool_init == 1LL << 30, "GPU_POOL_INIT 1G");
+  CHECK(set(&o, "gpu_pool_max", "0") == 0 && o.gpu_pool_max == 0, "GPU_POOL_MAX 0");
+  CHECK(set(&o, "GPU_POOL_MAX", "2GiB") == 0 && o.gpu_pool_max == 2LL << 30, "GPU_POOL_MAX 2GiB");
+  CHECK(set(&o, "GPU_PRECISION", "fp32") == 0 && o.gpu_precision == 0, "GPU_PRECISION fp32");
+  CHECK(set(&o, "GPU_PRECISION", "TF32") == 0 && o.gpu_precision == 1, "GPU_PRECISION TF32");
+  CHECK(set(&o, "GPU_PRECISION", "0") == 0 && o.gpu_precision == 0, "GPU_PRECISION 0");
+  CHECK(sb_options_check(&o, err, sizeof err) == 0, "GPU_POOL_INIT 1G under GPU_POOL_MAX 2G");
+  before = o;
+  CHECK(set(&o, "GPU_PRECISION", "BF16") != 0 && strstr(err, "FP32 or TF32"),
+        "GPU_PRECISION BF16 refused, the words named");
+  CHECK(set(&o, "GPU_PRECISION", "2") != 0, "GPU_PRECISION 2 refused");
+  CHECK(set(&o, "GPU_POOL_MAX", "-1") != 0, "GPU_POOL_MAX negative refused");
+  CHECK(set(&o, "GPU_POOL_INIT", "1T") != 0, "GPU_POOL_INIT unknown suffix refused");
+  CHECK(memcmp(&before, &o, sizeof o) == 0, "refused GPU values leave the options unchanged");
+  CHECK(set(&o, "GPU_POOL_MAX", "512M") == 0 && sb_options_check(&o, err, sizeof err) != 0
+            && strstr(err, "GPU_POOL_INIT"),
+        "GPU_POOL_INIT above a GPU_POOL_MAX refused by the cross check");
+
+  CHECK(sb_options_count() == 8, "eight options");
   CHECK(sb_options_name(0) && strcmp(sb_options_name(0), "THREADS_PER_QUEUE") == 0,
         "first option name");
-  CHECK(sb_options_name(5) == NULL, "option name out of range");
+  CHECK(sb_options_name(8) == NULL, "option name out of range");
 
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);

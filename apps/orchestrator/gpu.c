@@ -1,0 +1,333 @@
+/* sbai's devices and GPUs (gpu.h). The CUDA half is compiled only when the
+ * module is built with CUDA (SBAI_HAVE_CUDA 1); otherwise every GPU request
+ * is refused with "built without CUDA". */
+#include "gpu.h"
+
+#include "run_queue.h"
+#include "sbai.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#if SBAI_HAVE_CUDA
+#include "sb_kernels_cuda.h"
+#include "sb_resnet_cuda.h"
+
+#include <cuda_runtime_api.h>
+#endif
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+  if (err && errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}
+
+/* Client text made printable for a message (at most 40 characters). */
+static const char *printable(const char *text, size_t len, char out[48])
+{
+  size_t n = len > 40 ? 40 : len;
+  for (size_t i = 0; i < n; i++)
+    out[i] = (text[i] >= 0x20 && text[i] < 0x7f) ? text[i] : '?';
+  out[n] = '\0';
+  return out;
+}
+
+/* ---- device names ----------------------------------------------------------------- */
+
+int sbai_device_parse(const char *text, size_t len, int *device, char *err, size_t errlen)
+{
+  char q[48];
+  if (len == 3 && strncasecmp(text, "CPU", 3) == 0) {
+    *device = SBAI_DEVICE_CPU;
+    return 0;
+  }
+  if (len == 3 && strncasecmp(text, "GPU", 3) == 0) {
+    *device = 0;
+    return 0;
+  }
+  if (len >= 4 && strncasecmp(text, "GPU:", 4) == 0) {
+    int n = 0;
+    size_t i = 4;
+    /* Decimal digits only, no sign, no leading zeros but "0", in range. */
+    if (len == 4 || len > 6 || (text[4] == '0' && len > 5))
+      goto bad_gpu;
+    for (; i < len; i++) {
+      if (!isdigit((unsigned char)text[i]))
+        goto bad_gpu;
+      n = n * 10 + (text[i] - '0');
+    }
+    if (n >= SBAI_MAX_GPUS)
+      goto bad_gpu;
+    *device = n;
+    return 0;
+  }
+  return fail(err, errlen, "unknown device '%s' (expected CPU, GPU or GPU:<n>)",
+              printable(text, len, q));
+bad_gpu:
+  return fail(err, errlen, "invalid device '%s': expected GPU:<n> with n a GPU number from 0 to %d",
+              printable(text, len, q), SBAI_MAX_GPUS - 1);
+}
+
+const char *sbai_device_name(int device, char buf[SBAI_DEVICE_NAME_LEN])
+{
+  if (device < 0)
+    snprintf(buf, SBAI_DEVICE_NAME_LEN, "CPU");
+  else
+    snprintf(buf, SBAI_DEVICE_NAME_LEN, "GPU:%d", device);
+  return buf;
+}
+
+#if SBAI_HAVE_CUDA
+
+/* ---- the GPUs (main thread, except where said) ------------------------------------ */
+
+typedef struct gpu_state {
+  int prepared;
+  int precision;          /* sb_k_cuda_precision_t in effect */
+  atomic_llong in_use;    /* device bytes of runs in flight (workers) */
+  char name[300];
+} gpu_state_t;
+
+static gpu_state_t gpus[SBAI_MAX_GPUS];
+static int gpu_count = -1; /* not asked yet */
+static char none_reason[200];
+static char status_line[1024];
+
+int sbai_gpu_count(void)
+{
+  int n = 0;
+  if (gpu_count >= 0)
+    return gpu_count;
+  if (sb_k_cuda_device_count(&n) != SB_K_CUDA_OK) {
+    snprintf(none_reason, sizeof none_reason, "%s", sb_k_cuda_last_error());
+    n = 0;
+  } else if (n == 0) {
+    snprintf(none_reason, sizeof none_reason, "cudaGetDeviceCount found no CUDA device");
+  }
+  gpu_count = n > SBAI_MAX_GPUS ? SBAI_MAX_GPUS : n;
+  return gpu_count;
+}
+
+const char *sbai_gpu_status(void)
+{
+  int n = sbai_gpu_count();
+  size_t used;
+  if (n == 0) {
+    snprintf(status_line, sizeof status_line, "no GPU visible to the server (%s)", none_reason);
+    return status_line;
+  }
+  used = (size_t)snprintf(status_line, sizeof status_line, "%d visible", n);
+  for (int d = 0; d < n && used < sizeof status_line; d++)
+    if (gpus[d].prepared)
+      used += (size_t)snprintf(status_line + used, sizeof status_line - used, "; GPU:%d %s (%s)", d,
+                               gpus[d].name, gpus[d].precision == SB_K_CUDA_TF32 ? "TF32" : "FP32");
+  return status_line;
+}
+
+#define CK(EXPR)                                                                             \
+  do {                                                                                       \
+    cudaError_t ck_e_ = (EXPR);                                                              \
+    if (ck_e_ != cudaSuccess)                                                                \
+      return fail(err, errlen, "GPU:%d: %s: %s: %s", device, #EXPR, cudaGetErrorName(ck_e_), \
+                  cudaGetErrorString(ck_e_));                                                \
+  } while (0)
+
+/* The device's pool: kept up to GPU_POOL_MAX (or everything when that is
+ * 0) across synchronisations, and GPU_POOL_INIT reserved now by one
+ * allocation freed at once, which the pool keeps. */
+static int setup_pool(int device, char *err, size_t errlen)
+{
+  cudaMemPool_t pool;
+  cudaStream_t s;
+  uint64_t threshold = sbai_options.gpu_pool_max > 0 ? (uint64_t)sbai_options.gpu_pool_max
+                                                      : UINT64_MAX;
+  void *p = NULL;
+  cudaError_t e;
+
+  CK(cudaDeviceGetDefaultMemPool(&pool, device));
+  CK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold));
+  if (sbai_options.gpu_pool_init <= 0)
+    return 0;
+  CK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+  e = cudaMallocAsync(&p, (size_t)sbai_options.gpu_pool_init, s);
+  if (e == cudaSuccess)
+    e = cudaFreeAsync(p, s);
+  if (e == cudaSuccess)
+    e = cudaStreamSynchronize(s);
+  (void)cudaStreamDestroy(s);
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError();
+    return fail(err, errlen, "GPU:%d: cannot reserve GPU_POOL_INIT (%lld bytes) in its memory "
+                "pool: %s: %s", device, sbai_options.gpu_pool_init, cudaGetErrorName(e),
+                cudaGetErrorString(e));
+  }
+  return 0;
+}
+
+int sbai_gpu_prepare(int device, char *err, size_t errlen)
+{
+  int n = sbai_gpu_count(), major = 0;
+  struct cudaDeviceProp prop;
+  gpu_state_t *g;
+
+  if (n == 0)
+    return fail(err, errlen, "no GPU visible to the server (%s): device 'GPU:%d' is not available",
+                none_reason, device);
+  if (device < 0 || device >= n)
+    return fail(err, errlen, "device 'GPU:%d' does not exist: the server sees %d GPU%s (GPU:0..GPU:%d)",
+                device, n, n == 1 ? "" : "s", n - 1);
+  g = &gpus[device];
+  if (g->prepared)
+    return 0;
+  CK(cudaSetDevice(device));
+  CK(cudaGetDeviceProperties(&prop, device));
+  snprintf(g->name, sizeof g->name, "%s sm_%d%d", prop.name, prop.major, prop.minor);
+  major = prop.major;
+  g->precision = (int)sbai_options.gpu_precision;
+  if (g->precision == SB_K_CUDA_TF32 && major < 8) {
+    g->precision = SB_K_CUDA_FP32;
+    RedisModule_Log(NULL, "notice", "sbai: GPU:%d (%s) has no TF32 tensor cores (sm_80+): its "
+                    "convolutions run in FP32", device, g->name);
+  }
+  atomic_init(&g->in_use, 0);
+  if (setup_pool(device, err, errlen) != 0)
+    return -1;
+  if (sbai_queue_start_gpu(device, (int)sbai_options.threads_per_queue, err, errlen) != 0)
+    return -1;
+  g->prepared = 1;
+  RedisModule_Log(NULL, "notice", "sbai: GPU:%d %s ready: %d worker(s), one stream each, %s "
+                  "convolutions, pool %lld bytes reserved, limit %lld (0: none)", device, g->name,
+                  (int)sbai_options.threads_per_queue,
+                  g->precision == SB_K_CUDA_TF32 ? "TF32" : "FP32", sbai_options.gpu_pool_init,
+                  sbai_options.gpu_pool_max);
+  return 0;
+}
+
+int sbai_gpu_precision(int device)
+{
+  return device >= 0 && device < SBAI_MAX_GPUS ? gpus[device].precision : SB_K_CUDA_FP32;
+}
+
+int sbai_gpu_model_upload(const sb_resnet_t *net, int device, void **gpu_net, char *err,
+                          size_t errlen)
+{
+  sb_resnet_cuda_t *g = NULL;
+  char why[256];
+  if (sb_resnet_cuda_upload(net, device, &g, why, sizeof why) != SB_K_CUDA_OK)
+    return fail(err, errlen, "cannot upload the model to GPU:%d: %s", device, why);
+  *gpu_net = g;
+  return 0;
+}
+
+void sbai_gpu_model_free(void *gpu_net)
+{
+  sb_resnet_cuda_free(gpu_net);
+}
+
+int sbai_gpu_worker_init(int device, void **stream, char *err, size_t errlen)
+{
+  cudaStream_t s;
+  CK(cudaSetDevice(device));
+  CK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+  *stream = s;
+  return 0;
+}
+
+int sbai_gpu_run(void *gpu_net, const float *in, int64_t n, int64_t h, int64_t w, float *logits,
+                 void *stream, char *err, size_t errlen)
+{
+  const sb_resnet_cuda_t *g = gpu_net;
+  int device = sb_resnet_cuda_device(g);
+  gpu_state_t *st = &gpus[device];
+  long long need = (long long)sb_resnet_cuda_infer_bytes(g, n, h, w);
+  long long limit = sbai_options.gpu_pool_max;
+  char why[300];
+  int rc;
+
+  if (need <= 0)
+    return fail(err, errlen, "GPU:%d: invalid input [%lld,3,%lld,%lld]", device, (long long)n,
+                (long long)h, (long long)w);
+  /* GPU_POOL_MAX bounds what the runs in flight on the device take. */
+  if (limit > 0) {
+    long long before = atomic_fetch_add(&st->in_use, need);
+    if (before + need > limit) {
+      atomic_fetch_sub(&st->in_use, need);
+      if (need > limit)
+        return fail(err, errlen, "GPU:%d: this batch needs %lld bytes of device memory, more than "
+                    "GPU_POOL_MAX (%lld): use smaller batches or a larger GPU_POOL_MAX", device,
+                    need, limit);
+      return fail(err, errlen, "GPU:%d: this batch needs %lld bytes of device memory and runs in "
+                  "flight hold %lld of GPU_POOL_MAX (%lld)", device, need, before, limit);
+    }
+  }
+  rc = sb_resnet_cuda_infer(g, in, n, h, w, logits, (sb_k_cuda_precision_t)st->precision, stream,
+                            why, sizeof why);
+  if (limit > 0)
+    atomic_fetch_sub(&st->in_use, need);
+  if (rc != SB_K_CUDA_OK)
+    return fail(err, errlen, "GPU:%d: %s", device, why);
+  return 0;
+}
+
+#else /* !SBAI_HAVE_CUDA: every GPU request is refused */
+
+int sbai_gpu_count(void)
+{
+  return 0;
+}
+
+const char *sbai_gpu_status(void)
+{
+  return "built without CUDA";
+}
+
+int sbai_gpu_prepare(int device, char *err, size_t errlen)
+{
+  return fail(err, errlen, "built without CUDA: device 'GPU:%d' is not available (rebuild sbai "
+              "with the CUDA toolkit)", device);
+}
+
+int sbai_gpu_precision(int device)
+{
+  (void)device;
+  return 0;
+}
+
+int sbai_gpu_model_upload(const sb_resnet_t *net, int device, void **gpu_net, char *err,
+                          size_t errlen)
+{
+  (void)net, (void)gpu_net;
+  return sbai_gpu_prepare(device, err, errlen);
+}
+
+void sbai_gpu_model_free(void *gpu_net)
+{
+  (void)gpu_net;
+}
+
+int sbai_gpu_worker_init(int device, void **stream, char *err, size_t errlen)
+{
+  (void)stream;
+  return sbai_gpu_prepare(device, err, errlen);
+}
+
+int sbai_gpu_run(void *gpu_net, const float *in, int64_t n, int64_t h, int64_t w, float *logits,
+                 void *stream, char *err, size_t errlen)
+{
+  (void)gpu_net, (void)in, (void)n, (void)h, (void)w, (void)logits, (void)stream;
+  return fail(err, errlen, "built without CUDA");
+}
+
+#endif

@@ -1,0 +1,77 @@
+/* sbai's devices and its GPU side: device names, which GPUs the server sees,
+ * their memory pools, the models' weights on them and a run on one.
+ *
+ * A device is an int: SBAI_DEVICE_CPU (-1) or n >= 0 for GPU:n. Everything
+ * that touches CUDA is in gpu.c, compiled against the CUDA runtime only when
+ * the module is built with HAVE_CUDA; without it the same functions exist
+ * and refuse with "built without CUDA". No function here exits or replies:
+ * they return 0 / -1 and write a one-line reason into err[errlen], which the
+ * callers send as "ERR <reason>".
+ *
+ * Threads: sbai_gpu_count, sbai_gpu_prepare and sbai_gpu_status are for the
+ * main thread (AI.MODELSTORE, RDB load, AI.INFO); sbai_gpu_worker_init and
+ * sbai_gpu_run are for a GPU queue's worker threads; the model functions are
+ * safe from any thread.
+ */
+#ifndef SBAI_GPU_H
+#define SBAI_GPU_H
+
+#include "sb_resnet.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SBAI_DEVICE_CPU (-1)
+/* Most GPUs one server drives (GPU:0 .. GPU:63). */
+#define SBAI_MAX_GPUS 64
+
+/* Parses a device argument: "CPU", "GPU" (which is GPU:0) or "GPU:n" (n
+ * decimal, 0..SBAI_MAX_GPUS-1), any case. Checks the spelling only, not
+ * whether the GPU exists (sbai_gpu_prepare does). -1 with a message for
+ * anything else: "unknown device 'TPU' (expected CPU, GPU or GPU:<n>)",
+ * "invalid device 'GPU:x': expected GPU:<n> with n a GPU number from 0". */
+int sbai_device_parse(const char *text, size_t len, int *device, char *err, size_t errlen);
+
+/* "CPU" or "GPU:n" into buf (16 bytes is enough); returns buf. */
+#define SBAI_DEVICE_NAME_LEN 16
+const char *sbai_device_name(int device, char buf[SBAI_DEVICE_NAME_LEN]);
+
+/* How many GPUs the server sees: asked once (cudaGetDeviceCount), then
+ * remembered. 0 when built without CUDA, without a driver or without a GPU. */
+int sbai_gpu_count(void);
+
+/* One line for AI.INFO: "built without CUDA", "no GPU visible to the server
+ * (<why>)", or "<n> visible" and the name of each prepared GPU. */
+const char *sbai_gpu_status(void);
+
+/* Makes GPU:device ready for models: its memory pool configured
+ * (GPU_POOL_INIT reserved, released down to no less than GPU_POOL_MAX at
+ * synchronisation), the effective precision decided (TF32 needs sm_80; older
+ * GPUs fall back to FP32, logged) and its queue started with
+ * THREADS_PER_QUEUE workers. Idempotent; main thread. Fails with "built
+ * without CUDA: device 'GPU:0' is not available", "no GPU visible to the
+ * server (...)", "device 'GPU:3' does not exist: the server sees 2 GPUs
+ * (GPU:0..GPU:1)" or a CUDA failure. */
+int sbai_gpu_prepare(int device, char *err, size_t errlen);
+
+/* The convolution precision runs on GPU:device use (an
+ * sb_k_cuda_precision_t: 0 FP32, 1 TF32), once prepared. */
+int sbai_gpu_precision(int device);
+
+/* Model weights on a GPU: uploaded once, at store (or RDB load) time. */
+int sbai_gpu_model_upload(const sb_resnet_t *net, int device, void **gpu_net, char *err,
+                          size_t errlen);
+void sbai_gpu_model_free(void *gpu_net);
+
+/* Worker side: makes `device` current on the calling thread and creates its
+ * own non-blocking stream. */
+int sbai_gpu_worker_init(int device, void **stream, char *err, size_t errlen);
+
+/* Worker side: logits[n][classes] of in[n][3][h][w] (host memory) on the
+ * worker's stream, device memory from the pool (sb_resnet_cuda_infer).
+ * Refused when the run's device memory would take the pool's use beyond
+ * GPU_POOL_MAX. */
+int sbai_gpu_run(void *gpu_net, const float *in, int64_t n, int64_t h, int64_t w, float *logits,
+                 void *stream, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,87 @@
+/* The ResNet forward pass on a GPU: the model of sb_resnet.h with its folded
+ * weights uploaded once to one device, run with the sb_k_cuda_* kernels.
+ *
+ * What sb_resnet_forward does on the CPU, layer for layer: stem conv (+ relu)
+ * -> max-pool 3x3/2 -> residual blocks (the shortcut add and relu fused into
+ * the last convolution of each block, as on the CPU) -> global average pool
+ * -> fc. Three activation buffers rotate exactly as in sb_resnet.c.
+ *
+ * Conventions (those of sb_kernels_cuda.h):
+ * - Plain C header: the stream is a cudaStream_t passed as void *, NULL for
+ *   the legacy default stream. Device memory is plain void * / float *.
+ * - Every function that can fail returns SB_K_CUDA_OK (0), SB_K_CUDA_EINVAL
+ *   (-1: bad arguments, nothing done) or SB_K_CUDA_ECUDA (-2: a CUDA call or
+ *   launch failed), and writes a one-line reason into err[errlen]. Every
+ *   CUDA call and every launch is checked. Nothing exits or prints.
+ * - The calling thread's current device (cudaSetDevice) must be the model's
+ *   device for forward and infer; they refuse (-1) otherwise.
+ * - Built only when HAVE_CUDA is 1 (kernels/CMakeLists.txt).
+ */
+#ifndef SB_RESNET_CUDA_H
+#define SB_RESNET_CUDA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sb_kernels_cuda.h"
+#include "sb_resnet.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sb_resnet_cuda sb_resnet_cuda_t;
+
+/* Uploads the folded weights of `model` to `device` (one cudaMalloc holding
+ * every weight and bias, one synchronous copy): done once per device, at
+ * store time. Makes `device` current on the calling thread. The CPU model is
+ * only read and may be freed afterwards. */
+int sb_resnet_cuda_upload(const sb_resnet_t *model, int device, sb_resnet_cuda_t **out, char *err,
+                          size_t errlen);
+
+/* Frees the device copy (makes its device current; errors are ignored:
+ * nothing can be done about them at that point). NULL is a no-op. */
+void sb_resnet_cuda_free(sb_resnet_cuda_t *g);
+
+/* The device the weights live on, and how many bytes they take there. */
+int sb_resnet_cuda_device(const sb_resnet_cuda_t *g);
+size_t sb_resnet_cuda_weight_bytes(const sb_resnet_cuda_t *g);
+
+/* Device scratch bytes sb_resnet_cuda_forward needs at batch n, input h x w:
+ * three activation buffers (each the largest activation) and the pooled
+ * features, 256-byte aligned. 0 for invalid arguments (n, h or w < 1, or an
+ * activation of 2^31 elements or more, which the kernels refuse). */
+size_t sb_resnet_cuda_workspace_bytes(const sb_resnet_cuda_t *g, int64_t n, int64_t h, int64_t w);
+
+/* logits[n][classes] of in[n][3][h][w] (device pointers, NCHW, normalised),
+ * enqueued on `stream`; returns before the kernels run (a fault shows at the
+ * next synchronisation). workspace: device memory of at least
+ * sb_resnet_cuda_workspace_bytes, 256-byte aligned (cudaMalloc and
+ * cudaMallocAsync give that). precision: SB_K_CUDA_TF32 (tensor cores,
+ * sm_80+) or SB_K_CUDA_FP32 (exact path) for every convolution; pools and
+ * fc are FP32. Several threads may run the same model at once, each with its
+ * own stream and workspace. */
+int sb_resnet_cuda_forward(const sb_resnet_cuda_t *g, const float *in, int64_t n, int64_t h,
+                           int64_t w, float *logits, void *workspace, size_t workspace_bytes,
+                           sb_k_cuda_precision_t precision, void *stream, char *err,
+                           size_t errlen);
+
+/* Device bytes sb_resnet_cuda_infer allocates for one call: the workspace,
+ * the input and the logits. 0 for invalid arguments. */
+size_t sb_resnet_cuda_infer_bytes(const sb_resnet_cuda_t *g, int64_t n, int64_t h, int64_t w);
+
+/* The whole round trip from host memory, on `stream`: input, workspace and
+ * logits from the stream-ordered allocator (cudaMallocAsync, the device's
+ * current memory pool), copy in, forward, copy out, cudaFreeAsync, then
+ * waits for the stream. host_in [n][3][h][w] and host_logits [n][classes]
+ * are host memory (pinned or not). On failure every allocation made is
+ * freed again (after synchronising the stream). */
+int sb_resnet_cuda_infer(const sb_resnet_cuda_t *g, const float *host_in, int64_t n, int64_t h,
+                         int64_t w, float *host_logits, sb_k_cuda_precision_t precision,
+                         void *stream, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
