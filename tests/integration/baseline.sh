@@ -16,7 +16,8 @@ if [ "$1" = usage ]; then
   expect_usage 2 "--tensor-bytes" --tensor-bytes 0
   expect_usage 2 "--tensor-bytes" --tensor-bytes 1Q
   expect_usage 2 "--device" --device tpu
-  expect_usage 2 "needs the GPU layer" --device gpu
+  # --device gpu (NCCL): tests/gpu_apps.
+  expect_usage 2 "--pattern" --device gpu --pattern star
   expect_usage 3 "even number of ranks" --pattern pingpong
   expect_usage 1 "even number of ranks" --pattern pingpong
   mpiexec -n 1 "$bl" --help > "$SB_TMP/help" 2>&1 || sb_fail "--help failed"

@@ -1,0 +1,309 @@
+#include "sb_gpu.h"
+
+#include "sb_config.h"
+#include "sb_error.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#if HAVE_CUDA
+#include "sb_pattern_cuda.h"
+
+#include <cuda_runtime_api.h>
+#endif
+
+/* The one message every function of a build without CUDA returns. */
+#define SB_GPU_NOT_BUILT                                                      \
+  "stagebench was built without CUDA (no CUDA compiler found at configure "   \
+  "time, or -DSB_ENABLE_CUDA=OFF); rebuild with CUDA for --device gpu"
+
+int sb_gpu_built(void) { return HAVE_CUDA; }
+
+int sb_error_cuda(const char *file, int line, const char *expr, int code)
+{
+#if HAVE_CUDA
+  return sb_error("%s:%d: %s failed: %s: %s", file, line, expr,
+                  cudaGetErrorName((cudaError_t)code), cudaGetErrorString((cudaError_t)code));
+#else
+  return sb_error("%s:%d: %s failed: CUDA error %d (%s)", file, line, expr, code,
+                  SB_GPU_NOT_BUILT);
+#endif
+}
+
+#if HAVE_CUDA
+
+/* Runs a CUDA runtime call (or a kernels/ function returning a cudaError_t);
+ * on failure records where and returns SB_ERR from the calling function. */
+#define SB_CUDA(expr)                                                         \
+  do {                                                                        \
+    int sb_cuda_e_ = (int)(expr);                                             \
+    if (sb_cuda_e_ != 0)                                                      \
+      return sb_error_cuda(__FILE__, __LINE__, #expr, sb_cuda_e_);            \
+  } while (0)
+
+#define AS_STREAM(s) ((cudaStream_t)(s))
+
+int sb_gpu_count(int *count)
+{
+  const char *vis = getenv("CUDA_VISIBLE_DEVICES");
+  cudaError_t e;
+  *count = 0;
+  e = cudaGetDeviceCount(count);
+  if (e == cudaSuccess && *count > 0)
+    return SB_OK;
+  *count = 0;
+  (void)cudaGetLastError(); /* leave no error behind for the next check */
+  if (e == cudaSuccess || e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver)
+    return sb_error("no CUDA device visible (cudaGetDeviceCount: %s: %s%s%s%s)",
+                    cudaGetErrorName(e), cudaGetErrorString(e),
+                    vis ? "; CUDA_VISIBLE_DEVICES='" : "", vis ? vis : "", vis ? "'" : "");
+  return sb_error_cuda(__FILE__, __LINE__, "cudaGetDeviceCount(count)", (int)e);
+}
+
+int sb_gpu_name(int device, char *buf, size_t len)
+{
+  struct cudaDeviceProp prop;
+  SB_CUDA(cudaGetDeviceProperties(&prop, device));
+  snprintf(buf, len, "%s", prop.name);
+  return SB_OK;
+}
+
+int sb_gpu_versions(char *runtime, size_t rlen, char *driver, size_t dlen)
+{
+  int r = 0, d = 0;
+  SB_CUDA(cudaRuntimeGetVersion(&r));
+  SB_CUDA(cudaDriverGetVersion(&d));
+  snprintf(runtime, rlen, "%d.%d", r / 1000, (r % 1000) / 10);
+  snprintf(driver, dlen, "%d.%d", d / 1000, (d % 1000) / 10);
+  return SB_OK;
+}
+
+int sb_gpu_alloc(void **dev, size_t bytes)
+{
+  *dev = NULL;
+  SB_CUDA(cudaMalloc(dev, bytes ? bytes : 1));
+  return SB_OK;
+}
+
+void sb_gpu_free(void *dev)
+{
+  if (dev)
+    (void)cudaFree(dev);
+}
+
+int sb_gpu_alloc_pinned(void **host, size_t bytes)
+{
+  *host = NULL;
+  SB_CUDA(cudaMallocHost(host, bytes ? bytes : 1));
+  return SB_OK;
+}
+
+void sb_gpu_free_pinned(void *host)
+{
+  if (host)
+    (void)cudaFreeHost(host);
+}
+
+int sb_gpu_stream_create(void **stream)
+{
+  cudaStream_t s = NULL;
+  *stream = NULL;
+  SB_CUDA(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+  *stream = s;
+  return SB_OK;
+}
+
+void sb_gpu_stream_destroy(void *stream)
+{
+  if (stream)
+    (void)cudaStreamDestroy(AS_STREAM(stream));
+}
+
+int sb_gpu_copy_to_host(void *host, const void *dev, size_t bytes, void *stream)
+{
+  SB_CUDA(cudaMemcpyAsync(host, dev, bytes, cudaMemcpyDeviceToHost, AS_STREAM(stream)));
+  SB_CUDA(cudaStreamSynchronize(AS_STREAM(stream)));
+  return SB_OK;
+}
+
+int sb_gpu_copy_to_device(void *dev, const void *host, size_t bytes, void *stream)
+{
+  SB_CUDA(cudaMemcpyAsync(dev, host, bytes, cudaMemcpyHostToDevice, AS_STREAM(stream)));
+  SB_CUDA(cudaStreamSynchronize(AS_STREAM(stream)));
+  return SB_OK;
+}
+
+int sb_gpu_memset(void *dev, int value, size_t bytes, void *stream)
+{
+  SB_CUDA(cudaMemsetAsync(dev, value, bytes, AS_STREAM(stream)));
+  return SB_OK;
+}
+
+int sb_gpu_sync(void *stream)
+{
+  SB_CUDA(cudaStreamSynchronize(AS_STREAM(stream)));
+  return SB_OK;
+}
+
+int sb_gpu_pattern_fill(void *dev, size_t bytes, uint64_t rank, uint64_t iteration,
+                        void *stream)
+{
+  SB_CUDA(sb_pattern_cuda_fill(dev, bytes, rank, iteration, stream));
+  SB_CUDA(cudaStreamSynchronize(AS_STREAM(stream)));
+  return SB_OK;
+}
+
+int sb_gpu_pattern_check(const void *dev, size_t bytes, uint64_t rank, uint64_t iteration,
+                         void *scratch, void *stream, size_t *bad, size_t *first_bad)
+{
+  SB_CUDA(sb_pattern_cuda_check(dev, bytes, rank, iteration, scratch, stream, bad, first_bad));
+  return SB_OK;
+}
+
+/* This rank's part of sb_gpu_place: SB_OK or SB_ERR with the message set. */
+static int place_local(int one_per_rank, sb_gpu_place_t *p)
+{
+  if (sb_gpu_count(&p->count) != SB_OK)
+    return SB_ERR;
+  if (one_per_rank && p->local_size > p->count)
+    return sb_error("%d ranks on this node but %d visible CUDA device%s: NCCL needs one device "
+                    "per rank (run at most %d ranks per node, or make more devices visible)",
+                    p->local_size, p->count, p->count == 1 ? "" : "s", p->count);
+  p->device = p->local_rank % p->count;
+  SB_CUDA(cudaSetDevice(p->device));
+  return SB_OK;
+}
+
+#else /* !HAVE_CUDA: every function answers "built without CUDA" */
+
+int sb_gpu_count(int *count)
+{
+  *count = 0;
+  return sb_error("%s", SB_GPU_NOT_BUILT);
+}
+
+int sb_gpu_name(int device, char *buf, size_t len)
+{
+  (void)device;
+  if (len)
+    buf[0] = '\0';
+  return sb_error("%s", SB_GPU_NOT_BUILT);
+}
+
+int sb_gpu_versions(char *runtime, size_t rlen, char *driver, size_t dlen)
+{
+  snprintf(runtime, rlen, "none");
+  snprintf(driver, dlen, "none");
+  return sb_error("%s", SB_GPU_NOT_BUILT);
+}
+
+int sb_gpu_alloc(void **dev, size_t bytes)
+{
+  (void)bytes;
+  *dev = NULL;
+  return sb_error("%s", SB_GPU_NOT_BUILT);
+}
+
+void sb_gpu_free(void *dev) { (void)dev; }
+
+int sb_gpu_alloc_pinned(void **host, size_t bytes)
+{
+  (void)bytes;
+  *host = NULL;
+  return sb_error("%s", SB_GPU_NOT_BUILT);
+}
+
+void sb_gpu_free_pinned(void *host) { (void)host; }
+
+int sb_gpu_stream_create(void **stream)
+{
+  *stream = NULL;
+  return sb_error("%s", SB_GPU_NOT_BUILT);
+}
+
+void sb_gpu_stream_destroy(void *stream) { (void)stream; }
+
+int sb_gpu_copy_to_host(void *host, const void *dev, size_t bytes, void *stream)
+{
+  (void)host, (void)dev, (void)bytes, (void)stream;
+  return sb_error("%s", SB_GPU_NOT_BUILT);
+}
+
+int sb_gpu_copy_to_device(void *dev, const void *host, size_t bytes, void *stream)
+{
+  (void)host, (void)dev, (void)bytes, (void)stream;
+  return sb_error("%s", SB_GPU_NOT_BUILT);
+}
+
+int sb_gpu_memset(void *dev, int value, size_t bytes, void *stream)
+{
+  (void)dev, (void)value, (void)bytes, (void)stream;
+  return sb_error("%s", SB_GPU_NOT_BUILT);
+}
+
+int sb_gpu_sync(void *stream)
+{
+  (void)stream;
+  return sb_error("%s", SB_GPU_NOT_BUILT);
+}
+
+int sb_gpu_pattern_fill(void *dev, size_t bytes, uint64_t rank, uint64_t iteration,
+                        void *stream)
+{
+  (void)dev, (void)bytes, (void)rank, (void)iteration, (void)stream;
+  return sb_error("%s", SB_GPU_NOT_BUILT);
+}
+
+int sb_gpu_pattern_check(const void *dev, size_t bytes, uint64_t rank, uint64_t iteration,
+                         void *scratch, void *stream, size_t *bad, size_t *first_bad)
+{
+  (void)dev, (void)bytes, (void)rank, (void)iteration, (void)scratch, (void)stream;
+  *bad = 0;
+  if (first_bad)
+    *first_bad = (size_t)-1;
+  return sb_error("%s", SB_GPU_NOT_BUILT);
+}
+
+static int place_local(int one_per_rank, sb_gpu_place_t *p)
+{
+  (void)one_per_rank;
+  return sb_gpu_count(&p->count);
+}
+
+#endif /* HAVE_CUDA */
+
+int sb_gpu_place(MPI_Comm comm, int one_per_rank, sb_gpu_place_t *place)
+{
+  MPI_Comm node = MPI_COMM_NULL;
+  char msg[512] = "", host[128] = "unknown";
+  int rank = 0, mine, first_bad = INT_MAX, rc = SB_ERR;
+
+  memset(place, 0, sizeof *place);
+  place->device = -1;
+  SB_MPI(MPI_Comm_rank(comm, &rank));
+  SB_MPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node));
+  SB_MPI(MPI_Comm_rank(node, &place->local_rank));
+  SB_MPI(MPI_Comm_size(node, &place->local_size));
+  if (place_local(one_per_rank, place) != SB_OK) {
+    gethostname(host, sizeof host - 1);
+    snprintf(msg, sizeof msg, "rank %d on host %s: %s", rank, host, sb_error_msg());
+    place->device = -1;
+  }
+  /* Agree: the lowest failing rank's message becomes everyone's. */
+  mine = msg[0] ? rank : INT_MAX;
+  SB_MPI(MPI_Allreduce(&mine, &first_bad, 1, MPI_INT, MPI_MIN, comm));
+  if (first_bad != INT_MAX) {
+    SB_MPI(MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, first_bad, comm));
+    msg[sizeof msg - 1] = '\0';
+    sb_error("%s", msg);
+    goto fail;
+  }
+  rc = SB_OK;
+fail:
+  if (node != MPI_COMM_NULL)
+    MPI_Comm_free(&node);
+  return rc;
+}
