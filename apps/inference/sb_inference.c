@@ -33,6 +33,12 @@
  * both sides, so on CPU they agree to rounding (the summation order can
  * differ with the thread count and with batching). */
 #define SB_INFER_RTOL 1e-4
+/* With --device gpu the database runs the CUDA kernels: FP32 differs from
+ * the CPU only in summation order (and pools/fc), TF32 (GPU_PRECISION, the
+ * module's default) rounds every convolution's inputs to a 10-bit mantissa,
+ * which compounds over a ResNet-50's 53 convolutions. */
+#define SB_INFER_RTOL_GPU_FP32 1e-3
+#define SB_INFER_RTOL_GPU_TF32 3e-2
 
 /* The node-local database of --colocated (DESIGN.md): this socket, unless
  * SB_COLOCATED_SOCKET names another. `stagebench db start --colocated` uses
@@ -56,7 +62,8 @@ static const sb_opt_t inf_opts[] = {
    "image height = width (0: the model's own, 224, or 32 for tiny)", NULL, 0, 4096},
   {"device", SB_OPT_CHOICE, &opt_device, "cpu", "where the database runs the model", "cpu|gpu", 0,
    0},
-  {"num-devices", SB_OPT_INT, &opt_num_devices, "1", "GPUs per database (rank r uses r mod N)",
+  {"num-devices", SB_OPT_INT, &opt_num_devices, "1",
+   "GPUs per database: the model is stored on GPU:0..N-1, a rank uses GPU:(local rank mod N)",
    NULL, 1, 64},
   {"set-model", SB_OPT_FLAG, &opt_set_model, NULL,
    "store model and script even if they are already there", NULL, 0, 0},
@@ -105,15 +112,15 @@ typedef struct {
   double max_err;
   int nshards;                              /* 0: standalone */
   char (*shard_tags)[16];                   /* one per shard on a cluster */
+  int gpu;                                  /* --device gpu: this rank's GPU; -1: cpu */
+  double rtol;                              /* verification bound, relative */
 } inf_state_t;
 
 static char colocated_db[512];
 
 static int inf_configure(sb_app_ctx_t *ctx)
 {
-  if (strcmp(opt_device, "gpu") == 0)
-    return sb_error("--device gpu: the GPU layer is not built yet; use --device cpu");
-  if (opt_num_devices != 1)
+  if (strcmp(opt_device, "gpu") != 0 && opt_num_devices != 1)
     return sb_error("--num-devices %lld: only meaningful with --device gpu",
                     (long long)opt_num_devices);
   if (opt_db_min_batch > 0 && opt_db_batch == 0)
@@ -184,12 +191,23 @@ fail:
   return SB_ERR;
 }
 
-static int store_model_and_script(sb_app_ctx_t *ctx, inf_state_t *s, const char *tag)
+/* The model's device on the database: "CPU", or "GPU:d". */
+static const char *model_device(int gpu, char buf[16])
 {
-  char have[128] = "";
+  if (gpu < 0)
+    return "CPU";
+  snprintf(buf, 16, "GPU:%d", gpu);
+  return buf;
+}
+
+/* Stores the model under s->model_key on device `gpu` (-1: CPU), and the
+ * script (always on the CPU: sbai runs scripts there). */
+static int store_model_and_script(sb_app_ctx_t *ctx, inf_state_t *s, const char *tag, int gpu)
+{
+  char have[128] = "", dev[16];
   int found = 0, exists = 0;
   sb_ai_model_spec_t spec = {.backend = "SBRESNET",
-                             .device = "CPU",
+                             .device = model_device(gpu, dev),
                              .tag = tag,
                              .batch_size = opt_db_batch,
                              .min_batch_size = opt_db_min_batch,
@@ -197,8 +215,8 @@ static int store_model_and_script(sb_app_ctx_t *ctx, inf_state_t *s, const char 
   if (!opt_set_model && sb_ai_model_tag(ctx->db, s->model_key, have, sizeof have, &found) != SB_OK)
     return SB_ERR;
   if (opt_set_model || !found || strcmp(have, tag) != 0) {
-    sb_log(SB_LOG_INFO, "storing model %s (%s, %.1f MB) as %s", opt_model, tag,
-           s->blob_len / 1e6, s->model_key);
+    sb_log(SB_LOG_INFO, "storing model %s (%s, %.1f MB) as %s on %s", opt_model, tag,
+           s->blob_len / 1e6, s->model_key, spec.device);
     if (sb_ai_model_store(ctx->db, s->model_key, &spec, s->blob, s->blob_len) != SB_OK)
       return sb_error_prefix("storing the model");
   } else {
@@ -265,27 +283,68 @@ static int find_shard_tags(sb_app_ctx_t *ctx, inf_state_t *s)
   return SB_OK;
 }
 
-/* The keys of model copy / rank tensors under a tag ("" standalone). */
-static void name_keys(inf_state_t *s, const char *tag, int rank, const char *arch)
+/* The keys of model copy / rank tensors under a tag ("" standalone); with
+ * --device gpu one model key per GPU (":gpu<d>" appended). */
+static void name_keys(inf_state_t *s, const char *tag, int rank, const char *arch, int gpu)
 {
   char pre[32] = "sb:inf:";
   if (*tag)
     snprintf(pre, sizeof pre, "sb:inf:{%s}:", tag);
-  snprintf(s->model_key, sizeof s->model_key, "%smodel:%s", pre, arch);
+  if (gpu >= 0)
+    snprintf(s->model_key, sizeof s->model_key, "%smodel:%s:gpu%d", pre, arch, gpu);
+  else
+    snprintf(s->model_key, sizeof s->model_key, "%smodel:%s", pre, arch);
   snprintf(s->script_key, sizeof s->script_key, "%sscript", pre);
   snprintf(s->in_key, sizeof s->in_key, "%sr%d:in", pre, rank);
   snprintf(s->pre_key, sizeof s->pre_key, "%sr%d:pre", pre, rank);
   snprintf(s->out_key, sizeof s->out_key, "%sr%d:out", pre, rank);
 }
 
+/* The rank's number among the ranks of its node. */
+static int local_rank(sb_app_ctx_t *ctx, int *local)
+{
+  MPI_Comm node;
+  SB_MPI(MPI_Comm_split_type(ctx->comm, MPI_COMM_TYPE_SHARED, ctx->rank, MPI_INFO_NULL, &node));
+  SB_MPI(MPI_Comm_rank(node, local));
+  SB_MPI(MPI_Comm_free(&node));
+  return SB_OK;
+fail:
+  return SB_ERR;
+}
+
+/* The verification bound: the CPU's, or on a GPU the one of the precision
+ * the module runs convolutions in (AI.CONFIG GET GPU_PRECISION: 0 FP32,
+ * 1 TF32; TF32's bound when the server does not say). */
+static double gpu_rtol(sb_app_ctx_t *ctx)
+{
+  const char *argv[3] = {"AI.CONFIG", "GET", "GPU_PRECISION"};
+  size_t len[3] = {9, 3, 13};
+  sb_db_reply_t *r = NULL;
+  double rtol = SB_INFER_RTOL_GPU_TF32;
+  if (sb_db_command(ctx->db, 1, 3, argv, len, &r) == SB_OK && sb_db_reply_kind(r) == ':' &&
+      sb_db_reply_int(r) == 0)
+    rtol = SB_INFER_RTOL_GPU_FP32;
+  sb_db_reply_free(r);
+  return rtol;
+}
+
 static int inf_setup(sb_app_ctx_t *ctx)
 {
   char err[256], tag[96];
-  int storer = 0, ok_local, ok_all;
+  int storer = 0, ok_local, ok_all, local = 0;
+  const int use_gpu = strcmp(opt_device, "gpu") == 0;
   inf_state_t *s = calloc(1, sizeof *s);
   if (!s)
     return sb_error("out of memory");
   ctx->state = s;
+  s->gpu = -1;
+  s->rtol = SB_INFER_RTOL;
+  if (use_gpu) {
+    if (local_rank(ctx, &local) != SB_OK)
+      return SB_ERR;
+    s->gpu = (int)(local % opt_num_devices);
+    ctx->device = s->gpu;
+  }
   if (sb_ai_require_module(ctx->db, "it runs the model") != SB_OK)
     return SB_ERR;
 
@@ -349,18 +408,25 @@ static int inf_setup(sb_app_ctx_t *ctx)
   if (is_storer(ctx, &storer) != SB_OK)
     return SB_ERR;
   ok_local = 1;
-  for (int k = 0; storer && ok_local && k < (s->nshards ? s->nshards : 1); k++) {
-    name_keys(s, s->nshards ? s->shard_tags[k] : "", ctx->rank, sb_resnet_arch(s->model));
-    ok_local = store_model_and_script(ctx, s, tag) == SB_OK;
-  }
+  for (int k = 0; storer && ok_local && k < (s->nshards ? s->nshards : 1); k++)
+    for (int d = 0; ok_local && d < (use_gpu ? (int)opt_num_devices : 1); d++) {
+      name_keys(s, s->nshards ? s->shard_tags[k] : "", ctx->rank, sb_resnet_arch(s->model),
+                use_gpu ? d : -1);
+      ok_local = store_model_and_script(ctx, s, tag, use_gpu ? d : -1) == SB_OK;
+    }
   /* This rank's copy and keys. */
   name_keys(s, s->nshards ? s->shard_tags[ctx->rank % s->nshards] : "", ctx->rank,
-            sb_resnet_arch(s->model));
+            sb_resnet_arch(s->model), s->gpu);
   if (!ok_local)
     sb_log(SB_LOG_ERROR, "%s", sb_error_msg());
   SB_MPI(MPI_Allreduce(&ok_local, &ok_all, 1, MPI_INT, MPI_MIN, ctx->comm));
   if (!ok_all)
     return ok_local ? sb_error("another rank could not store the model") : SB_ERR;
+  if (use_gpu) {
+    s->rtol = gpu_rtol(ctx);
+    sb_kv_set_str(&ctx->params, "model-device", model_device(s->gpu, err));
+  }
+  sb_kv_set_real(&ctx->params, "verify-rtol", s->rtol);
   return wait_for_model(ctx, s, tag);
 fail:
   return SB_ERR;
@@ -434,14 +500,14 @@ static int inf_check(sb_app_ctx_t *ctx, int64_t seq)
     maxref = 1;
   if (maxdiff / maxref > s->max_err || isnan(maxdiff))
     s->max_err = maxdiff / maxref;
-  if (!(maxdiff <= SB_INFER_RTOL * maxref)) {
+  if (!(maxdiff <= s->rtol * maxref)) {
     if (ctx->verify_errors < 5)
       sb_log(SB_LOG_ERROR,
              "verification: rank %d iteration %lld: logit [%lld][%lld] is %g, in-process %g "
              "(max |diff| %.3g > %.0e × %.3g)",
              ctx->rank, (long long)seq, (long long)(worst / s->classes),
              (long long)(worst % s->classes), s->logits[worst], s->ref_logits[worst], maxdiff,
-             SB_INFER_RTOL, maxref);
+             s->rtol, maxref);
     ctx->verify_errors++;
   }
   return SB_OK;
@@ -493,8 +559,12 @@ static void inf_describe(const sb_app_ctx_t *ctx, char *buf, size_t len)
     snprintf(buf, len, "%s, batch %lld", opt_model, (long long)opt_batch);
     return;
   }
-  snprintf(buf, len, "%s, batch %lld, %lldx%lld images, cpu", opt_model, (long long)s->n,
-           (long long)s->hw, (long long)s->hw);
+  if (s->gpu >= 0)
+    snprintf(buf, len, "%s, batch %lld, %lldx%lld images, gpu (%lld per database)", opt_model,
+             (long long)s->n, (long long)s->hw, (long long)s->hw, (long long)opt_num_devices);
+  else
+    snprintf(buf, len, "%s, batch %lld, %lldx%lld images, cpu", opt_model, (long long)s->n,
+             (long long)s->hw, (long long)s->hw);
 }
 
 static const sb_app_t inference_app = {

@@ -30,7 +30,8 @@ mpiexec -n 1 "$tp" --version | grep -q "^sb-throughput " || sb_fail "--version"
 tp="$SB_BIN_DIR/sb-inference"
 expect_usage "--model" --model resnet9000
 expect_usage "--batch-size" --batch-size 0
-expect_usage "--device gpu" --device gpu
+# --device gpu is no usage error: the server refuses it where it has no GPU
+# (tests/gpu/inference_gpu.sh).
 expect_usage "--num-devices" --num-devices 2
 expect_usage "--db-min-batch-size" --db-min-batch-size 4
 expect_usage "--db-min-batch-size" --db-batch-size 2 --db-min-batch-size 4
