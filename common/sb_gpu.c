@@ -88,10 +88,11 @@ int sb_gpu_alloc(void **dev, size_t bytes)
   return SB_OK;
 }
 
-void sb_gpu_free(void *dev)
+int sb_gpu_free(void *dev)
 {
   if (dev)
-    (void)cudaFree(dev);
+    SB_CUDA(cudaFree(dev));
+  return SB_OK;
 }
 
 int sb_gpu_alloc_pinned(void **host, size_t bytes)
@@ -101,10 +102,11 @@ int sb_gpu_alloc_pinned(void **host, size_t bytes)
   return SB_OK;
 }
 
-void sb_gpu_free_pinned(void *host)
+int sb_gpu_free_pinned(void *host)
 {
   if (host)
-    (void)cudaFreeHost(host);
+    SB_CUDA(cudaFreeHost(host));
+  return SB_OK;
 }
 
 int sb_gpu_stream_create(void **stream)
@@ -116,10 +118,11 @@ int sb_gpu_stream_create(void **stream)
   return SB_OK;
 }
 
-void sb_gpu_stream_destroy(void *stream)
+int sb_gpu_stream_destroy(void *stream)
 {
   if (stream)
-    (void)cudaStreamDestroy(AS_STREAM(stream));
+    SB_CUDA(cudaStreamDestroy(AS_STREAM(stream)));
+  return SB_OK;
 }
 
 int sb_gpu_copy_to_host(void *host, const void *dev, size_t bytes, void *stream)
@@ -207,7 +210,11 @@ int sb_gpu_alloc(void **dev, size_t bytes)
   return sb_error("%s", SB_GPU_NOT_BUILT);
 }
 
-void sb_gpu_free(void *dev) { (void)dev; }
+int sb_gpu_free(void *dev)
+{
+  (void)dev;
+  return SB_OK;
+}
 
 int sb_gpu_alloc_pinned(void **host, size_t bytes)
 {
@@ -216,7 +223,11 @@ int sb_gpu_alloc_pinned(void **host, size_t bytes)
   return sb_error("%s", SB_GPU_NOT_BUILT);
 }
 
-void sb_gpu_free_pinned(void *host) { (void)host; }
+int sb_gpu_free_pinned(void *host)
+{
+  (void)host;
+  return SB_OK;
+}
 
 int sb_gpu_stream_create(void **stream)
 {
@@ -224,7 +235,11 @@ int sb_gpu_stream_create(void **stream)
   return sb_error("%s", SB_GPU_NOT_BUILT);
 }
 
-void sb_gpu_stream_destroy(void *stream) { (void)stream; }
+int sb_gpu_stream_destroy(void *stream)
+{
+  (void)stream;
+  return SB_OK;
+}
 
 int sb_gpu_copy_to_host(void *host, const void *dev, size_t bytes, void *stream)
 {

@@ -51,16 +51,17 @@ int sb_gpu_versions(char *runtime, size_t rlen, char *driver, size_t dlen);
 
 /* Device memory (cudaMalloc) and pinned, page-locked host memory
  * (cudaMallocHost, which copies run from at the copy engines' speed). The
- * free functions accept NULL and never fail visibly. */
+ * free functions accept NULL (SB_OK) and return SB_ERR with the message
+ * when CUDA reports an error (typically one left by an earlier kernel). */
 int sb_gpu_alloc(void **dev, size_t bytes);
-void sb_gpu_free(void *dev);
+int sb_gpu_free(void *dev);
 int sb_gpu_alloc_pinned(void **host, size_t bytes);
-void sb_gpu_free_pinned(void *host);
+int sb_gpu_free_pinned(void *host);
 
 /* A stream of the current device (non-blocking with respect to the default
- * stream), and its release (NULL accepted). */
+ * stream), and its release (NULL accepted, SB_OK). */
 int sb_gpu_stream_create(void **stream);
-void sb_gpu_stream_destroy(void *stream);
+int sb_gpu_stream_destroy(void *stream);
 
 /* Copies bytes device->host or host->device on stream and waits until the
  * copy is complete, so a timer around the call measures the transfer. */

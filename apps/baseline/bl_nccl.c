@@ -92,13 +92,17 @@ int bl_nccl_open(MPI_Comm comm, bl_nccl_t **out)
   return SB_OK;
 }
 
-void bl_nccl_close(bl_nccl_t *n)
+int bl_nccl_close(bl_nccl_t *n)
 {
+  ncclResult_t r = ncclSuccess;
   if (!n)
-    return;
+    return SB_OK;
   if (n->comm)
-    (void)ncclCommDestroy(n->comm);
+    r = ncclCommDestroy(n->comm);
   free(n);
+  if (r != ncclSuccess)
+    return nccl_error(__FILE__, __LINE__, "ncclCommDestroy(comm)", r);
+  return SB_OK;
 }
 
 /* Waits for stream by polling it and the communicator's asynchronous error
@@ -191,7 +195,11 @@ int bl_nccl_open(MPI_Comm comm, bl_nccl_t **nccl)
   return sb_error("%s", BL_NCCL_NOT_BUILT);
 }
 
-void bl_nccl_close(bl_nccl_t *nccl) { (void)nccl; }
+int bl_nccl_close(bl_nccl_t *nccl)
+{
+  (void)nccl;
+  return SB_OK;
+}
 
 int bl_nccl_pingpong(bl_nccl_t *nccl, const void *send, void *recv, size_t bytes, int peer,
                      int first, void *stream)

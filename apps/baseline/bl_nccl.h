@@ -31,8 +31,9 @@ int bl_nccl_version(char *buf, size_t len);
  * device (set by sb_gpu_place before). */
 int bl_nccl_open(MPI_Comm comm, bl_nccl_t **nccl);
 
-/* Releases the communicator (NULL accepted). */
-void bl_nccl_close(bl_nccl_t *nccl);
+/* Releases the communicator (NULL accepted): SB_OK, or SB_ERR when
+ * ncclCommDestroy fails (the memory is released either way). */
+int bl_nccl_close(bl_nccl_t *nccl);
 
 /* Ping-pong with peer: the rank with first=1 sends bytes then receives
  * them back; its peer receives, then sends. One call is the round trip. */

@@ -104,8 +104,13 @@ int main(int argc, char **argv)
 out:
   if (rc)
     fprintf(stderr, "gpu_copy_bw: %s\n", sb_error_msg());
-  sb_gpu_stream_destroy(stream);
-  sb_gpu_free(dev);
-  sb_gpu_free_pinned(host);
+  if (sb_gpu_stream_destroy(stream) != SB_OK) {
+    fprintf(stderr, "gpu_copy_bw: cleanup: %s\n", sb_error_msg());
+    rc = 1;
+  }
+  if (sb_gpu_free(dev) != SB_OK || sb_gpu_free_pinned(host) != SB_OK) {
+    fprintf(stderr, "gpu_copy_bw: cleanup: %s\n", sb_error_msg());
+    rc = 1;
+  }
   return rc;
 }

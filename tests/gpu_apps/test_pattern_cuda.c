@@ -109,9 +109,9 @@ int main(void)
     for (size_t off = 0; off < 8; off++, cases++)
       if (one_case(dev, scratch, stream, sizes[k], off, 3 + off, 1000 + k) != 0)
         return 1;
-  sb_gpu_stream_destroy(stream);
-  sb_gpu_free(scratch);
-  sb_gpu_free(dev);
+  CHECK_OK(sb_gpu_stream_destroy(stream));
+  CHECK_OK(sb_gpu_free(scratch));
+  CHECK_OK(sb_gpu_free(dev));
   if (failures)
     return 1;
   printf("PASS: %d cases on %s\n", cases, name);
