@@ -1,4 +1,5 @@
-/* sb-baseline: the same tensor sizes between ranks over MPI, no database;
+/* sb-baseline: the same tensor sizes between ranks over MPI (or NCCL with
+ * --device gpu), no database;
  * the interconnect's own figure beside the database's.
  *
  * --pattern pingpong: ranks paired (0,1), (2,3), ...; per iteration the
@@ -8,7 +9,7 @@
  * --pattern ring: per iteration every rank sends tensor-bytes to rank+1 and
  *   receives from rank-1 in one MPI_Sendrecv. One sample is that call.
  *
- * Bytes per sample: tensor-bytes, the bytes this rank sends, so that the
+ * Bytes per sample (pingpong, ring): tensor-bytes, the bytes this rank sends, so that the
  * table's aggregate GB/s is every byte on the wire counted once per
  * second. nccl-tests' algorithm bandwidth follows from the same samples:
  * pingpong algbw = bytes / (round trip / 2), ring (sendrecv) algbw =
