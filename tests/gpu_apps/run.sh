@@ -4,6 +4,7 @@
 # script builds nothing).
 #
 #   bash tests/gpu_apps/run.sh BUILD_DIR      # from anywhere
+#   SB_BUILD_DIR=BUILD_DIR bash tests/gpu/run.sh   # calls this one last
 #
 # 1. correctness: the pattern kernels against the host (test_pattern_cuda),
 #    and the gpu_apps tests (tests/gpu_apps/gpu_apps.sh) on this GPU;
@@ -23,12 +24,17 @@
 #   SB_GPU_APPS_OUT     folder for the HDF5 files and logs (default: a new
 #                       one under /tmp; $OUT/gpu_apps when $OUT is set)
 # Exit status: 0 every step ran and verified, 1 something failed, 77 no
-# GPU visible, 2 the build folder or a tool is missing.
+# GPU visible or no build folder named (nothing measured), 2 the named build
+# folder or a tool is missing.
 set -uo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-${SB_BUILD:-}}
-[ -n "$build" ] && [ -d "$build/bin" ] || {
+build=${1:-${SB_BUILD_DIR:-${SB_BUILD:-}}}
+if [ -z "$build" ]; then # e.g. called by tests/gpu/run.sh without a suite build
+  echo "# tests/gpu_apps/run.sh not run: needs a CMake build folder of the suite (argument or SB_BUILD_DIR)"
+  exit 77
+fi
+[ -d "$build/bin" ] || {
   echo "usage: $0 BUILD_DIR   (a CMake build folder of this project, with bin/ and lib/)" >&2
   exit 2
 }
