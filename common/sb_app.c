@@ -264,7 +264,7 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
       fprintf(stderr, "%s: %s\n(see %s --help)\n", app->name, sb_error_msg(), app->name);
     *exit_code = 2;
     sb_error_clear();
-    return SB_OK;
+    goto done_early;
   }
   if (ctx->opts.help || ctx->opts.version) {
     if (ctx->rank == 0) {
@@ -275,7 +275,7 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
                HAVE_CUDA ? "yes" : "no");
     }
     *exit_code = 0;
-    return SB_OK;
+    goto done_early;
   }
   sb_log_init(ctx->rank, ctx->opts.log_level);
   if (app->configure && app->configure(ctx) != SB_OK) {
@@ -283,7 +283,7 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
       fprintf(stderr, "%s: %s\n(see %s --help)\n", app->name, sb_error_msg(), app->name);
     *exit_code = 2;
     sb_error_clear();
-    return SB_OK;
+    goto done_early;
   }
   install_signals();
   gethostname(host, sizeof host - 1);
@@ -493,10 +493,18 @@ fail:
     app->teardown(ctx);
   sb_db_close(ctx->db);
   sb_metrics_free(metrics);
+  sb_timings_free(&ctx->timings);
+  sb_kv_free(&ctx->params);
+  sb_kv_free(&ctx->system);
+  sb_opts_free(&ctx->opts);
   free(sum);
   free(cmdline);
   *exit_code = 1;
   return SB_ERR;
+done_early: /* usage errors, --help, --version: nothing but the options exists */
+  sb_kv_free(&ctx->params);
+  sb_opts_free(&ctx->opts);
+  return SB_OK;
 }
 
 int sb_app_main(const sb_app_t *app, int argc, char **argv)
