@@ -16,8 +16,6 @@ corpus=$src/corpus/$target
 regressions=$src/regressions/$target
 opts=(-timeout=30 -rss_limit_mb=2048)
 [ -f "$src/$target.dict" ] && opts+=(-dict="$src/$target.dict")
-[ -f "$src/$target.options" ] && mapfile -t extra < <(grep -v '^#' "$src/$target.options") &&
-  opts+=("${extra[@]}")
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 

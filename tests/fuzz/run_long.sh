@@ -27,8 +27,6 @@ log=$build/fuzz-logs/$target-$(date +%Y%m%d-%H%M%S).log
 
 opts=(-timeout=30 -rss_limit_mb=2048 -print_final_stats=1)
 [ -f "$here/$target.dict" ] && opts+=(-dict="$here/$target.dict")
-[ -f "$here/$target.options" ] && mapfile -t extra < <(grep -v '^#' "$here/$target.options") &&
-  opts+=("${extra[@]}")
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
