@@ -234,6 +234,9 @@ static int modelstore_command(RedisModuleCtx *ctx, RedisModuleString **argv, int
         return sbai_reply_error(ctx, "%s needs a value", what);
       if (parse_batch_value(ctx, argv[i + 1], what, value) != REDISMODULE_OK)
         return REDISMODULE_OK;
+      if (w < 2 && *value > sbai_options.max_batch)
+        return sbai_reply_error(ctx, "%s %lld exceeds the module's MAX_BATCH (%lld)", what, *value,
+                                sbai_options.max_batch);
       *seen = 1;
       i += 2;
     } else if (sbai_arg_is(argv[i], "INPUTS")) {
@@ -423,6 +426,13 @@ static int check_model_io(RedisModuleCtx *ctx, sbai_run_t *run)
     return sbai_reply_error(ctx, "the model's input height and width must be at least 32, got "
                                  "%" PRId64 "x%" PRId64,
                             in->dims[2], in->dims[3]),
+           REDISMODULE_ERR;
+  /* Activations grow with the batch far beyond the input tensor's bytes:
+   * MAX_BATCH bounds what one request can make the server allocate. */
+  if (in->dims[0] > sbai_options.max_batch)
+    return sbai_reply_error(ctx, "the input's batch of %" PRId64 " exceeds the module's MAX_BATCH "
+                                 "(%lld)",
+                            in->dims[0], sbai_options.max_batch),
            REDISMODULE_ERR;
   dims[0] = in->dims[0];
   dims[1] = run->model->classes;
@@ -746,6 +756,16 @@ static void *model_rdb_load(RedisModuleIO *io, int encver)
   }
   spec.batchsize = (long long)v[0], spec.minbatchsize = (long long)v[1];
   spec.minbatchtimeout = (long long)v[2];
+  if (spec.batchsize > sbai_options.max_batch) {
+    /* Saved by a server with a higher MAX_BATCH: batches stay within this
+     * server's limit. */
+    RedisModule_LogIOError(io, "notice", "sbai: a model's BATCHSIZE %lld is above MAX_BATCH %lld; "
+                           "its runs are batched up to %lld", spec.batchsize,
+                           sbai_options.max_batch, sbai_options.max_batch);
+    spec.batchsize = sbai_options.max_batch;
+    if (spec.minbatchsize > spec.batchsize)
+      spec.minbatchsize = spec.batchsize;
+  }
   for (int io_dir = 0; io_dir < 2; io_dir++) {
     count = RedisModule_LoadUnsigned(io);
     if (RedisModule_IsIOError(io) || count > 1) {

@@ -37,6 +37,8 @@ static const option_row_t option_table[] = {
    .min = 1, .max = 1LL << 50, .dflt = 512 * MIB, .is_size = 1},
   {.name = "MAX_TENSOR_RANK", .offset = offsetof(sb_options_t, max_tensor_rank),
    .min = 1, .max = SB_TENSOR_RANK_CAP, .dflt = 8},
+  {.name = "MAX_BATCH", .offset = offsetof(sb_options_t, max_batch),
+   .min = 1, .max = 1LL << 31, .dflt = 1024},
   {.name = "GPU_POOL_INIT", .offset = offsetof(sb_options_t, gpu_pool_init),
    .min = 0, .max = 1LL << 50, .dflt = 256 * MIB, .is_size = 1},
   {.name = "GPU_POOL_MAX", .offset = offsetof(sb_options_t, gpu_pool_max),

@@ -17,12 +17,13 @@ typedef struct sb_options {
   long long intra_op_parallelism; /* INTRA_OP_PARALLELISM: 0 = backend default */
   long long max_tensor_bytes;     /* MAX_TENSOR_BYTES: largest tensor, bytes */
   long long max_tensor_rank;      /* MAX_TENSOR_RANK: most dimensions of a tensor */
+  long long max_batch;            /* MAX_BATCH: largest batch a model run may take */
   long long gpu_pool_init;        /* GPU_POOL_INIT: bytes reserved in each GPU's memory pool */
   long long gpu_pool_max;         /* GPU_POOL_MAX: most bytes runs take on one GPU (0: no limit) */
   long long gpu_precision;        /* GPU_PRECISION: 0 FP32, 1 TF32 (sb_k_cuda_precision_t) */
 } sb_options_t;
 
-/* Fills *opts with the defaults: 1, 0, 0, 512 MiB, 8, 256 MiB, 0, TF32. */
+/* Fills *opts with the defaults: 1, 0, 0, 512 MiB, 8, 1024, 256 MiB, 0, TF32. */
 void sb_options_defaults(sb_options_t *opts);
 
 /* Sets option `name` (case-insensitive) from its text value. Integer options

@@ -40,6 +40,7 @@ int main(void)
   CHECK(get(&o, "INTRA_OP_PARALLELISM") == 0, "default INTRA_OP_PARALLELISM");
   CHECK(get(&o, "MAX_TENSOR_BYTES") == 512LL * 1024 * 1024, "default MAX_TENSOR_BYTES 512 MiB");
   CHECK(get(&o, "MAX_TENSOR_RANK") == 8, "default MAX_TENSOR_RANK");
+  CHECK(get(&o, "MAX_BATCH") == 1024, "default MAX_BATCH");
   CHECK(get(&o, "max_tensor_rank") == 8, "get is case-insensitive");
   CHECK(get(&o, "BACKENDSPATH") == -12345 && strstr(err, "unknown option"), "get unknown name");
 
@@ -58,6 +59,7 @@ int main(void)
   CHECK(set(&o, "MAX_TENSOR_BYTES", "1000") == 0 && o.max_tensor_bytes == 1000,
         "MAX_TENSOR_BYTES plain bytes");
   CHECK(set(&o, "MAX_TENSOR_RANK", "16") == 0 && o.max_tensor_rank == 16, "MAX_TENSOR_RANK 16");
+  CHECK(set(&o, "MAX_BATCH", "4") == 0 && o.max_batch == 4, "MAX_BATCH 4");
 
   sb_options_t before = o;
   CHECK(set(&o, "BOGUS", "1") != 0 && strstr(err, "unknown option 'BOGUS'")
@@ -76,6 +78,7 @@ int main(void)
   CHECK(set(&o, "MAX_TENSOR_BYTES", "9999999999G") != 0, "size overflow refused");
   CHECK(set(&o, "MAX_TENSOR_RANK", "17") != 0, "MAX_TENSOR_RANK above the cap refused");
   CHECK(set(&o, "MAX_TENSOR_RANK", "0") != 0, "MAX_TENSOR_RANK 0 refused");
+  CHECK(set(&o, "MAX_BATCH", "0") != 0, "MAX_BATCH 0 refused");
   CHECK(memcmp(&before, &o, sizeof o) == 0, "refused values leave the options unchanged");
 
   /* The GPU options (issue 8): pool sizes take size suffixes, 0 allowed;
@@ -101,10 +104,10 @@ int main(void)
             && strstr(err, "GPU_POOL_INIT"),
         "GPU_POOL_INIT above a GPU_POOL_MAX refused by the cross check");
 
-  CHECK(sb_options_count() == 8, "eight options");
+  CHECK(sb_options_count() == 9, "nine options");
   CHECK(sb_options_name(0) && strcmp(sb_options_name(0), "THREADS_PER_QUEUE") == 0,
         "first option name");
-  CHECK(sb_options_name(8) == NULL, "option name out of range");
+  CHECK(sb_options_name(9) == NULL, "option name out of range");
 
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);
