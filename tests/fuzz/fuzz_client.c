@@ -95,7 +95,8 @@ static void op_model_tag(sb_db_t *db)
 {
   char buf[8];
   int found;
-  if (sb_ai_model_tag(db, "m", buf, sizeof buf, &found) == SB_OK && strlen(buf) >= sizeof buf)
+  if (sb_ai_model_tag(db, "m", buf, sizeof buf, &found) == SB_OK && found
+      && strnlen(buf, sizeof buf) >= sizeof buf)
     abort();
 }
 
