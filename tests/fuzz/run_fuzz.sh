@@ -16,7 +16,7 @@ corpus=$src/corpus/$target
 regressions=$src/regressions/$target
 opts=(-timeout=30 -rss_limit_mb=2048)
 [ -f "$src/$target.dict" ] && opts+=(-dict="$src/$target.dict")
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=0}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sb-fuzz-$target.XXXXXX") || exit 1
