@@ -1,25 +1,12 @@
 /* The built-in script functions (see builtins.h). */
 #include "builtins.h"
+#include "errtext.h"
 
 #include "sb_kernels.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
 
 /* "[2][224][224][3]" */
 static const char *shape_text(const sb_tensor_desc_t *d, char *buf, size_t len)
@@ -44,22 +31,23 @@ static int pre_process_3ch_check(const sb_tensor_desc_t *in, int nin, int nargs,
   int64_t dims[4];
 
   if (nin != 1)
-    return fail(err, errlen, "pre_process_3ch takes 1 input tensor, %d given", nin);
+    return sbai_errf(err, errlen, "pre_process_3ch takes 1 input tensor, %d given", nin);
   if (nout != 1)
-    return fail(err, errlen, "pre_process_3ch makes 1 output tensor, %d output keys given", nout);
+    return sbai_errf(err, errlen, "pre_process_3ch makes 1 output tensor, %d output keys given",
+                     nout);
   if (nargs != 0)
-    return fail(err, errlen, "pre_process_3ch takes no ARGS, %d given", nargs);
+    return sbai_errf(err, errlen, "pre_process_3ch takes no ARGS, %d given", nargs);
   if (in[0].dtype != SB_DTYPE_FLOAT)
-    return fail(err, errlen, "pre_process_3ch needs a FLOAT input (HWC values 0..255), got %s",
-                sb_dtype_info(in[0].dtype)->name);
+    return sbai_errf(err, errlen, "pre_process_3ch needs a FLOAT input (HWC values 0..255), got %s",
+                     sb_dtype_info(in[0].dtype)->name);
   if (in[0].ndims == 4 && in[0].dims[3] == 3) {
     dims[0] = in[0].dims[0], dims[2] = in[0].dims[1], dims[3] = in[0].dims[2];
   } else if (in[0].ndims == 3 && in[0].dims[2] == 3) {
     dims[0] = 1, dims[2] = in[0].dims[0], dims[3] = in[0].dims[1];
   } else {
-    return fail(err, errlen,
-                "pre_process_3ch needs an input of shape [N][H][W][3] or [H][W][3], got %s",
-                shape_text(&in[0], shape, sizeof shape));
+    return sbai_errf(err, errlen,
+                     "pre_process_3ch needs an input of shape [N][H][W][3] or [H][W][3], got %s",
+                     shape_text(&in[0], shape, sizeof shape));
   }
   dims[1] = 3;
   /* Same element count as the input, which was accepted: cannot overflow. */

@@ -2,12 +2,12 @@
  * module is built with CUDA (SBAI_HAVE_CUDA 1); otherwise every GPU request
  * is refused with "built without CUDA". */
 #include "gpu.h"
+#include "errtext.h"
 
 #include "run_queue.h"
 #include "sbai.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,34 +21,11 @@
 #include <cuda_runtime_api.h>
 #endif
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
-
-/* Client text made printable for a message (at most 40 characters). */
-static const char *printable(const char *text, size_t len, char out[48])
-{
-  size_t n = len > 40 ? 40 : len;
-  for (size_t i = 0; i < n; i++)
-    out[i] = (text[i] >= 0x20 && text[i] < 0x7f) ? text[i] : '?';
-  out[n] = '\0';
-  return out;
-}
-
 /* ---- device names ----------------------------------------------------------------- */
 
 int sbai_device_parse(const char *text, size_t len, int *device, char *err, size_t errlen)
 {
-  char q[48];
+  char q[SBAI_TEXT_LEN];
   if (len == 3 && strncasecmp(text, "CPU", 3) == 0) {
     *device = SBAI_DEVICE_CPU;
     return 0;
@@ -73,11 +50,12 @@ int sbai_device_parse(const char *text, size_t len, int *device, char *err, size
     *device = n;
     return 0;
   }
-  return fail(err, errlen, "unknown device '%s' (expected CPU, GPU or GPU:<n>)",
-              printable(text, len, q));
+  return sbai_errf(err, errlen, "unknown device '%s' (expected CPU, GPU or GPU:<n>)",
+                   sbai_printable(text, len, q));
 bad_gpu:
-  return fail(err, errlen, "invalid device '%s': expected GPU:<n> with n a GPU number from 0 to %d",
-              printable(text, len, q), SBAI_MAX_GPUS - 1);
+  return sbai_errf(err, errlen,
+                   "invalid device '%s': expected GPU:<n> with n a GPU number from 0 to %d",
+                   sbai_printable(text, len, q), SBAI_MAX_GPUS - 1);
 }
 
 const char *sbai_device_name(int device, char buf[SBAI_DEVICE_NAME_LEN])
@@ -136,12 +114,12 @@ const char *sbai_gpu_status(void)
   return status_line;
 }
 
-#define CK(EXPR)                                                                             \
-  do {                                                                                       \
-    cudaError_t ck_e_ = (EXPR);                                                              \
-    if (ck_e_ != cudaSuccess)                                                                \
-      return fail(err, errlen, "GPU:%d: %s: %s: %s", device, #EXPR, cudaGetErrorName(ck_e_), \
-                  cudaGetErrorString(ck_e_));                                                \
+#define CK(EXPR)                                                                                   \
+  do {                                                                                             \
+    cudaError_t ck_e_ = (EXPR);                                                                    \
+    if (ck_e_ != cudaSuccess)                                                                      \
+      return sbai_errf(err, errlen, "GPU:%d: %s: %s: %s", device, #EXPR, cudaGetErrorName(ck_e_),  \
+                       cudaGetErrorString(ck_e_));                                                 \
   } while (0)
 
 /* The device's pool: kept up to GPU_POOL_MAX (or everything when that is
@@ -169,9 +147,11 @@ static int setup_pool(int device, char *err, size_t errlen)
   (void)cudaStreamDestroy(s);
   if (e != cudaSuccess) {
     (void)cudaGetLastError();
-    return fail(err, errlen, "GPU:%d: cannot reserve GPU_POOL_INIT (%lld bytes) in its memory "
-                "pool: %s: %s", device, sbai_options.gpu_pool_init, cudaGetErrorName(e),
-                cudaGetErrorString(e));
+    return sbai_errf(err, errlen,
+                     "GPU:%d: cannot reserve GPU_POOL_INIT (%lld bytes) in its memory "
+                     "pool: %s: %s",
+                     device, sbai_options.gpu_pool_init, cudaGetErrorName(e),
+                     cudaGetErrorString(e));
   }
   return 0;
 }
@@ -183,11 +163,13 @@ int sbai_gpu_prepare(int device, char *err, size_t errlen)
   gpu_state_t *g;
 
   if (n == 0)
-    return fail(err, errlen, "no GPU visible to the server (%s): device 'GPU:%d' is not available",
-                none_reason, device);
+    return sbai_errf(err, errlen,
+                     "no GPU visible to the server (%s): device 'GPU:%d' is not available",
+                     none_reason, device);
   if (device < 0 || device >= n)
-    return fail(err, errlen, "device 'GPU:%d' does not exist: the server sees %d GPU%s (GPU:0..GPU:%d)",
-                device, n, n == 1 ? "" : "s", n - 1);
+    return sbai_errf(err, errlen,
+                     "device 'GPU:%d' does not exist: the server sees %d GPU%s (GPU:0..GPU:%d)",
+                     device, n, n == 1 ? "" : "s", n - 1);
   g = &gpus[device];
   if (g->prepared)
     return 0;
@@ -226,7 +208,7 @@ int sbai_gpu_model_upload(const sb_resnet_t *net, int device, void **gpu_net, ch
   sb_resnet_cuda_t *g = NULL;
   char why[256];
   if (sb_resnet_cuda_upload(net, device, &g, why, sizeof why) != SB_K_CUDA_OK)
-    return fail(err, errlen, "cannot upload the model to GPU:%d: %s", device, why);
+    return sbai_errf(err, errlen, "cannot upload the model to GPU:%d: %s", device, why);
   *gpu_net = g;
   return 0;
 }
@@ -257,19 +239,22 @@ int sbai_gpu_run(void *gpu_net, const float *in, int64_t n, int64_t h, int64_t w
   int rc;
 
   if (need <= 0)
-    return fail(err, errlen, "GPU:%d: invalid input [%lld,3,%lld,%lld]", device, (long long)n,
-                (long long)h, (long long)w);
+    return sbai_errf(err, errlen, "GPU:%d: invalid input [%lld,3,%lld,%lld]", device, (long long)n,
+                     (long long)h, (long long)w);
   /* GPU_POOL_MAX bounds what the runs in flight on the device take. */
   if (limit > 0) {
     long long before = atomic_fetch_add(&st->in_use, need);
     if (before + need > limit) {
       atomic_fetch_sub(&st->in_use, need);
       if (need > limit)
-        return fail(err, errlen, "GPU:%d: this batch needs %lld bytes of device memory, more than "
-                    "GPU_POOL_MAX (%lld): use smaller batches or a larger GPU_POOL_MAX", device,
-                    need, limit);
-      return fail(err, errlen, "GPU:%d: this batch needs %lld bytes of device memory and runs in "
-                  "flight hold %lld of GPU_POOL_MAX (%lld)", device, need, before, limit);
+        return sbai_errf(err, errlen,
+                         "GPU:%d: this batch needs %lld bytes of device memory, more than "
+                         "GPU_POOL_MAX (%lld): use smaller batches or a larger GPU_POOL_MAX",
+                         device, need, limit);
+      return sbai_errf(err, errlen,
+                       "GPU:%d: this batch needs %lld bytes of device memory and runs in "
+                       "flight hold %lld of GPU_POOL_MAX (%lld)",
+                       device, need, before, limit);
     }
   }
   rc = sb_resnet_cuda_infer(g, in, n, h, w, logits, (sb_k_cuda_precision_t)st->precision, stream,
@@ -277,7 +262,7 @@ int sbai_gpu_run(void *gpu_net, const float *in, int64_t n, int64_t h, int64_t w
   if (limit > 0)
     atomic_fetch_sub(&st->in_use, need);
   if (rc != SB_K_CUDA_OK)
-    return fail(err, errlen, "GPU:%d: %s", device, why);
+    return sbai_errf(err, errlen, "GPU:%d: %s", device, why);
   return 0;
 }
 
@@ -295,8 +280,10 @@ const char *sbai_gpu_status(void)
 
 int sbai_gpu_prepare(int device, char *err, size_t errlen)
 {
-  return fail(err, errlen, "built without CUDA: device 'GPU:%d' is not available (rebuild sbai "
-              "with the CUDA toolkit)", device);
+  return sbai_errf(err, errlen,
+                   "built without CUDA: device 'GPU:%d' is not available (rebuild sbai "
+                   "with the CUDA toolkit)",
+                   device);
 }
 
 int sbai_gpu_precision(int device)
@@ -327,7 +314,7 @@ int sbai_gpu_run(void *gpu_net, const float *in, int64_t n, int64_t h, int64_t w
                  void *stream, char *err, size_t errlen)
 {
   (void)gpu_net, (void)in, (void)n, (void)h, (void)w, (void)logits, (void)stream;
-  return fail(err, errlen, "built without CUDA");
+  return sbai_errf(err, errlen, "built without CUDA");
 }
 
 #endif

@@ -1,11 +1,11 @@
 #include "options.h"
+#include "errtext.h"
 
 #include "tensor.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,31 +48,6 @@ static const option_row_t option_table[] = {
 };
 
 #define OPTION_COUNT (sizeof option_table / sizeof option_table[0])
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
-
-/* Printable copy of client text for messages (at most 40 characters). */
-static const char *printable(const char *text, size_t len, char out[48])
-{
-  size_t n = len > 40 ? 40 : len;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)text[i];
-    out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-  }
-  out[n] = '\0';
-  return out;
-}
 
 static const option_row_t *find(const char *name, size_t len)
 {
@@ -130,7 +105,7 @@ int sb_options_set(sb_options_t *opts, const char *name, size_t name_len, const 
                    size_t value_len, char *err, size_t errlen)
 {
   const option_row_t *row = find(name, name_len);
-  char qn[48], qv[48];
+  char qn[SBAI_TEXT_LEN], qv[SBAI_TEXT_LEN];
   long long v;
 
   if (!row) {
@@ -139,8 +114,8 @@ int sb_options_set(sb_options_t *opts, const char *name, size_t name_len, const 
       strncat(known, i ? ", " : "", sizeof known - strlen(known) - 1);
       strncat(known, option_table[i].name, sizeof known - strlen(known) - 1);
     }
-    return fail(err, errlen, "unknown option '%s' (known: %s)", printable(name, name_len, qn),
-                known);
+    return sbai_errf(err, errlen, "unknown option '%s' (known: %s)",
+                     sbai_printable(name, name_len, qn), known);
   }
   if (row->words) {
     for (long long w = 0; row->words[w]; w++)
@@ -150,15 +125,16 @@ int sb_options_set(sb_options_t *opts, const char *name, size_t name_len, const 
       }
   }
   if (parse_number(value, value_len, row->is_size, &v) != 0 && row->words)
-    return fail(err, errlen, "invalid value '%s' for %s: expected %s or %s",
-                printable(value, value_len, qv), row->name, row->words[0], row->words[1]);
+    return sbai_errf(err, errlen, "invalid value '%s' for %s: expected %s or %s",
+                     sbai_printable(value, value_len, qv), row->name, row->words[0], row->words[1]);
   if (parse_number(value, value_len, row->is_size, &v) != 0)
-    return fail(err, errlen, "invalid value '%s' for %s: expected %s",
-                printable(value, value_len, qv), row->name,
-                row->is_size ? "a size such as 1048576, 64K, 1M or 2G" : "a non-negative integer");
+    return sbai_errf(err, errlen, "invalid value '%s' for %s: expected %s",
+                     sbai_printable(value, value_len, qv), row->name,
+                     row->is_size ? "a size such as 1048576, 64K, 1M or 2G"
+                                  : "a non-negative integer");
   if (v < row->min || v > row->max)
-    return fail(err, errlen, "invalid value '%s' for %s: must be between %lld and %lld",
-                printable(value, value_len, qv), row->name, row->min, row->max);
+    return sbai_errf(err, errlen, "invalid value '%s' for %s: must be between %lld and %lld",
+                     sbai_printable(value, value_len, qv), row->name, row->min, row->max);
   *(long long *)((char *)opts + row->offset) = v;
   return 0;
 }
@@ -166,8 +142,8 @@ int sb_options_set(sb_options_t *opts, const char *name, size_t name_len, const 
 int sb_options_check(const sb_options_t *opts, char *err, size_t errlen)
 {
   if (opts->gpu_pool_max > 0 && opts->gpu_pool_init > opts->gpu_pool_max)
-    return fail(err, errlen, "GPU_POOL_INIT (%lld bytes) exceeds GPU_POOL_MAX (%lld bytes)",
-                opts->gpu_pool_init, opts->gpu_pool_max);
+    return sbai_errf(err, errlen, "GPU_POOL_INIT (%lld bytes) exceeds GPU_POOL_MAX (%lld bytes)",
+                     opts->gpu_pool_init, opts->gpu_pool_max);
   return 0;
 }
 
@@ -175,10 +151,10 @@ int sb_options_get(const sb_options_t *opts, const char *name, size_t name_len,
                    long long *value, char *err, size_t errlen)
 {
   const option_row_t *row = find(name, name_len);
-  char qn[48];
+  char qn[SBAI_TEXT_LEN];
 
   if (!row)
-    return fail(err, errlen, "unknown option '%s'", printable(name, name_len, qn));
+    return sbai_errf(err, errlen, "unknown option '%s'", sbai_printable(name, name_len, qn));
   *value = *(const long long *)((const char *)opts + row->offset);
   return 0;
 }

@@ -90,17 +90,9 @@ int sbai_arg_is(const RedisModuleString *arg, const char *word)
 
 const char *sbai_quote(const RedisModuleString *arg, char out[SBAI_QUOTE_LEN])
 {
-  size_t len, n, i;
+  size_t len;
   const char *text = RedisModule_StringPtrLen(arg, &len);
-  n = len > 48 ? 48 : len;
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)text[i];
-    out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-  }
-  if (len > n)
-    out[i++] = '.', out[i++] = '.', out[i++] = '.';
-  out[i] = '\0';
-  return out;
+  return sbai_printable(text, len, out);
 }
 
 int sbai_parse_device(RedisModuleCtx *ctx, const RedisModuleString *arg)

@@ -9,6 +9,7 @@
 #ifndef SBAI_H
 #define SBAI_H
 
+#include "errtext.h"
 #include "options.h"
 #include "redismodule_api.h"
 
@@ -52,7 +53,7 @@ int sbai_arg_is(const RedisModuleString *arg, const char *word);
 /* A client argument made safe to quote in a message: at most 48
  * characters, control and non-ASCII bytes as '?', "..." when cut. Returns
  * out. */
-#define SBAI_QUOTE_LEN 56
+#define SBAI_QUOTE_LEN SBAI_TEXT_LEN
 const char *sbai_quote(const RedisModuleString *arg, char out[SBAI_QUOTE_LEN]);
 
 /* Checks a script's device argument: CPU (any case) passes; GPU and GPU:n

@@ -1,9 +1,9 @@
 #include "tensor.h"
+#include "errtext.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,35 +23,6 @@ static const sb_dtype_info_t dtype_table[SB_DTYPE_COUNT] = {
 
 /* Longest number text we look at; longer arguments are refused. */
 #define NUMBER_MAX 255
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
-
-/* Copies client text into out (NUL-terminated) for quoting in a message:
- * at most 32 characters, control and non-ASCII bytes as '?', so that a
- * message never carries a newline or binary data back to the client. */
-static const char *quote(const char *text, size_t len, char out[40])
-{
-  size_t n = len > 32 ? 32 : len, i;
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)text[i];
-    out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-  }
-  if (len > n)
-    out[i++] = '.', out[i++] = '.', out[i++] = '.';
-  out[i] = '\0';
-  return out;
-}
 
 /* Copies text into buf as a C string; -1 if it is empty, too long or holds a
  * NUL byte (none of which is a number). */
@@ -73,7 +44,7 @@ const sb_dtype_info_t *sb_dtype_info(sb_dtype_t dtype)
 
 int sb_dtype_parse(const char *text, size_t len, sb_dtype_t *dtype, char *err, size_t errlen)
 {
-  char q[40];
+  char q[SBAI_TEXT_LEN];
   for (int t = 0; t < SB_DTYPE_COUNT; t++) {
     const char *name = dtype_table[t].name;
     if (strlen(name) == len && strncasecmp(name, text, len) == 0) {
@@ -81,39 +52,41 @@ int sb_dtype_parse(const char *text, size_t len, sb_dtype_t *dtype, char *err, s
       return 0;
     }
   }
-  return fail(err, errlen,
-              "unknown tensor type '%s' (expected FLOAT, DOUBLE, INT8, INT16, INT32, INT64, "
-              "UINT8, UINT16 or BOOL)",
-              quote(text, len, q));
+  return sbai_errf(err, errlen,
+                   "unknown tensor type '%s' (expected FLOAT, DOUBLE, INT8, INT16, INT32, INT64, "
+                   "UINT8, UINT16 or BOOL)",
+                   sbai_printable(text, len, q));
 }
 
 int sb_tensor_dim_parse(const char *text, size_t len, int64_t *dim, char *err, size_t errlen)
 {
-  char buf[NUMBER_MAX + 1], q[40];
+  char buf[NUMBER_MAX + 1], q[SBAI_TEXT_LEN];
   size_t i = 0;
   int negative = 0;
 
   if (len > 0 && text[0] == '-')
     negative = 1, i = 1;
   if (i == len)
-    return fail(err, errlen, "invalid tensor dimension '%s': not a positive integer",
-                quote(text, len, q));
+    return sbai_errf(err, errlen, "invalid tensor dimension '%s': not a positive integer",
+                     sbai_printable(text, len, q));
   for (; i < len; i++)
     if (text[i] < '0' || text[i] > '9')
-      return fail(err, errlen, "invalid tensor dimension '%s': not a positive integer",
-                  quote(text, len, q));
+      return sbai_errf(err, errlen, "invalid tensor dimension '%s': not a positive integer",
+                       sbai_printable(text, len, q));
   if (negative)
-    return fail(err, errlen, "invalid tensor dimension '%s': must be positive",
-                quote(text, len, q));
+    return sbai_errf(err, errlen, "invalid tensor dimension '%s': must be positive",
+                     sbai_printable(text, len, q));
   if (to_cstring(text, len, buf) != 0)
-    return fail(err, errlen, "invalid tensor dimension '%s': too large", quote(text, len, q));
+    return sbai_errf(err, errlen, "invalid tensor dimension '%s': too large",
+                     sbai_printable(text, len, q));
   errno = 0;
   long long v = strtoll(buf, NULL, 10);
   if (errno == ERANGE)
-    return fail(err, errlen, "invalid tensor dimension '%s': too large", quote(text, len, q));
+    return sbai_errf(err, errlen, "invalid tensor dimension '%s': too large",
+                     sbai_printable(text, len, q));
   if (v == 0)
-    return fail(err, errlen, "invalid tensor dimension '%s': must be positive",
-                quote(text, len, q));
+    return sbai_errf(err, errlen, "invalid tensor dimension '%s': must be positive",
+                     sbai_printable(text, len, q));
   *dim = (int64_t)v;
   return 0;
 }
@@ -123,9 +96,9 @@ int sb_tensor_rank_check(int ndims, int max_rank, char *err, size_t errlen)
   if (max_rank > SB_TENSOR_RANK_CAP)
     max_rank = SB_TENSOR_RANK_CAP;
   if (ndims < 1)
-    return fail(err, errlen, "a tensor needs at least one dimension");
+    return sbai_errf(err, errlen, "a tensor needs at least one dimension");
   if (ndims > max_rank)
-    return fail(err, errlen, "tensor rank %d exceeds MAX_TENSOR_RANK (%d)", ndims, max_rank);
+    return sbai_errf(err, errlen, "tensor rank %d exceeds MAX_TENSOR_RANK (%d)", ndims, max_rank);
   return 0;
 }
 
@@ -136,22 +109,24 @@ int sb_tensor_desc_init(sb_tensor_desc_t *desc, sb_dtype_t dtype, const int64_t 
   uint64_t count = 1;
 
   if (!info)
-    return fail(err, errlen, "unknown tensor type code %d", (int)dtype);
+    return sbai_errf(err, errlen, "unknown tensor type code %d", (int)dtype);
   if (sb_tensor_rank_check(ndims, max_rank, err, errlen) != 0)
     return -1;
   for (int i = 0; i < ndims; i++) {
     if (dims[i] < 1)
-      return fail(err, errlen, "invalid tensor dimension %" PRId64 ": must be positive",
-                  dims[i]);
+      return sbai_errf(err, errlen, "invalid tensor dimension %" PRId64 ": must be positive",
+                       dims[i]);
     if (count > UINT64_MAX / (uint64_t)dims[i])
-      return fail(err, errlen, "tensor shape is too large: its element count overflows 64 bits");
+      return sbai_errf(err, errlen,
+                       "tensor shape is too large: its element count overflows 64 bits");
     count *= (uint64_t)dims[i];
   }
   if (count > UINT64_MAX / info->size || count * info->size > SIZE_MAX)
-    return fail(err, errlen, "tensor shape is too large: its byte size overflows");
+    return sbai_errf(err, errlen, "tensor shape is too large: its byte size overflows");
   if (count * info->size > max_bytes)
-    return fail(err, errlen, "tensor of %" PRIu64 " bytes exceeds MAX_TENSOR_BYTES (%" PRIu64 ")",
-                count * info->size, max_bytes);
+    return sbai_errf(err, errlen,
+                     "tensor of %" PRIu64 " bytes exceeds MAX_TENSOR_BYTES (%" PRIu64 ")",
+                     count * info->size, max_bytes);
 
   memset(desc, 0, sizeof *desc);
   desc->dtype = dtype;
@@ -165,11 +140,11 @@ int sb_tensor_desc_init(sb_tensor_desc_t *desc, sb_dtype_t dtype, const int64_t 
 int sb_tensor_blob_check(const sb_tensor_desc_t *desc, size_t len, char *err, size_t errlen)
 {
   if ((uint64_t)len != desc->nbytes)
-    return fail(err, errlen,
-                "BLOB has %zu bytes but a %s tensor of this shape needs %" PRIu64
-                " (%" PRIu64 " elements of %zu bytes)",
-                len, dtype_table[desc->dtype].name, desc->nbytes, desc->count,
-                dtype_table[desc->dtype].size);
+    return sbai_errf(err, errlen,
+                     "BLOB has %zu bytes but a %s tensor of this shape needs %" PRIu64 " (%" PRIu64
+                     " elements of %zu bytes)",
+                     len, dtype_table[desc->dtype].name, desc->nbytes, desc->count,
+                     dtype_table[desc->dtype].size);
   return 0;
 }
 
@@ -177,36 +152,38 @@ int sb_tensor_values_check(const sb_tensor_desc_t *desc, uint64_t nvalues, char 
                            size_t errlen)
 {
   if (nvalues != desc->count)
-    return fail(err, errlen, "wrong number of VALUES: the shape has %" PRIu64
-                " elements, %" PRIu64 " values were given",
-                desc->count, nvalues);
+    return sbai_errf(err, errlen,
+                     "wrong number of VALUES: the shape has %" PRIu64 " elements, %" PRIu64
+                     " values were given",
+                     desc->count, nvalues);
   return 0;
 }
 
 static int parse_float(sb_dtype_t dtype, const char *text, size_t len, void *dst, char *err,
                        size_t errlen)
 {
-  char buf[NUMBER_MAX + 1], q[40];
+  char buf[NUMBER_MAX + 1], q[SBAI_TEXT_LEN];
   char *end;
   double d;
 
   if (to_cstring(text, len, buf) != 0 || buf[0] == ' ' || (buf[0] >= '\t' && buf[0] <= '\r'))
-    return fail(err, errlen, "invalid %s value '%s': not a number", dtype_table[dtype].name,
-                quote(text, len, q));
+    return sbai_errf(err, errlen, "invalid %s value '%s': not a number", dtype_table[dtype].name,
+                     sbai_printable(text, len, q));
   errno = 0;
   d = strtod(buf, &end);
   if (*end != '\0')
-    return fail(err, errlen, "invalid %s value '%s': not a number", dtype_table[dtype].name,
-                quote(text, len, q));
+    return sbai_errf(err, errlen, "invalid %s value '%s': not a number", dtype_table[dtype].name,
+                     sbai_printable(text, len, q));
   /* Overflow gives ±HUGE_VAL and ERANGE; underflow (a tiny result) is the
    * ordinary rounding of a decimal to binary and is accepted. */
   if (errno == ERANGE && isinf(d))
-    return fail(err, errlen, "invalid %s value '%s': out of range", dtype_table[dtype].name,
-                quote(text, len, q));
+    return sbai_errf(err, errlen, "invalid %s value '%s': out of range", dtype_table[dtype].name,
+                     sbai_printable(text, len, q));
   if (dtype == SB_DTYPE_FLOAT) {
     float f = (float)d;
     if (isinf(f) && !isinf(d))
-      return fail(err, errlen, "invalid FLOAT value '%s': out of range", quote(text, len, q));
+      return sbai_errf(err, errlen, "invalid FLOAT value '%s': out of range",
+                       sbai_printable(text, len, q));
     memcpy(dst, &f, sizeof f);
   } else {
     memcpy(dst, &d, sizeof d);
@@ -218,27 +195,27 @@ static int parse_int(sb_dtype_t dtype, const char *text, size_t len, void *dst, 
                      size_t errlen)
 {
   const sb_dtype_info_t *info = &dtype_table[dtype];
-  char buf[NUMBER_MAX + 1], q[40];
+  char buf[NUMBER_MAX + 1], q[SBAI_TEXT_LEN];
   size_t i = 0;
   long long v;
 
   if (len > 0 && (text[0] == '-' || text[0] == '+'))
     i = 1;
   if (i == len)
-    return fail(err, errlen, "invalid %s value '%s': not an integer", info->name,
-                quote(text, len, q));
+    return sbai_errf(err, errlen, "invalid %s value '%s': not an integer", info->name,
+                     sbai_printable(text, len, q));
   for (; i < len; i++)
     if (text[i] < '0' || text[i] > '9')
-      return fail(err, errlen, "invalid %s value '%s': not an integer", info->name,
-                  quote(text, len, q));
+      return sbai_errf(err, errlen, "invalid %s value '%s': not an integer", info->name,
+                       sbai_printable(text, len, q));
   if (to_cstring(text, len, buf) != 0)
-    return fail(err, errlen, "invalid %s value '%s': out of range", info->name,
-                quote(text, len, q));
+    return sbai_errf(err, errlen, "invalid %s value '%s': out of range", info->name,
+                     sbai_printable(text, len, q));
   errno = 0;
   v = strtoll(buf, NULL, 10);
   if (errno == ERANGE || v < info->min || v > info->max)
-    return fail(err, errlen, "invalid %s value '%s': out of range [%" PRId64 ", %" PRId64 "]",
-                info->name, quote(text, len, q), info->min, info->max);
+    return sbai_errf(err, errlen, "invalid %s value '%s': out of range [%" PRId64 ", %" PRId64 "]",
+                     info->name, sbai_printable(text, len, q), info->min, info->max);
 
   switch (dtype) {
   case SB_DTYPE_INT8: {
@@ -273,7 +250,7 @@ static int parse_int(sb_dtype_t dtype, const char *text, size_t len, void *dst, 
     break;
   }
   default:
-    return fail(err, errlen, "unknown tensor type code %d", (int)dtype);
+    return sbai_errf(err, errlen, "unknown tensor type code %d", (int)dtype);
   }
   return 0;
 }
@@ -283,7 +260,7 @@ int sb_tensor_value_parse(sb_dtype_t dtype, const char *text, size_t len, void *
 {
   const sb_dtype_info_t *info = sb_dtype_info(dtype);
   if (!info)
-    return fail(err, errlen, "unknown tensor type code %d", (int)dtype);
+    return sbai_errf(err, errlen, "unknown tensor type code %d", (int)dtype);
   if (info->is_float)
     return parse_float(dtype, text, len, dst, err, errlen);
   return parse_int(dtype, text, len, dst, err, errlen);
