@@ -48,6 +48,9 @@
 /* Bits of RedisModule_GetContextFlags used by the module. */
 #define REDISMODULE_CTX_FLAGS_LUA (1 << 0)
 #define REDISMODULE_CTX_FLAGS_MULTI (1 << 1)
+/* The command came over the replication link (from this server's primary). */
+#define REDISMODULE_CTX_FLAGS_REPLICATED (1 << 12)
+/* The server is loading its dataset (RDB, or replaying the AOF). */
 #define REDISMODULE_CTX_FLAGS_LOADING (1 << 13)
 /* The client cannot be blocked: inside MULTI/EXEC, a Lua script, or a
  * RedisModule_Call from another module. */

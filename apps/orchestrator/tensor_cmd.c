@@ -141,6 +141,14 @@ static int tensorset_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
   size_t len;
   const char *text;
   int k, ndims;
+  /* The limits are for clients. A command replayed from the AOF, or sent by
+   * this server's primary, carries data the dataset already accepted
+   * (perhaps under higher limits): like an RDB load, it is applied, never
+   * dropped; only the format's own bounds apply. */
+  int held = (RedisModule_GetContextFlags(ctx)
+              & (REDISMODULE_CTX_FLAGS_LOADING | REDISMODULE_CTX_FLAGS_REPLICATED)) != 0;
+  int max_rank = held ? SB_TENSOR_RANK_CAP : (int)sbai_options.max_tensor_rank;
+  uint64_t max_bytes = held ? UINT64_MAX : (uint64_t)sbai_options.max_tensor_bytes;
 
   if (argc < 4)
     return RedisModule_WrongArity(ctx);
@@ -153,15 +161,14 @@ static int tensorset_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
     if (sbai_arg_is(argv[k], "BLOB") || sbai_arg_is(argv[k], "VALUES"))
       break;
   ndims = k - 3;
-  if (sb_tensor_rank_check(ndims, (int)sbai_options.max_tensor_rank, err, sizeof err) != 0)
+  if (sb_tensor_rank_check(ndims, max_rank, err, sizeof err) != 0)
     return sbai_reply_error(ctx, "%s", err);
   for (int i = 0; i < ndims; i++) {
     text = RedisModule_StringPtrLen(argv[3 + i], &len);
     if (sb_tensor_dim_parse(text, len, &dims[i], err, sizeof err) != 0)
       return sbai_reply_error(ctx, "%s", err);
   }
-  if (sb_tensor_desc_init(&desc, dtype, dims, ndims, (int)sbai_options.max_tensor_rank,
-                          (uint64_t)sbai_options.max_tensor_bytes, err, sizeof err) != 0)
+  if (sb_tensor_desc_init(&desc, dtype, dims, ndims, max_rank, max_bytes, err, sizeof err) != 0)
     return sbai_reply_error(ctx, "%s", err);
 
   if (k == argc) {
