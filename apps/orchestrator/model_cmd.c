@@ -72,7 +72,8 @@ static void model_type_free(void *value)
 /* What a model is made from: options and the blob (owned, RedisModule_Alloc). */
 typedef struct model_spec {
   int device;      /* SBAI_DEVICE_CPU or GPU:n */
-  int keep_failed; /* RDB load: keep a GPU model whose GPU is not usable (runs refused) */
+  int keep_failed; /* RDB load, AOF replay, replication: keep a GPU model whose GPU is not
+                      usable (runs refused) */
   const char *tag;
   size_t tag_len;
   long long batchsize, minbatchsize, minbatchtimeout;
@@ -197,6 +198,12 @@ static int modelstore_command(RedisModuleCtx *ctx, RedisModuleString **argv, int
   RedisModuleKey *key;
   size_t blob_len = 0;
   char *blob;
+  /* Replayed from the AOF or sent by the primary: the dataset already holds
+   * this model, so, as on an RDB load, a GPU this server cannot use keeps
+   * the model (its runs are refused) and MAX_BATCH bounds its batches
+   * instead of refusing it. */
+  int held = (RedisModule_GetContextFlags(ctx)
+              & (REDISMODULE_CTX_FLAGS_LOADING | REDISMODULE_CTX_FLAGS_REPLICATED)) != 0;
 
   if (argc < 6)
     return RedisModule_WrongArity(ctx);
@@ -208,8 +215,9 @@ static int modelstore_command(RedisModuleCtx *ctx, RedisModuleString **argv, int
    * pool and queue made ready), before the blob is looked at. */
   dev_text = RedisModule_StringPtrLen(argv[3], &dev_len);
   if (sbai_device_parse(dev_text, dev_len, &spec.device, err, sizeof err) != 0
-      || (spec.device >= 0 && sbai_gpu_prepare(spec.device, err, sizeof err) != 0))
+      || (!held && spec.device >= 0 && sbai_gpu_prepare(spec.device, err, sizeof err) != 0))
     return sbai_reply_error(ctx, "%s", err);
+  spec.keep_failed = held;
 
   for (i = 4; i < argc && !sbai_arg_is(argv[i], "BLOB");) {
     if (sbai_arg_is(argv[i], "TAG")) {
@@ -234,9 +242,14 @@ static int modelstore_command(RedisModuleCtx *ctx, RedisModuleString **argv, int
         return sbai_reply_error(ctx, "%s needs a value", what);
       if (parse_batch_value(ctx, argv[i + 1], what, value) != REDISMODULE_OK)
         return REDISMODULE_OK;
-      if (w < 2 && *value > sbai_options.max_batch)
-        return sbai_reply_error(ctx, "%s %lld exceeds the module's MAX_BATCH (%lld)", what, *value,
-                                sbai_options.max_batch);
+      if (w < 2 && *value > sbai_options.max_batch) {
+        if (!held)
+          return sbai_reply_error(ctx, "%s %lld exceeds the module's MAX_BATCH (%lld)", what,
+                                  *value, sbai_options.max_batch);
+        RedisModule_Log(ctx, "notice", "sbai: a replayed model's %s %lld is above MAX_BATCH; "
+                        "batched up to %lld", what, *value, sbai_options.max_batch);
+        *value = sbai_options.max_batch;
+      }
       *seen = 1;
       i += 2;
     } else if (sbai_arg_is(argv[i], "INPUTS")) {

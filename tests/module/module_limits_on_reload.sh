@@ -1,6 +1,7 @@
-# The load-time limits (MAX_TENSOR_BYTES, MAX_TENSOR_RANK) are for clients,
+# The load-time limits (MAX_TENSOR_BYTES, MAX_TENSOR_RANK, MAX_BATCH) are for clients,
 # not for data the dataset already holds: tensors stored under higher limits
-# come back after a restart with lower ones, whether from the AOF's commands
+# (and a model's batching, bounded by MAX_BATCH) come back after a restart
+# with lower ones, whether from the AOF's commands
 # (the incr file, and a rewrite without RDB preamble, both replayed as
 # AI.TENSORSET) or over replication to a replica with lower limits; new
 # client writes over the limits are still refused. (Before the fix, the AOF
@@ -15,14 +16,25 @@ make_bytes "$SB_TMP/big.bin" 2048
 expect_reply OK -x AI.TENSORSET big UINT8 2048 BLOB <"$SB_TMP/big.bin"
 expect_reply OK -x AI.TENSORSET deep UINT8 2 2 2 2 2 2 2 16 BLOB <"$SB_TMP/big.bin"
 expect_reply OK AI.TENSORSET small FLOAT 2 VALUES 1 2
+MODEL=$SB_TMP/tiny.safetensors
+need_tiny_model "$MODEL"
 tensor_snapshot "$SB_TMP/before.txt" big deep small
+expect_reply OK -x AI.MODELSTORE m SBRESNET CPU BATCHSIZE 8 MINBATCHSIZE 6 BLOB <"$MODEL"
 sb_cli SHUTDOWN >/dev/null 2>&1
 for _ in $(seq 100); do kill -0 "$SB_PID" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$SB_PID" 2>/dev/null && sb_fail "the first server did not shut down"
 
 # 1. Restart with lower limits: the incr AOF is replayed.
-sb_start_redis MAX_TENSOR_BYTES 1K MAX_TENSOR_RANK 4 "${aof[@]}"
+sb_start_redis MAX_TENSOR_BYTES 1K MAX_TENSOR_RANK 4 MAX_BATCH 4 "${aof[@]}"
 [ "$(sb_cli AI.CONFIG GET MAX_TENSOR_BYTES)" = 1024 ] || sb_fail "MAX_TENSOR_BYTES is not 1K"
+meta=$(sb_cli AI.MODELGET m META 2>&1 | tr '\n' ' ')
+case "$meta" in
+  *"batchsize 4 minbatchsize 4 "*) echo "model m (BATCHSIZE 8) restored under MAX_BATCH 4: $meta" ;;
+  *) sb_fail "model m after the replay under MAX_BATCH 4: $meta" ;;
+esac
+out=$(sb_cli -x AI.MODELSTORE m2 SBRESNET CPU BATCHSIZE 8 BLOB <"$MODEL" 2>&1)
+echo "$out" | grep -q MAX_BATCH || sb_fail "a client's BATCHSIZE 8 was not refused: $out"
+expect_reply 1 DEL m   # the digests below compare the tensors
 tensor_snapshot "$SB_TMP/after1.txt" big deep small
 same_snapshot "$SB_TMP/before.txt" "$SB_TMP/after1.txt" "the AOF replayed under lower limits"
 blob_equals big "$SB_TMP/big.bin"
