@@ -26,15 +26,6 @@ static RedisModuleType *model_type;
 
 /* ---- the value ---------------------------------------------------------------- */
 
-static char *dup_buffer(const char *src, size_t len)
-{
-  char *p = RedisModule_Alloc(len + 1);
-  if (len)
-    memcpy(p, src, len);
-  p[len] = '\0';
-  return p;
-}
-
 static void model_destroy(sbai_model_t *m)
 {
   if (m->net)
@@ -110,7 +101,7 @@ static sbai_model_t *model_create(const model_spec_t *spec, char *blob, size_t b
         model_destroy(m);
         return NULL;
       }
-      m->gpu_error = dup_buffer(why, strlen(why));
+      m->gpu_error = sbai_dup(why, strlen(why));
     } else {
       sb_resnet_free(m->net);
       m->net = NULL;
@@ -118,7 +109,7 @@ static sbai_model_t *model_create(const model_spec_t *spec, char *blob, size_t b
   }
   m->blob = blob;
   m->blob_len = blob_len;
-  m->tag = dup_buffer(spec->tag ? spec->tag : "", spec->tag ? spec->tag_len : 0);
+  m->tag = sbai_dup(spec->tag ? spec->tag : "", spec->tag ? spec->tag_len : 0);
   m->tag_len = spec->tag ? spec->tag_len : 0;
   m->batchsize = spec->batchsize;
   m->minbatchsize = spec->minbatchsize;
@@ -126,9 +117,9 @@ static sbai_model_t *model_create(const model_spec_t *spec, char *blob, size_t b
   m->ninputs = spec->ninputs;
   m->noutputs = spec->noutputs;
   for (int i = 0; i < spec->ninputs; i++)
-    m->inputs[i] = dup_buffer(spec->inputs[i], spec->inputs_len[i]);
+    m->inputs[i] = sbai_dup(spec->inputs[i], spec->inputs_len[i]);
   for (int i = 0; i < spec->noutputs; i++)
-    m->outputs[i] = dup_buffer(spec->outputs[i], spec->outputs_len[i]);
+    m->outputs[i] = sbai_dup(spec->outputs[i], spec->outputs_len[i]);
   return m;
 }
 
@@ -137,13 +128,6 @@ sbai_key_status_t sbai_model_lookup(RedisModuleCtx *ctx, RedisModuleString *keyn
 {
   /* The value stays valid after closing: the key (or a run) holds it. */
   return sbai_value_lookup(ctx, keyname, model_type, (void **)model);
-}
-
-static int reply_lookup_error(RedisModuleCtx *ctx, sbai_key_status_t status)
-{
-  if (status == SBAI_KEY_WRONGTYPE)
-    return RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
-  return sbai_reply_error(ctx, "model key is empty");
 }
 
 /* ---- AI.MODELSTORE ------------------------------------------------------------ */
@@ -355,7 +339,7 @@ static int modelget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int a
     meta = blob = 1;
   status = sbai_model_lookup(ctx, argv[1], &m);
   if (status != SBAI_KEY_OK)
-    return reply_lookup_error(ctx, status);
+    return sbai_reply_lookup_error(ctx, status, "model");
 
   if (!meta)
     return RedisModule_ReplyWithStringBuffer(ctx, m->blob, m->blob_len);
@@ -386,21 +370,7 @@ static int modelget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int a
 
 static int modeldel_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
 {
-  RedisModuleKey *key;
-  sbai_key_status_t status;
-  sbai_model_t *m;
-
-  if (argc != 2)
-    return RedisModule_WrongArity(ctx);
-  status = sbai_model_lookup(ctx, argv[1], &m);
-  if (status != SBAI_KEY_OK)
-    return reply_lookup_error(ctx, status);
-  key = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
-  /* Runs still queued or in flight keep the model alive until they finish. */
-  RedisModule_DeleteKey(key);
-  RedisModule_CloseKey(key);
-  RedisModule_ReplicateVerbatim(ctx);
-  return RedisModule_ReplyWithSimpleString(ctx, "OK");
+  return sbai_value_del_command(ctx, argv, argc, model_type, "model");
 }
 
 /* ---- AI.MODELEXECUTE / AI.MODELRUN ------------------------------------------------- */
@@ -456,18 +426,6 @@ static int check_model_io(RedisModuleCtx *ctx, sbai_run_t *run)
   return REDISMODULE_OK;
 }
 
-/* Adds argv[from..to) as inputs or outputs. */
-static int add_keys(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString **argv, int from,
-                    int to, int outputs)
-{
-  for (int i = from; i < to; i++) {
-    int rc = outputs ? sbai_run_add_output(ctx, run, argv[i]) : sbai_run_add_input(ctx, run, argv[i]);
-    if (rc != REDISMODULE_OK)
-      return REDISMODULE_ERR;
-  }
-  return REDISMODULE_OK;
-}
-
 /* Both syntaxes:
  *   AI.MODELEXECUTE key INPUTS n in.. OUTPUTS n out.. [TIMEOUT ms]
  *   AI.MODELRUN key [TIMEOUT ms] INPUTS in.. OUTPUTS out..             (old) */
@@ -488,7 +446,7 @@ static int model_run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
     return RedisModule_WrongArity(ctx);
   status = sbai_model_lookup(ctx, argv[1], &m);
   if (status != SBAI_KEY_OK)
-    return reply_lookup_error(ctx, status);
+    return sbai_reply_lookup_error(ctx, status, "model");
   if (m->gpu_error) {
     char dev[SBAI_DEVICE_NAME_LEN];
     return sbai_reply_error(ctx, "the model's device %s is not usable on this server: %s",
@@ -521,8 +479,8 @@ static int model_run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
       sbai_reply_error(ctx, "%s: INPUTS and OUTPUTS each need at least one key", cmd);
       goto refused;
     }
-    if (add_keys(ctx, run, argv, in_from, in_to, 0) != REDISMODULE_OK
-        || add_keys(ctx, run, argv, out_from, argc, 1) != REDISMODULE_OK)
+    if (sbai_run_add_keys(ctx, run, argv, in_from, in_to, 0) != REDISMODULE_OK
+        || sbai_run_add_keys(ctx, run, argv, out_from, argc, 1) != REDISMODULE_OK)
       goto refused;
   } else {
     int n;
@@ -532,7 +490,7 @@ static int model_run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
       goto refused;
     }
     if (sbai_parse_count(ctx, argv[i + 1], "INPUTS", 1, argc - i - 2, &n) != REDISMODULE_OK
-        || add_keys(ctx, run, argv, i + 2, i + 2 + n, 0) != REDISMODULE_OK)
+        || sbai_run_add_keys(ctx, run, argv, i + 2, i + 2 + n, 0) != REDISMODULE_OK)
       goto refused;
     i += 2 + n;
     if (i >= argc || !sbai_arg_is(argv[i], "OUTPUTS")) {
@@ -545,7 +503,7 @@ static int model_run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
       goto refused;
     }
     if (sbai_parse_count(ctx, argv[i + 1], "OUTPUTS", 1, argc - i - 2, &n) != REDISMODULE_OK
-        || add_keys(ctx, run, argv, i + 2, i + 2 + n, 1) != REDISMODULE_OK)
+        || sbai_run_add_keys(ctx, run, argv, i + 2, i + 2 + n, 1) != REDISMODULE_OK)
       goto refused;
     i += 2 + n;
     if (i < argc) {
@@ -722,7 +680,7 @@ static char *load_buffer(RedisModuleIO *io, size_t *len)
       RedisModule_Free(s);
     return NULL;
   }
-  out = dup_buffer(s, n);
+  out = sbai_dup(s, n);
   RedisModule_Free(s);
   if (len)
     *len = n;

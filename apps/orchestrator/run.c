@@ -101,6 +101,17 @@ int sbai_run_add_input(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString *
   return REDISMODULE_OK;
 }
 
+int sbai_run_add_keys(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString **argv, int from,
+                      int to, int outputs)
+{
+  for (int i = from; i < to; i++) {
+    int rc = outputs ? sbai_run_add_output(ctx, run, argv[i]) : sbai_run_add_input(ctx, run, argv[i]);
+    if (rc != REDISMODULE_OK)
+      return REDISMODULE_ERR;
+  }
+  return REDISMODULE_OK;
+}
+
 int sbai_run_add_output(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString *name)
 {
   RedisModuleKey *key;

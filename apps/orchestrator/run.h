@@ -103,6 +103,11 @@ int sbai_run_add_input(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString *
  * when the key holds something other than a tensor. */
 int sbai_run_add_output(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString *name);
 
+/* Adds argv[from..to) as inputs (outputs = 0) or outputs; fails, having
+ * replied, at the first key that cannot be added. */
+int sbai_run_add_keys(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString **argv, int from,
+                      int to, int outputs);
+
 /* Parses a TIMEOUT value (milliseconds, 1..2^31) and sets the deadline.
  * Replies and fails on a bad value. */
 int sbai_run_set_timeout(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString *value);

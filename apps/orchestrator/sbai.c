@@ -67,6 +67,15 @@ void sbai_acl_categories(const char *flags, char *out, size_t len)
            has_word(flags, "readonly") ? "read " : "", has_word(flags, "fast") ? "fast" : "slow");
 }
 
+char *sbai_dup(const char *src, size_t len)
+{
+  char *p = RedisModule_Alloc(len + 1);
+  if (len)
+    memcpy(p, src, len);
+  p[len] = '\0';
+  return p;
+}
+
 int sbai_reply_error(RedisModuleCtx *ctx, const char *fmt, ...)
 {
   char msg[512] = "ERR ";

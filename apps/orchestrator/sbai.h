@@ -44,6 +44,9 @@ int sbai_create_command(RedisModuleCtx *ctx, const char *name, RedisModuleCmdFun
  * "write deny-oom" -> "write slow". Writes at most len bytes to out. */
 void sbai_acl_categories(const char *flags, char *out, size_t len);
 
+/* A NUL-terminated copy of len bytes of src, from RedisModule_Alloc. */
+char *sbai_dup(const char *src, size_t len);
+
 /* Replies with the error "ERR <message>", the message printf-formatted. */
 int sbai_reply_error(RedisModuleCtx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

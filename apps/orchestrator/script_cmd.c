@@ -18,15 +18,6 @@ static RedisModuleType *script_type;
 
 /* ---- the value ------------------------------------------------------------------ */
 
-static char *dup_buffer(const char *src, size_t len)
-{
-  char *p = RedisModule_Alloc(len + 1);
-  if (len)
-    memcpy(p, src, len);
-  p[len] = '\0';
-  return p;
-}
-
 static void script_destroy(sbai_script_t *s)
 {
   RedisModule_Free(s->source);
@@ -58,13 +49,6 @@ sbai_key_status_t sbai_script_lookup(RedisModuleCtx *ctx, RedisModuleString *key
                                      sbai_script_t **script)
 {
   return sbai_value_lookup(ctx, keyname, script_type, (void **)script);
-}
-
-static int reply_lookup_error(RedisModuleCtx *ctx, sbai_key_status_t status)
-{
-  if (status == SBAI_KEY_WRONGTYPE)
-    return RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
-  return sbai_reply_error(ctx, "script key is empty");
 }
 
 /* ---- making a script: which functions it can run --------------------------------- */
@@ -140,14 +124,14 @@ static sbai_script_t *script_create(const char *source, size_t source_len, const
 
   s = RedisModule_Calloc(1, sizeof *s);
   atomic_init(&s->refs, 1);
-  s->source = dup_buffer(source, source_len);
+  s->source = sbai_dup(source, source_len);
   s->source_len = source_len;
-  s->tag = dup_buffer(tag ? tag : "", tag ? tag_len : 0);
+  s->tag = sbai_dup(tag ? tag : "", tag ? tag_len : 0);
   s->tag_len = tag ? tag_len : 0;
   s->nentry = nentry;
   s->entry = RedisModule_Calloc((size_t)nentry + 1, sizeof *s->entry);
   for (int i = 0; i < nentry; i++)
-    s->entry[i] = dup_buffer(entry[i], entry_len[i]);
+    s->entry[i] = sbai_dup(entry[i], entry_len[i]);
   s->nfuncs = found.count;
   s->funcs = found.funcs;
   return s;
@@ -271,7 +255,7 @@ static int scriptget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
     meta = source = 1;
   status = sbai_script_lookup(ctx, argv[1], &s);
   if (status != SBAI_KEY_OK)
-    return reply_lookup_error(ctx, status);
+    return sbai_reply_lookup_error(ctx, status, "script");
 
   if (!meta)
     return RedisModule_ReplyWithStringBuffer(ctx, s->source, s->source_len);
@@ -295,20 +279,7 @@ static int scriptget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
 
 static int scriptdel_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
 {
-  RedisModuleKey *key;
-  sbai_key_status_t status;
-  sbai_script_t *s;
-
-  if (argc != 2)
-    return RedisModule_WrongArity(ctx);
-  status = sbai_script_lookup(ctx, argv[1], &s);
-  if (status != SBAI_KEY_OK)
-    return reply_lookup_error(ctx, status);
-  key = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
-  RedisModule_DeleteKey(key);
-  RedisModule_CloseKey(key);
-  RedisModule_ReplicateVerbatim(ctx);
-  return RedisModule_ReplyWithSimpleString(ctx, "OK");
+  return sbai_value_del_command(ctx, argv, argc, script_type, "script");
 }
 
 /* ---- AI.SCRIPTEXECUTE / AI.SCRIPTRUN ------------------------------------------------ */
@@ -340,17 +311,6 @@ static const sbai_builtin_t *find_function(RedisModuleCtx *ctx, const sbai_scrip
                      sbai_quote(name, q), names);
   }
   return NULL;
-}
-
-static int add_keys(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString **argv, int from,
-                    int to, int outputs)
-{
-  for (int i = from; i < to; i++) {
-    int rc = outputs ? sbai_run_add_output(ctx, run, argv[i]) : sbai_run_add_input(ctx, run, argv[i]);
-    if (rc != REDISMODULE_OK)
-      return REDISMODULE_ERR;
-  }
-  return REDISMODULE_OK;
 }
 
 /* AI.SCRIPTEXECUTE key fn [KEYS n k..] [INPUTS n in..] [ARGS n a..]
@@ -398,7 +358,7 @@ static int parse_execute(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString
       /* KEYS only declare what a script may touch (cluster routing);
        * built-ins touch no keys. ARGS go to the function, which checks how
        * many it takes. */
-      if ((w == 1 || w == 3) && add_keys(ctx, run, argv, i + 2, i + 2 + n, w == 3) != REDISMODULE_OK)
+      if ((w == 1 || w == 3) && sbai_run_add_keys(ctx, run, argv, i + 2, i + 2 + n, w == 3) != REDISMODULE_OK)
         return REDISMODULE_ERR;
       if (w == 2)
         run->nargs = n;
@@ -441,8 +401,8 @@ static int parse_run(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString **a
   if (in_to == in_from || i + 1 >= argc)
     return sbai_reply_error(ctx, "AI.SCRIPTRUN: INPUTS and OUTPUTS each need at least one key"),
            REDISMODULE_ERR;
-  if (add_keys(ctx, run, argv, in_from, in_to, 0) != REDISMODULE_OK
-      || add_keys(ctx, run, argv, i + 1, argc, 1) != REDISMODULE_OK)
+  if (sbai_run_add_keys(ctx, run, argv, in_from, in_to, 0) != REDISMODULE_OK
+      || sbai_run_add_keys(ctx, run, argv, i + 1, argc, 1) != REDISMODULE_OK)
     return REDISMODULE_ERR;
   return REDISMODULE_OK;
 }
@@ -464,7 +424,7 @@ static int script_run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int
     return RedisModule_WrongArity(ctx);
   status = sbai_script_lookup(ctx, argv[1], &s);
   if (status != SBAI_KEY_OK)
-    return reply_lookup_error(ctx, status);
+    return sbai_reply_lookup_error(ctx, status, "script");
   fn = find_function(ctx, s, argv[2]);
   if (!fn)
     return REDISMODULE_OK;

@@ -124,6 +124,32 @@ sbai_key_status_t sbai_value_lookup(RedisModuleCtx *ctx, RedisModuleString *keyn
   return status;
 }
 
+int sbai_reply_lookup_error(RedisModuleCtx *ctx, sbai_key_status_t status, const char *what)
+{
+  if (status == SBAI_KEY_WRONGTYPE)
+    return RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
+  return sbai_reply_error(ctx, "%s key is empty", what);
+}
+
+int sbai_value_del_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
+                           RedisModuleType *type, const char *what)
+{
+  RedisModuleKey *key;
+  sbai_key_status_t status;
+  void *value;
+
+  if (argc != 2)
+    return RedisModule_WrongArity(ctx);
+  status = sbai_value_lookup(ctx, argv[1], type, &value);
+  if (status != SBAI_KEY_OK)
+    return sbai_reply_lookup_error(ctx, status, what);
+  key = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
+  RedisModule_DeleteKey(key);
+  RedisModule_CloseKey(key);
+  RedisModule_ReplicateVerbatim(ctx);
+  return RedisModule_ReplyWithSimpleString(ctx, "OK");
+}
+
 /* ---- AI.TENSORSET ------------------------------------------------------------
  *
  * argv: [0] AI.TENSORSET [1] key [2] type [3..k-1] dims [k] BLOB|VALUES [k+1..]

@@ -37,6 +37,16 @@ typedef enum sbai_key_status {
 sbai_key_status_t sbai_value_lookup(RedisModuleCtx *ctx, RedisModuleString *keyname,
                                     RedisModuleType *type, void **value);
 
+/* The reply for a failed lookup: WRONGTYPE, or "ERR <what> key is empty". */
+int sbai_reply_lookup_error(RedisModuleCtx *ctx, sbai_key_status_t status, const char *what);
+
+/* AI.MODELDEL / AI.SCRIPTDEL: deletes argv[1], which must hold a value of
+ * module type `type` (else the lookup error above), replicates the command
+ * and replies OK. Runs queued or in flight hold their own reference to the
+ * value and finish with it. */
+int sbai_value_del_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
+                           RedisModuleType *type, const char *what);
+
 /* The tensor's desc.nbytes bytes. */
 const void *sbai_tensor_data(const sbai_tensor_t *t);
 
