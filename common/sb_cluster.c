@@ -315,12 +315,13 @@ int sb_cluster_parse_redirect(const char *err, int *slot, char *target, size_t l
   return kind;
 }
 
-static void pause_s(double s)
+/* The client's pause (sb_db_pause): SB_ERR with the message set when the
+ * interrupt flag (sb_db_set_interrupt) ended it. */
+static int pause_s(double s, const char *what)
 {
-  struct timespec ts;
-  ts.tv_sec = (time_t)s;
-  ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-  nanosleep(&ts, NULL);
+  if (sb_db_pause(s) != SB_OK)
+    return sb_error("interrupted by a signal while waiting for the cluster (%s)", what);
+  return SB_OK;
 }
 
 static int send_asking(sb_db_t *conn)
@@ -381,8 +382,8 @@ int sb_cluster_call(sb_db_t *db, int key_arg, int idempotent, int argc, const ch
       /* Nodes that disagree for a moment (a slot handed over, not every
        * node told yet) bounce a command between them: from the third
        * redirect on, give them a retry interval each. */
-      if (followed > 2)
-        pause_s(db->cfg.retry_interval_s);
+      if (followed > 2 && pause_s(db->cfg.retry_interval_s, argv[0]) != SB_OK)
+        return SB_ERR;
       sb_log(SB_LOG_DEBUG, "%s: %s %s", conn->addr, argv[0], conn->errline);
       if (kind == SB_REDIRECT_MOVED) {
         /* The whole map may have changed (a resharding); the node that
@@ -405,7 +406,10 @@ int sb_cluster_call(sb_db_t *db, int key_arg, int idempotent, int argc, const ch
     if (now >= give_up)
       return sb_error("%s: %s: %s for %.1f s (SB_DB_CONNECT_TIMEOUT); giving up", conn->addr,
                       argv[0], conn->errline, db->cfg.connect_timeout_s);
-    pause_s(db->cfg.retry_interval_s < give_up - now ? db->cfg.retry_interval_s : give_up - now);
+    if (pause_s(db->cfg.retry_interval_s < give_up - now ? db->cfg.retry_interval_s
+                                                         : give_up - now,
+                argv[0]) != SB_OK)
+      return SB_ERR;
     if (kind == SB_REDIRECT_CLUSTERDOWN && refresh_map(db) != SB_OK)
       sb_error_clear();
     node = slot >= 0 ? cl->slot_node[slot] : -1;
@@ -571,8 +575,8 @@ int sb_cluster_pipeline(sb_db_t *db, int n, const sb_db_cmd_t *cmds)
                SB_DB_MAX_REDIRECTS);
       goto done;
     }
-    if (redirected && rounds > 2)
-      pause_s(db->cfg.retry_interval_s); /* as in sb_cluster_call */
+    if (redirected && rounds > 2 && pause_s(db->cfg.retry_interval_s, "pipeline") != SB_OK)
+      goto done; /* as in sb_cluster_call */
     if (moved) {
       if (refresh_map(db) != SB_OK)
         sb_error_clear();
@@ -592,8 +596,10 @@ int sb_cluster_pipeline(sb_db_t *db, int n, const sb_db_cmd_t *cmds)
                  waittxt, db->cfg.connect_timeout_s);
         goto done;
       }
-      pause_s(db->cfg.retry_interval_s < give_up - now ? db->cfg.retry_interval_s
-                                                       : give_up - now);
+      if (pause_s(db->cfg.retry_interval_s < give_up - now ? db->cfg.retry_interval_s
+                                                           : give_up - now,
+                  "pipeline") != SB_OK)
+        goto done;
       if (down && refresh_map(db) != SB_OK)
         sb_error_clear();
       for (int i = 0; i < n; i++)

@@ -8,8 +8,10 @@
 
 #include <hiredis/hiredis.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +20,60 @@
 
 /* ---- configuration -------------------------------------------------------- */
 
+/* A set variable must hold a value: "" is refused like any other bad
+ * value (an unset one keeps the default). */
 static int env_seconds(const char *name, double *out)
 {
   const char *v = getenv(name);
   char *end = NULL;
   double d;
-  if (!v || !*v)
+  if (!v)
     return SB_OK;
+  if (!*v)
+    return sb_error("%s is set but empty: expected seconds in (0, 86400] (unset it for the "
+                    "default)", name);
+  /* strtod also takes leading blanks, "nan", "inf" and hex floats; only a
+   * plain decimal number is a number of seconds. */
+  if (!(isdigit((unsigned char)v[0]) || v[0] == '.') || v[strspn(v, "0123456789.eE+-")])
+    return sb_error("%s='%s': expected seconds in (0, 86400]", name, v);
   errno = 0;
   d = strtod(v, &end);
-  if (*end || errno || d <= 0 || d > 86400)
+  if (end == v || *end || errno || !isfinite(d) || !(d > 0 && d <= 86400))
     return sb_error("%s='%s': expected seconds in (0, 86400]", name, v);
   *out = d;
+  return SB_OK;
+}
+
+static int env_count(const char *name, long lo, long hi, int *out)
+{
+  const char *v = getenv(name);
+  char *end = NULL;
+  long r;
+  if (!v)
+    return SB_OK;
+  if (!*v)
+    return sb_error("%s is set but empty: expected an integer in %ld..%ld (unset it for the "
+                    "default)", name, lo, hi);
+  if (v[strspn(v, "0123456789")])
+    return sb_error("%s='%s': expected an integer in %ld..%ld", name, v, lo, hi);
+  errno = 0;
+  r = strtol(v, &end, 10);
+  if (end == v || *end || errno || r < lo || r > hi)
+    return sb_error("%s='%s': expected an integer in %ld..%ld", name, v, lo, hi);
+  *out = (int)r;
+  return SB_OK;
+}
+
+/* A string setting copied whole, or refused: a truncated password would
+ * only fail later, at AUTH, with a misleading message. */
+static int env_string(const char *name, char *dst, size_t cap)
+{
+  const char *v = getenv(name);
+  if (!v || !*v)
+    return SB_OK;
+  if (strlen(v) >= cap)
+    return sb_error("%s: longer than %zu bytes", name, cap - 1);
+  memcpy(dst, v, strlen(v) + 1);
   return SB_OK;
 }
 
@@ -72,22 +116,51 @@ int sb_db_config_from_env(sb_db_config_t *cfg)
   cfg->command_retries = 1;
   if (env_seconds("SB_DB_CONNECT_TIMEOUT", &cfg->connect_timeout_s) != SB_OK ||
       env_seconds("SB_DB_COMMAND_TIMEOUT", &cfg->command_timeout_s) != SB_OK ||
-      env_seconds("SB_DB_RETRY_INTERVAL", &cfg->retry_interval_s) != SB_OK)
+      env_seconds("SB_DB_RETRY_INTERVAL", &cfg->retry_interval_s) != SB_OK ||
+      env_count("SB_DB_COMMAND_RETRIES", 0, 100, &cfg->command_retries) != SB_OK ||
+      env_string("SB_DB_USER", cfg->user, sizeof cfg->user) != SB_OK ||
+      env_string("SB_DB_PASSWORD", cfg->password, sizeof cfg->password) != SB_OK)
     return SB_ERR;
-  if ((v = getenv("SB_DB_COMMAND_RETRIES")) && *v) {
-    char *end = NULL;
-    long r = strtol(v, &end, 10);
-    if (*end || r < 0 || r > 100)
-      return sb_error("SB_DB_COMMAND_RETRIES='%s': expected 0..100", v);
-    cfg->command_retries = (int)r;
-  }
-  if ((v = getenv("SB_DB_USER")) && *v)
-    snprintf(cfg->user, sizeof cfg->user, "%s", v);
-  if ((v = getenv("SB_DB_PASSWORD")) && *v)
-    snprintf(cfg->password, sizeof cfg->password, "%s", v);
   if ((v = getenv("SB_DB_PASSWORD_FILE")) && *v && read_password_file(v, cfg) != SB_OK)
     return SB_ERR;
   return SB_OK;
+}
+
+int sb_db_config_check_env(void)
+{
+  sb_db_config_t cfg;
+  int rc = sb_db_config_from_env(&cfg);
+  /* The copy's credentials do not outlive the check. */
+  volatile unsigned char *p = (volatile unsigned char *)&cfg;
+  for (size_t k = 0; k < sizeof cfg; k++)
+    p[k] = 0;
+  return rc;
+}
+
+/* ---- interrupting ---------------------------------------------------------- */
+
+static volatile sig_atomic_t *interrupt_flag;
+
+void sb_db_set_interrupt(volatile sig_atomic_t *flag) { interrupt_flag = flag; }
+
+int sb_db_interrupted(void) { return interrupt_flag && *interrupt_flag; }
+
+int sb_db_pause(double s)
+{
+  double until = sb_now() + s;
+  for (;;) {
+    double left = until - sb_now();
+    struct timespec ts;
+    if (sb_db_interrupted())
+      return SB_ERR;
+    if (left <= 0)
+      return SB_OK;
+    if (left > 0.1)
+      left = 0.1;
+    ts.tv_sec = (time_t)left;
+    ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+    nanosleep(&ts, NULL); /* EINTR (a signal) only ends this slice early */
+  }
 }
 
 /* ---- connecting ----------------------------------------------------------- */
@@ -145,6 +218,28 @@ static int parse_address(const char *addr, char *host, size_t hlen, int *port, i
   return SB_OK;
 }
 
+int sb_db_check_addresses(const char *addresses)
+{
+  char host[SB_ADDR_MAX], *list, *tok, *save = NULL;
+  int port, is_unix, n = 0, rc = SB_OK;
+  if (!addresses || !*addresses)
+    return sb_error("no database address given (--db or SSDB)");
+  if (!(list = strdup(addresses)))
+    return sb_error("out of memory");
+  for (tok = strtok_r(list, ",", &save); tok && rc == SB_OK; tok = strtok_r(NULL, ",", &save)) {
+    while (*tok == ' ')
+      tok++;
+    if (!*tok)
+      continue;
+    n++;
+    rc = parse_address(tok, host, sizeof host, &port, &is_unix);
+  }
+  free(list);
+  if (rc == SB_OK && n == 0)
+    rc = sb_error("invalid database address '%s': no address in it", addresses);
+  return rc;
+}
+
 static int authenticate(redisContext *c, const sb_db_config_t *cfg, const char *addr)
 {
   redisReply *r;
@@ -167,25 +262,43 @@ static int authenticate(redisContext *c, const sb_db_config_t *cfg, const char *
 }
 
 /* Connects to one address, retrying until the deadline. Returns the context
- * or NULL with the error set. *fatal is set when retrying cannot help. */
+ * or NULL with the error set. *fatal is set when retrying cannot help (also
+ * when the interrupt flag is set: the caller must not try elsewhere). */
 static redisContext *connect_until(const char *addr, const sb_db_config_t *cfg, double deadline,
                                    int *fatal, int max_attempts)
 {
   char host[SB_ADDR_MAX], last[256] = "no attempt made";
-  int port = 0, is_unix = 0, attempts = 0;
+  int port = 0, is_unix = 0, attempts = 0, resume = 0;
   *fatal = 0;
   if (parse_address(addr, host, sizeof host, &port, &is_unix) != SB_OK) {
     *fatal = 1;
     return NULL;
   }
   for (;;) {
-    double left = deadline - sb_now();
+    double left = deadline - sb_now(), wait, t0;
+    int sliced;
     redisContext *c;
-    if (left <= 0 && attempts > 0)
+    if (sb_db_interrupted()) {
+      *fatal = 1;
+      sb_error("interrupted by a signal while connecting to %s (%d attempts made)", addr,
+               attempts);
+      return NULL;
+    }
+    if (left <= 0 && (attempts > 0 || resume))
       break;
-    attempts++;
-    c = is_unix ? redisConnectUnixWithTimeout(host, to_timeval(left))
-                : redisConnectWithTimeout(host, port, to_timeval(left));
+    if (!resume)
+      attempts++;
+    resume = 0;
+    /* While an interrupt flag is set, one wait for the handshake lasts at
+     * most a slice, so that the flag is looked at in time; a slice that
+     * ran out continues the same attempt (not counted, no pause). */
+    wait = left;
+    sliced = interrupt_flag && wait > SB_DB_ATTEMPT_SLICE_S;
+    if (sliced)
+      wait = SB_DB_ATTEMPT_SLICE_S;
+    t0 = sb_now();
+    c = is_unix ? redisConnectUnixWithTimeout(host, to_timeval(wait))
+                : redisConnectWithTimeout(host, port, to_timeval(wait));
     if (c && !c->err) {
       if (redisSetTimeout(c, to_timeval(cfg->command_timeout_s)) != REDIS_OK) {
         snprintf(last, sizeof last, "cannot set the command timeout: %s", c->errstr);
@@ -200,6 +313,12 @@ static redisContext *connect_until(const char *addr, const sb_db_config_t *cfg, 
       }
     } else {
       snprintf(last, sizeof last, "%s", c ? c->errstr : "out of memory");
+      if (sliced && sb_now() - t0 >= 0.9 * wait && deadline - sb_now() > 0) {
+        if (c)
+          redisFree(c);
+        resume = 1;
+        continue;
+      }
     }
     if (c)
       redisFree(c);
@@ -207,11 +326,8 @@ static redisContext *connect_until(const char *addr, const sb_db_config_t *cfg, 
     left = deadline - sb_now();
     if (left <= 0 || attempts == max_attempts)
       break;
-    struct timespec ts;
-    double pause = cfg->retry_interval_s < left ? cfg->retry_interval_s : left;
-    ts.tv_sec = (time_t)pause;
-    ts.tv_nsec = (long)((pause - (double)ts.tv_sec) * 1e9);
-    nanosleep(&ts, NULL);
+    if (sb_db_pause(cfg->retry_interval_s < left ? cfg->retry_interval_s : left) != SB_OK)
+      continue; /* interrupted: said at the top */
   }
   if (max_attempts == 1)
     sb_error("cannot connect to database at %s: %s", addr, last);
@@ -307,11 +423,11 @@ int sb_db_open(const char *addresses, const sb_db_config_t *cfg, sb_db_t **out)
       double left = deadline - sb_now();
       if (db || fatal || left <= 0)
         break;
-      struct timespec ts;
-      double pause = cfg->retry_interval_s < left ? cfg->retry_interval_s : left;
-      ts.tv_sec = (time_t)pause;
-      ts.tv_nsec = (long)((pause - (double)ts.tv_sec) * 1e9);
-      nanosleep(&ts, NULL);
+      if (sb_db_pause(cfg->retry_interval_s < left ? cfg->retry_interval_s : left) != SB_OK) {
+        fatal = 1;
+        sb_error("interrupted by a signal while connecting to %s (%d rounds)", addresses,
+                 rounds);
+      }
     }
     if (!db && !fatal && ntok > 1)
       sb_error("none of the %d database addresses (%s) answered within %.1f s (%d rounds); "

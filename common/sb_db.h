@@ -29,6 +29,7 @@
 #ifndef SB_DB_H
 #define SB_DB_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,42 @@ typedef struct {
  * SB_DB_PASSWORD_FILE (a file holding "password" or "user password").
  * Returns SB_OK, or SB_ERR for a malformed value or an unreadable file. */
 int sb_db_config_from_env(sb_db_config_t *cfg);
+
+/* Checks the SB_DB_* settings of the environment without keeping them:
+ * exactly the checks of sb_db_config_from_env (numbers: finite, in range,
+ * nothing after them, not empty when set; SB_DB_USER / SB_DB_PASSWORD not
+ * longer than the client keeps; SB_DB_PASSWORD_FILE readable and holding a
+ * password). Returns SB_OK, or SB_ERR with a message that names the
+ * variable. Every SB_ERR here is a bad setting, i.e. a usage error: a
+ * driver calls it right after option parsing (before connecting) and exits
+ * 2 on SB_ERR. Once it returned SB_OK, sb_db_config_from_env fails only if
+ * the environment or the password file changed in between. */
+int sb_db_config_check_env(void);
+
+/* Checks the syntax of an address list as sb_db_open reads it (the same
+ * forms, comma-separated, at least one address, every port 1..65535),
+ * without connecting. Returns SB_OK, or SB_ERR ("invalid database address
+ * ..."); a driver treats SB_ERR as a usage error. */
+int sb_db_check_addresses(const char *addresses);
+
+/* Interrupting a connect: while *flag is nonzero (e.g. the driver's
+ * sb_app_stop_requested, set by its SIGINT/SIGTERM handler), every wait of
+ * the client that may last longer than a moment -- connecting and its
+ * retries (sb_db_open, a reconnect after a broken connection, a cluster
+ * shard's first connection), the pauses of TRYAGAIN/CLUSTERDOWN waits --
+ * gives up within 0.5 s with SB_ERR: "interrupted by a signal while
+ * connecting to ADDRESS" (or "... while waiting for the cluster ...").
+ * While a flag is set, a single connection attempt waits at most
+ * SB_DB_ATTEMPT_SLICE_S for the TCP handshake (then the next attempt, within
+ * the connect timeout as before), so that the flag is looked at in time.
+ * NULL (the default) turns the hook off. The client only reads the flag;
+ * it never clears it. Not thread-specific: one flag for the process. */
+void sb_db_set_interrupt(volatile sig_atomic_t *flag);
+
+/* Nonzero when the flag given to sb_db_set_interrupt is set. */
+int sb_db_interrupted(void);
+
+#define SB_DB_ATTEMPT_SLICE_S 0.5
 
 /* Connects (and authenticates) to the first address of the list that
  * answers. Returns SB_OK with *db set, or SB_ERR naming the address(es). */

@@ -57,6 +57,10 @@ int sb_conn_open(const char *addr, const sb_db_config_t *cfg, double deadline, s
 /* Frees one connection (not its cluster state). */
 void sb_conn_free(sb_db_t *conn);
 
+/* Sleeps s seconds in slices of at most 0.1 s; SB_ERR (no message set) as
+ * soon as sb_db_interrupted(), SB_OK after the whole pause. */
+int sb_db_pause(double s);
+
 /* Replaces a broken connection (retrying within the connect timeout). */
 int sb_db_reconnect(sb_db_t *db);
 

@@ -1,8 +1,10 @@
 #include "sb_opts.h"
 
+#include "sb_db.h"
 #include "sb_error.h"
 #include "sb_size.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -64,10 +66,18 @@ static int apply(const sb_opt_t *o, const char *v, sb_kv_t *params)
     int64_t lo = o->min, hi = o->max;
     if (lo == 0 && hi == 0)
       hi = INT64_MAX;
+    /* Digits with an optional sign and nothing else: strtoll alone would
+     * also take leading blanks. */
+    if (!(isdigit((unsigned char)v[0]) ||
+          ((v[0] == '-' || v[0] == '+') && isdigit((unsigned char)v[1]))))
+      return sb_error("option --%s: '%s' is not an integer", o->name, v);
     errno = 0;
     x = strtoll(v, &end, 10);
-    if (!*v || *end || errno == ERANGE)
+    if (*end)
       return sb_error("option --%s: '%s' is not an integer", o->name, v);
+    if (errno == ERANGE)
+      return sb_error("option --%s: '%s' is out of range [%" PRId64 ", %" PRId64 "]", o->name,
+                      v, lo, hi);
     if (x < lo || x > hi)
       return sb_error("option --%s: %lld is out of range [%" PRId64 ", %" PRId64 "]", o->name, x,
                       lo, hi);
@@ -86,6 +96,10 @@ static int apply(const sb_opt_t *o, const char *v, sb_kv_t *params)
       return sb_error("option --%s: '%s' is not one of %s", o->name, v, o->choices);
     /* fall through */
   case SB_OPT_STR:
+    /* An empty value is never meant: it would silently stand for the
+     * default (--db '') or name no file (--out ''). */
+    if (!*v)
+      return sb_error("option --%s: empty value", o->name);
     *(const char **)o->dst = v;
     return sb_kv_set_str(params, o->name, v);
   }
@@ -180,9 +194,16 @@ int sb_opts_parse(int argc, char **argv, const sb_opt_t *app_opts, int n_app,
 
   if (sb_log_parse_level(c->log_level_name, &c->log_level) != 0)
     return sb_error("option --log-level: '%s' unknown", c->log_level_name);
-  if (!c->db || !*c->db) {
+  if (!c->db) {
     const char *env = getenv("SSDB");
-    c->db = (env && *env) ? env : SB_DEFAULT_DB;
+    if (env && !*env)
+      return sb_error("SSDB is set but empty: expected the database address(es), e.g. "
+                      SB_DEFAULT_DB " (unset it for that default)");
+    c->db = env ? env : SB_DEFAULT_DB;
+    if (sb_db_check_addresses(c->db) != SB_OK)
+      return sb_error_prefix("SSDB");
+  } else if (sb_db_check_addresses(c->db) != SB_OK) {
+    return sb_error_prefix("option --db");
   }
   return sb_kv_set_str(params, "db", c->db);
 }

@@ -120,6 +120,11 @@ static char colocated_db[512];
 
 static int inf_configure(sb_app_ctx_t *ctx)
 {
+  /* Option values are checked here, before any connection, so that a bad
+   * one is a usage error (exit 2), not a failed setup (exit 1). */
+  if (opt_image != 0 && opt_image < 32)
+    return sb_error("--image-size %lld: at least 32 (0: the model's own)",
+                    (long long)opt_image);
   if (strcmp(opt_device, "gpu") != 0 && opt_num_devices != 1)
     return sb_error("--num-devices %lld: only meaningful with --device gpu",
                     (long long)opt_num_devices);
@@ -366,8 +371,9 @@ static int inf_setup(sb_app_ctx_t *ctx)
 
   s->n = opt_batch;
   s->hw = opt_image > 0 ? opt_image : sb_resnet_image_size(s->model);
-  if (s->hw < 32)
-    return sb_error("--image-size %lld: at least 32", (long long)s->hw);
+  if (s->hw < 32) /* --image-size was checked in configure: the model's own size */
+    return sb_error("model %s: image size %lld, at least 32 needed", sb_resnet_arch(s->model),
+                    (long long)s->hw);
   s->classes = sb_resnet_classes(s->model);
   s->in_dims[0] = s->n, s->in_dims[1] = s->hw, s->in_dims[2] = s->hw, s->in_dims[3] = 3;
   s->out_dims[0] = s->n, s->out_dims[1] = s->classes;
