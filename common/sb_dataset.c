@@ -45,15 +45,52 @@ int sb_dataset_tensor_key(const char *name, const char *tensor, char *buf, size_
 
 /* ---- put ------------------------------------------------------------------------ */
 
+/* Best effort after a failed put: DEL of the meta hash and every tensor key
+ * (one slot: the keys share the hash tag). The put's error stays the one
+ * reported; a failed DEL is added to it. */
+static void put_cleanup(sb_db_t *db, const char *name, const char *meta, int ntensors,
+                        const char *keys)
+{
+  const char **argv = calloc((size_t)ntensors + 2, sizeof *argv);
+  size_t *argvlen = calloc((size_t)ntensors + 2, sizeof *argvlen);
+  char saved[1024];
+  int k = 0;
+  snprintf(saved, sizeof saved, "%s", sb_error_msg());
+  if (!argv || !argvlen) {
+    free(argv);
+    free(argvlen);
+    sb_error("%s (and out of memory removing what was written of dataset %s)", saved, name);
+    return;
+  }
+  argv[k] = "DEL", argvlen[k++] = 3;
+  argv[k] = meta, argvlen[k++] = strlen(meta);
+  for (int t = 0; t < ntensors; t++) {
+    const char *key = keys + (size_t)t * SB_DATASET_KEY_MAX;
+    argv[k] = key, argvlen[k++] = strlen(key);
+  }
+  /* Idempotent: a connection the failure broke is opened again for it. */
+  if (sb_db_command(db, 1, k, argv, argvlen, NULL) != SB_OK) {
+    char why[512];
+    snprintf(why, sizeof why, "%s", sb_error_msg());
+    sb_error("%s (removing what was written of dataset %s failed too: %s)", saved, name, why);
+  } else
+    sb_error("%s", saved);
+  free(argv);
+  free(argvlen);
+}
+
 int sb_dataset_put(sb_db_t *db, const char *name, int nfields, const sb_dataset_field_t *fields,
                    int ntensors, const sb_dataset_tensor_t *tensors)
 {
-  /* Commands: one AI.TENSORSET per tensor, HSET of the list and the
-   * caller's fields, HSET .complete. */
-  int ncmd = ntensors + 2, rc = SB_ERR;
+  /* First exchange (pipelined): DEL of the meta hash (a stale .complete of
+   * an earlier put of this name must not vouch for the new tensors), then
+   * one AI.TENSORSET per tensor. Second, only when every reply of the first
+   * was OK: one HSET of .tensors, the caller's fields and .complete — one
+   * command, so the meta appears whole or not at all. */
+  int ncmd = ntensors + 1, rc = SB_ERR, sent = 0;
   sb_db_cmd_t *cmds = NULL;
-  const char **argv = NULL;
-  size_t *argvlen = NULL, total_args, used = 0;
+  const char **argv = NULL, **hset;
+  size_t *argvlen = NULL, *hsetlen, total_args, used = 0;
   char *keys = NULL, *dims = NULL, *list = NULL, meta[SB_DATASET_KEY_MAX];
   size_t list_len = 0;
 
@@ -63,7 +100,7 @@ int sb_dataset_put(sb_db_t *db, const char *name, int nfields, const sb_dataset_
     return sb_error("dataset %s: negative field count", name);
   if (sb_dataset_meta_key(name, meta, sizeof meta) != SB_OK)
     return SB_ERR;
-  total_args = (size_t)ntensors * (5 + SB_DATASET_MAX_DIMS) + 4 + 2 * (size_t)nfields + 4;
+  total_args = 2 + (size_t)ntensors * (5 + SB_DATASET_MAX_DIMS) + 4 + 2 * (size_t)nfields + 2;
   cmds = calloc((size_t)ncmd, sizeof *cmds);
   argv = calloc(total_args, sizeof *argv);
   argvlen = calloc(total_args, sizeof *argvlen);
@@ -78,6 +115,11 @@ int sb_dataset_put(sb_db_t *db, const char *name, int nfields, const sb_dataset_
   }
   list[0] = '\0';
 #define ARG(s, n) (argv[used] = (s), argvlen[used] = (n), used++)
+  cmds[0].argv = argv + used;
+  cmds[0].argvlen = argvlen + used;
+  ARG("DEL", 3);
+  ARG(meta, strlen(meta));
+  cmds[0].argc = 2;
   for (int t = 0; t < ntensors; t++) {
     const sb_dataset_tensor_t *x = &tensors[t];
     char *key = keys + (size_t)t * SB_DATASET_KEY_MAX;
@@ -88,8 +130,8 @@ int sb_dataset_put(sb_db_t *db, const char *name, int nfields, const sb_dataset_
                SB_DATASET_MAX_DIMS);
       goto done;
     }
-    cmds[t].argv = argv + used;
-    cmds[t].argvlen = argvlen + used;
+    cmds[1 + t].argv = argv + used;
+    cmds[1 + t].argvlen = argvlen + used;
     ARG("AI.TENSORSET", 12);
     ARG(key, strlen(key));
     ARG(x->dtype, strlen(x->dtype));
@@ -100,13 +142,13 @@ int sb_dataset_put(sb_db_t *db, const char *name, int nfields, const sb_dataset_
     }
     ARG("BLOB", 4);
     ARG(x->data, x->bytes);
-    cmds[t].argc = 5 + x->ndims;
+    cmds[1 + t].argc = 5 + x->ndims;
     if (t)
       strcat(list, ",");
     strcat(list, x->name);
   }
-  cmds[ntensors].argv = argv + used;
-  cmds[ntensors].argvlen = argvlen + used;
+  hset = argv + used;
+  hsetlen = argvlen + used;
   ARG("HSET", 4);
   ARG(meta, strlen(meta));
   ARG(FIELD_TENSORS, strlen(FIELD_TENSORS));
@@ -116,23 +158,30 @@ int sb_dataset_put(sb_db_t *db, const char *name, int nfields, const sb_dataset_
       sb_error("dataset %s: field names starting with '.' are reserved", name);
       goto done;
     }
+    if (!fields[f].value) {
+      sb_error("dataset %s: field %s has no value", name, fields[f].field);
+      goto done;
+    }
     ARG(fields[f].field, strlen(fields[f].field));
     ARG(fields[f].value, strlen(fields[f].value));
   }
-  cmds[ntensors].argc = 4 + 2 * nfields;
-  /* Last, so a reader that sees .complete sees everything else. */
-  cmds[ntensors + 1].argv = argv + used;
-  cmds[ntensors + 1].argvlen = argvlen + used;
-  ARG("HSET", 4);
-  ARG(meta, strlen(meta));
   ARG(FIELD_COMPLETE, strlen(FIELD_COMPLETE));
   ARG("1", 1);
-  cmds[ntensors + 1].argc = 4;
 #undef ARG
-  rc = sb_db_pipeline(db, ncmd, cmds);
-  if (rc != SB_OK)
-    sb_error_prefix("put_dataset %s", name);
+  /* From here on something may reach the server. */
+  sent = 1;
+  if (sb_db_pipeline(db, ncmd, cmds) != SB_OK)
+    goto done;
+  /* Not idempotent in the client's sense (never re-sent). */
+  if (sb_db_command(db, 0, 4 + 2 * nfields + 2, hset, hsetlen, NULL) != SB_OK)
+    goto done;
+  rc = SB_OK;
 done:
+  if (rc != SB_OK) {
+    if (sent)
+      put_cleanup(db, name, meta, ntensors, keys);
+    sb_error_prefix("put_dataset %s", name);
+  }
   free(cmds);
   free(argv);
   free(argvlen);

@@ -3,7 +3,7 @@
  *
  * A dataset NAME is a group of tensors plus string metadata:
  *   {NAME}.meta          hash: ".tensors" = "t0,t1,..", the caller's fields,
- *                        and ".complete" = "1", written last
+ *                        and ".complete" = "1", written after every tensor
  *   {NAME}.<tensor>      one AI.TENSORSET key per tensor
  * Every key carries the hash tag {NAME}, so in a Redis Cluster one dataset
  * lives on one shard. An aggregation list is a plain list of dataset names
@@ -44,8 +44,15 @@ typedef struct {
   const char *field, *value;
 } sb_dataset_field_t;
 
-/* Writes a dataset in one pipelined round trip: the tensors, then the meta
- * hash with ".complete" set last. Not idempotent (never re-sent). */
+/* Writes a dataset in two round trips: first DEL of the meta hash (a stale
+ * one of an earlier put of this name) and the tensors, pipelined, each reply
+ * checked; then, only when every tensor was accepted, the meta hash
+ * (".tensors", the fields and ".complete") in one HSET, so that it appears
+ * whole or not at all. A refused tensor (the module's MAX_TENSOR_BYTES, the
+ * server's maxmemory) or a broken connection is SB_ERR naming the refused
+ * command, and what was written is deleted (best effort): a reader never
+ * sees ".complete" for a dataset whose tensors are not all there. Not
+ * idempotent (never re-sent). */
 int sb_dataset_put(sb_db_t *db, const char *name, int nfields, const sb_dataset_field_t *fields,
                    int ntensors, const sb_dataset_tensor_t *tensors);
 
