@@ -33,6 +33,11 @@ SCHEMA = "stagebench-timings"
 SCHEMA_VERSION = 1
 CASE_FILES = ("run.h5", "producer.h5", "consumer.h5")
 CASE_MARKERS = ("attempts", "command", "FAILED")
+# A file whose status is still "running" is a killed run's: the apps write
+# it from the start and checkpoint it every --checkpoint-interval seconds,
+# so it holds the samples up to the last checkpoint. The report treats it
+# as partial and says why (status_text).
+KILLED_NOTE = "killed: status running, last checkpoint"
 
 
 class Refused(Exception):
@@ -45,6 +50,8 @@ class RunFile:
 
     def __init__(self):
         self.path = self.relpath = self.case = self.app = self.status = ""
+        self.status_file = ""  # the file's own status attribute
+        self.killed = False    # status_file "running": a killed run's file
         self.nranks = 0
         self.root = {}      # root attributes
         self.params = {}    # parameters, see the module's docstring
@@ -53,6 +60,11 @@ class RunFile:
         self.verify_errors = 0
         self.phases = {}    # name -> {"data" (seconds), "bytes_per_sample", "items_per_sample"}
         self.metrics = {}   # name -> {"data", "units"}
+
+
+def status_text(rf):
+    """The status as the report's tables and pages show it."""
+    return f"{rf.status} ({KILLED_NOTE})" if rf.killed else rf.status
 
 
 def value(v):
@@ -189,7 +201,9 @@ def load(path, top):
                 raise Refused("no /timings group")
             rf.root = attrs
             rf.app = str(attrs.get("app", "unknown"))
-            rf.status = str(attrs.get("status", "unknown"))
+            rf.status = rf.status_file = str(attrs.get("status", "unknown"))
+            if rf.status == "running":
+                rf.status, rf.killed = "partial", True
             rf.nranks = int(attrs.get("nranks", 0))
             raw_params = {k: value(v) for k, v in f["params"].attrs.items()} if "params" in f else {}
             if "system" in f:

@@ -12,6 +12,7 @@ import html
 import os
 import re
 
+from sbreport_files import status_text
 from sbreport_tables import HEADLINE, distinguishing, varying
 from sbreport_units import fmt_num, show_value, time_unit_for
 
@@ -56,7 +57,7 @@ def image(plot):
 
 
 # -- content ------------------------------------------------------------------------------
-def verdict_text(results, failed_cases, refused):
+def verdict_text(results, failed_cases, refused, killed=()):
     if results is None:
         v = "no acceptance criteria given (stagebench report DIR --criteria FILE)"
         word = "NONE"
@@ -80,6 +81,9 @@ def verdict_text(results, failed_cases, refused):
         notes.append(f"{len(failed_cases)} case(s) failed")
     if refused:
         notes.append(f"{len(refused)} file(s) refused")
+    if killed:
+        notes.append(f"{len(killed)} file(s) partial (killed: status running, samples up to the "
+                     "last checkpoint)")
     return word, v + (f"; {', '.join(notes)}" if notes else "")
 
 
@@ -181,7 +185,7 @@ def headline_blocks(rows, case_links):
             link = case_links.get(case)
             trows.append([
                 ("link", case_label(any_r, vary), link) if link else case_label(any_r, vary),
-                app.replace("sb-", ""), any_r["status"], str(any_r["nranks"]),
+                app.replace("sb-", ""), _status_cell(crs.values()), str(any_r["nranks"]),
                 lat_phase if lat else "-",
                 fmt_num(lat["p50_s"] / scale) if lat and lat["p50_s"] is not None else "-",
                 fmt_num(lat["p99_s"] / scale) if lat and lat["p99_s"] is not None else "-",
@@ -196,16 +200,30 @@ def headline_blocks(rows, case_links):
     return out
 
 
+def _status_cell(case_rows):
+    """A case's status on the page: a killed run's file says so."""
+    rfs = [r["_rf"] for r in case_rows if "_rf" in r]
+    for rf in rfs:
+        if rf.killed:
+            return status_text(rf)
+    return next(iter(case_rows))["status"]
+
+
 def _case_order(rows, case, vary):
     r = next(x for x in rows if x["case"] == case)
     return tuple((0, r.get(v), "") if isinstance(r.get(v), (int, float)) else
                  (1, 0, str(r.get(v))) for v in vary) + ((1, 0, case),)
 
 
-def problems_blocks(refused, failed_cases, writing):
+def problems_blocks(refused, failed_cases, writing, killed=()):
     out = []
-    if refused or failed_cases or writing:
+    if refused or failed_cases or writing or killed:
         out.append(h2("Not covered"))
+    if killed:
+        out.append(para("Files of killed runs (status still running): read as partial, with the "
+                        "samples up to their last checkpoint; criteria judge status=complete "
+                        "cases unless a line names status:"))
+        out.append(items(killed))
     if refused:
         out.append(para("Files refused (the report covers the rest):"))
         out.append(items(f"{p}: {why}" for p, why in refused))
@@ -213,7 +231,8 @@ def problems_blocks(refused, failed_cases, writing):
         out.append(para("Failed cases (a FAILED file in the case directory):"))
         out.append(items(f"{c}: {why}" for c, why in failed_cases))
     if writing:
-        out.append(para("Files still being written or left by a killed run (*.h5.writing), "
+        out.append(para("Temporary files left by a killed run of an older driver "
+                        "(*.h5.writing; the sweep removes them when it runs the case again), "
                         "skipped:"))
         out.append(items(writing))
     return out
@@ -257,7 +276,8 @@ def criteria_blocks(results, source):
 
 def build(meta, files, rows, plots, skipped, results, refused, failed_cases, writing,
           case_links, criteria_source):
-    word, v = verdict_text(results, failed_cases, refused)
+    killed = [rf.relpath for rf in files if rf.killed]
+    word, v = verdict_text(results, failed_cases, refused, killed)
     apps = sorted({rf.app for rf in files})
     blocks = [h1(f"stagebench report: {meta['dir_name']}"),
               ("verdict", word, v),
@@ -266,7 +286,7 @@ def build(meta, files, rows, plots, skipped, results, refused, failed_cases, wri
     blocks += system_blocks(files)
     blocks += params_blocks(rows)
     blocks += headline_blocks(rows, case_links)
-    blocks += problems_blocks(refused, failed_cases, writing)
+    blocks += problems_blocks(refused, failed_cases, writing, killed)
     blocks += plots_blocks(plots, skipped)
     blocks += criteria_blocks(results, criteria_source)
     blocks += [h2("Verdict"), ("verdict", word, v)]

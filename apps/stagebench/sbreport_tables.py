@@ -14,6 +14,7 @@ import os
 import re
 
 import sbplan
+from sbreport_files import status_text
 from sbreport_stats import SUMMARY_KEYS, clean, summary
 from sbreport_units import fmt_num, fmt_size
 
@@ -118,7 +119,7 @@ def case_summary(case, files, rows):
     params = {}
     for rf in files:
         params.update(rf.params)
-        lines.append(f"- `{rf.relpath}`: {rf.app}, status **{rf.status}**, {rf.nranks} ranks on "
+        lines.append(f"- `{rf.relpath}`: {rf.app}, status **{status_text(rf)}**, {rf.nranks} ranks on "
                      f"{len(set(rf.hostnames)) or '?'} host(s), verify errors "
                      f"{rf.verify_errors}, {rf.root.get('start_utc', '?')} .. "
                      f"{rf.root.get('end_utc', '?')}")

@@ -167,7 +167,8 @@ def main(argv):
 
     meta = {"schema": "stagebench-report", "version": REPORT_VERSION, "dir": top,
             "dir_name": os.path.basename(top), "generated_utc": page.now_utc()}
-    word, verdict = page.verdict_text(results, failed, refused)
+    killed = [rf.relpath for rf in files if rf.killed]
+    word, verdict = page.verdict_text(results, failed, refused, killed)
     tables.write_csv(rows, os.path.join(outdir, "results.csv"))
     tables.write_json(os.path.join(outdir, "results.json"), meta, rows, {
         "verdict": {"result": word, "text": verdict},
@@ -177,6 +178,8 @@ def main(argv):
         "refused": [{"file": p, "why": w} for p, w in refused],
         "failed_cases": [{"case": c, "why": w} for c, w in failed],
         "incomplete_writes": writing_rel,
+        "killed_runs": [{"file": rf.relpath, "case": rf.case, "status": rf.status,
+                         "status_in_file": rf.status_file} for rf in files if rf.killed],
         "plots": [{"name": p.name, "png": p.png, "svg": p.svg, "title": p.title}
                   for p in plots],
         "plots_skipped": [{"plot": w, "why": y} for w, y in skipped],

@@ -15,9 +15,20 @@ own path in SB_FRONTEND. See docs/sweep.md.
 - Each case has a directory named from its parameters holding run.h5 (for
   aggregation producer.h5 and consumer.h5), stdout, stderr, the launch line,
   the database's log and an attempt counter.
-- Resume: a case whose files all say status=complete is skipped.
+- Resume: a case whose files all say status=complete is skipped; any other
+  is run again. A file that still says status=running is a killed run's (the
+  apps write it from the start and checkpoint it): the sweep says so before
+  running the case again. A leftover F.h5.writing (an older driver's
+  temporary file) is removed, and said.
 - A failed case is recorded (FAILED in its directory) and the sweep goes on;
   the exit code is the number of failed cases (at most 100).
+- Cleanup: after a case that failed or was killed, the keys its app leaves
+  (stagebench db clean APP: SCAN + DEL of the app's key patterns, never
+  FLUSHALL; inference's model and script stay for the next case) are
+  deleted and the sweep prints "cleanup: deleted N keys left by the killed
+  run". A database a killed sweep left running is stopped when the sweep is
+  started again (its keys go with it: the sweep's databases keep nothing on
+  disk), and said.
 """
 
 import os
@@ -129,6 +140,27 @@ def complete(app, casedir):
     return all(h5_status(p) == "complete" for p in case_files(app, casedir))
 
 
+def killed_files(app, casedir):
+    """The case's files that still say status=running: a killed run's (the
+    samples up to its last checkpoint)."""
+    return [p for p in case_files(app, casedir) if h5_status(p) == "running"]
+
+
+def writing_files(casedir):
+    """Temporary files an older driver wrote under F.h5.writing and a killed
+    run left."""
+    try:
+        return sorted(os.path.join(casedir, f) for f in os.listdir(casedir)
+                      if f.endswith(".h5.writing"))
+    except OSError:
+        return []
+
+
+def cleanup_count(text):
+    """The keys a 'cleanup: deleted N keys' line of the front end counts."""
+    return sum(int(n) for n in re.findall(r"cleanup: deleted (\d+) keys", text))
+
+
 def figure(stdout_path):
     """The figure of merit of the last '# sb-...:' summary lines."""
     try:
@@ -156,6 +188,7 @@ class Sweep:
         self.child = None
         self.stop_signal = None
         self.db_state = None
+        self.last_cleanup = None
 
     # -- signals: a walltime kill reaches the case and the database too --
     def on_signal(self, signum, _frame):
@@ -186,7 +219,10 @@ class Sweep:
         state = os.path.join(self.out, sbplan.db_name(key), "state")
         os.makedirs(state, exist_ok=True)
         env = dict(os.environ, SB_STATE=state)
-        self.frontend_cmd("db", "stop", env=env)  # a database left by a killed sweep
+        left = self.frontend_cmd("db", "stop", env=env)  # a database left by a killed sweep
+        if "database stopped" in left.stderr:
+            say(f"cleanup: stopped database {sbplan.db_name(key)}, left running by a killed sweep "
+                f"(its keys went with it)")
         args = ["db", "start", "--nodes", d["db_nodes"], "--cpus", d["db_cpus"], "--tpq", d["db_tpq"]]
         if d["colocated"] == "1":
             args.append("--colocated")
@@ -213,7 +249,8 @@ class Sweep:
         name = sbplan.case_name(self.app, case)
         casedir = os.path.join(self.out, name)
         os.makedirs(casedir, exist_ok=True)
-        for p in case_files(self.app, casedir) + [os.path.join(casedir, "FAILED")]:
+        for p in case_files(self.app, casedir) + writing_files(casedir) + \
+                [os.path.join(casedir, "FAILED"), os.path.join(casedir, "cleanup")]:
             if os.path.exists(p):
                 os.remove(p)
         attempts = os.path.join(casedir, "attempts")
@@ -242,10 +279,34 @@ class Sweep:
             self.child = None
         self.copy_db_log(env, casedir)
         ok = rc == 0 and complete(self.app, casedir)
+        self.last_cleanup = None
         if not ok:
+            killed = rc < 0 or rc >= 128 or bool(killed_files(self.app, casedir))
             with open(os.path.join(casedir, "FAILED"), "w") as f:
-                f.write(f"exit {rc}\n")
+                f.write(f"exit {rc}" + (" (killed)" if killed else "") + "\n")
+            if not self.stop_signal:
+                self.last_cleanup = self.cleanup(env, casedir, killed)
         return ok, rc, casedir
+
+    def cleanup(self, env, casedir, killed):
+        """Deletes the keys a failed or killed case left; returns the line
+        that says how many. The case's front end deleted them already
+        unless it was killed itself: its count (in the case's stderr) and
+        this check's are added."""
+        why = "the killed run" if killed else "the failed run"
+        try:
+            with open(os.path.join(casedir, "stderr"), errors="replace") as f:
+                n = cleanup_count(f.read())
+        except OSError:
+            n = 0
+        r = self.frontend_cmd("db", "clean", self.app, "--why", why, env=env)
+        n += cleanup_count(r.stderr)
+        if r.returncode != 0 or "cleanup: deleted" not in r.stderr:
+            last = (r.stderr.strip().splitlines() or ["(no message)"])[-1]
+            return f"cleanup: {why}'s keys not checked: {last}"
+        with open(os.path.join(casedir, "cleanup"), "w") as f:
+            f.write(f"deleted {n} keys left by {why}\n")
+        return f"cleanup: deleted {n} keys left by {why}"
 
     def copy_db_log(self, env, casedir):
         state = env.get("SB_STATE") if env else None
@@ -299,6 +360,14 @@ class Sweep:
                 for i in todo:
                     if self.stop_signal:
                         break
+                    casedir = os.path.join(self.out, sbplan.case_name(self.app, self.cases[i]))
+                    for p in killed_files(self.app, casedir):
+                        print(f"[{i + 1:{w}d}/{n}] {self.app} {self.label(i)}: the earlier run was "
+                              f"killed ({os.path.basename(p)} says status running; samples up to "
+                              f"its last checkpoint): running it again", flush=True)
+                    for p in writing_files(casedir):
+                        print(f"[{i + 1:{w}d}/{n}] {self.app} {self.label(i)}: removing "
+                              f"{os.path.basename(p)}, left by a killed run", flush=True)
                     t0 = time.time()
                     ok, rc, casedir = self.run_case(i, env)
                     dt = time.time() - t0
@@ -321,6 +390,9 @@ class Sweep:
                             pass
                         print(f"[{i + 1:{w}d}/{n}] {self.app} {self.label(i)} ... FAILED (exit {rc}, "
                               f"{dt:.1f} s) {last}  see {casedir}", flush=True)
+                    if not ok and self.last_cleanup:
+                        print(f"[{i + 1:{w}d}/{n}] {self.app} {self.label(i)}: {self.last_cleanup}",
+                              flush=True)
             finally:
                 self.stop_db(env)
         print(f"# sweep {self.app}: {done} of {n} complete, {failed} failed, "

@@ -92,15 +92,53 @@ for p in $ports; do
 done
 echo "allocation path (mpiexec -hosts localhost): started, used, stopped"
 
-# Allocation paths, dry run (no Slurm or second host here).
-out=$(SLURM_JOB_ID=1 bash "$SB_FE" db start --nodes 3 --hosts n1,n2,n3 --interface ib0 --print) ||
+# Allocation paths, dry run (no Slurm or second host here). Under
+# SLURM_JOB_ID the launcher depends on whether srun is on PATH; both
+# branches are checked whatever this machine has installed (Slurm may come
+# only later, with the tests/slurm tests):
+# - srun on PATH: a directory of the test's own holding an executable named
+#   srun, which --print only looks up (it records a call, which would fail
+#   the test);
+# - no srun on PATH: PATH's directories mirrored by symbolic links, srun
+#   left out.
+mkdir -p "$SB_TMP/with-srun" "$SB_TMP/without-srun"
+printf '#!/bin/sh\necho "$*" >> "%s/srun-called"\nexit 1\n' "$SB_TMP" > "$SB_TMP/with-srun/srun"
+chmod +x "$SB_TMP/with-srun/srun"
+IFS=: read -r -a path_dirs <<< "$PATH"
+for d in "${path_dirs[@]}"; do
+  [ -d "$d" ] && ln -s "$d"/* "$SB_TMP/without-srun/" 2>/dev/null
+done
+rm -f "$SB_TMP/without-srun/srun"
+with_srun=$SB_TMP/with-srun:$PATH without_srun=$SB_TMP/without-srun
+PATH=$without_srun command -v srun >/dev/null && sb_fail "srun still on the srun-less PATH"
+
+out=$(SLURM_JOB_ID=1 PATH=$with_srun bash "$SB_FE" db start --nodes 3 --hosts n1,n2,n3 --interface ib0 --print) ||
   sb_fail "db start --print under Slurm"
 echo "$out" | grep -q "^SB_STATE=.* srun --overlap --nodes 3 --ntasks 3 --ntasks-per-node 1 .*--nodelist n1,n2,n3 .*db _serve --port 6379 --cluster 1 .*--interface ib0" ||
   { echo "$out"; sb_fail "Slurm launch line"; }
 echo "$out" | grep -q "redis-cli --cluster create" || sb_fail "Slurm: no cluster create step"
-out=$(SLURM_JOB_ID=1 bash "$SB_FE" db start --colocated --hosts n1,n2 --print) || sb_fail "colocated --print"
+out=$(SLURM_JOB_ID=1 PATH=$with_srun bash "$SB_FE" db start --colocated --hosts n1,n2 --print) || sb_fail "colocated --print"
 echo "$out" | grep -q "srun --overlap --nodes 2 --ntasks 2 --ntasks-per-node 1 .*--socket /tmp/stagebench/db.sock" ||
   { echo "$out"; sb_fail "colocated launch line"; }
+# SLURM_JOB_ID without srun: auto says so and falls back (mpiexec -hosts).
+out=$(SLURM_JOB_ID=1 PATH=$without_srun bash "$SB_FE" db start --nodes 3 --hosts n1,n2,n3 --print 2>"$SB_TMP/fallback") ||
+  { cat "$SB_TMP/fallback"; sb_fail "db start --print, SLURM_JOB_ID without srun"; }
+echo "$out" | grep -q "mpiexec -n 3 -ppn 1 -hosts n1,n2,n3 .*db _serve" || { echo "$out"; sb_fail "no mpiexec fallback"; }
+grep -q "SLURM_JOB_ID=1 is set but srun is not on PATH" "$SB_TMP/fallback" ||
+  sb_fail "the fallback is not said: $(cat "$SB_TMP/fallback")"
+# --launcher srun without srun: the dry run prints the plan; a real start
+# and a run are refused, naming srun.
+out=$(PATH=$without_srun bash "$SB_FE" db start --nodes 3 --hosts n1,n2,n3 --launcher srun --print) ||
+  sb_fail "db start --launcher srun --print without srun"
+echo "$out" | grep -q " srun --overlap --nodes 3 " || { echo "$out"; sb_fail "--launcher srun --print"; }
+PATH=$without_srun bash "$SB_FE" db start --nodes 3 --hosts n1,n2,n3 --launcher srun 2>"$SB_TMP/refused" &&
+  sb_fail "db start --launcher srun without srun was not refused"
+grep -q "srun is not on PATH" "$SB_TMP/refused" || sb_fail "the refusal does not say why: $(cat "$SB_TMP/refused")"
+PATH=$without_srun bash "$SB_FE" run throughput -n 1 --launcher srun --iterations 1 2>"$SB_TMP/refused" &&
+  sb_fail "run --launcher srun without srun was not refused"
+grep -q "srun is not on PATH" "$SB_TMP/refused" || sb_fail "run: the refusal does not say why: $(cat "$SB_TMP/refused")"
+[ ! -e "$SB_TMP/srun-called" ] || sb_fail "srun was run by a dry run: $(cat "$SB_TMP/srun-called")"
+echo "Slurm launch lines: with and without srun on PATH"
 printf 'a\na\nb\n' > "$SB_TMP/nodefile"
 out=$(PBS_NODEFILE=$SB_TMP/nodefile bash "$SB_FE" db start --nodes 2 --print) || sb_fail "PBS --print"
 echo "$out" | grep -q "mpiexec -n 2 -ppn 1 -hosts a,b .*db _serve" || { echo "$out"; sb_fail "PBS launch line"; }

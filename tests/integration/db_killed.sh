@@ -3,16 +3,17 @@
 # keeps the samples completed before the failure.
 . "$SB_SOURCE_DIR/tests/lib/sbtest.sh"
 sb_start_redis
+sb_monitor_start
 export SB_DB_CONNECT_TIMEOUT=2 SB_DB_COMMAND_TIMEOUT=5
 mpiexec -n 2 "$SB_BIN_DIR/sb-throughput" --db "$SSDB_TCP" --mode tensor --tensor-bytes 4K \
-  --iterations 100000000 --out "$SB_TMP/run.h5" > "$SB_TMP/stdout" 2> "$SB_TMP/stderr" &
+  --warmup 1 --iterations 100000000 --out "$SB_TMP/run.h5" > "$SB_TMP/stdout" 2> "$SB_TMP/stderr" &
 app=$!
-# Wait until the app is in its timed loop (its key exists), then kill -9.
-for _ in $(seq 200); do
-  [ "$(sb_cli exists sb:tp:rank0)" = 1 ] && break
-  sleep 0.05
-done
-sleep 0.5
+SB_CLEANUP_PIDS="$SB_CLEANUP_PIDS $app"
+# Wait until rank 0 has finished its first timed iteration (the server got
+# its third AI.TENSORGET: the warm-up's, the first timed iteration's, the
+# second's), then kill -9. A condition, not a fixed time: under load the
+# warm-up alone can take seconds.
+sb_wait_commands '"AI\.TENSORGET" "sb:tp:rank0"' 3 60 $app "$SB_TMP/stdout" "$SB_TMP/stderr"
 kill -9 "$SB_PID"
 for _ in $(seq 300); do kill -0 $app 2>/dev/null || break; sleep 0.1; done
 if kill -0 $app 2>/dev/null; then kill -9 $app; sb_fail "app still running 30 s after the database died"; fi

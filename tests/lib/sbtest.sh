@@ -93,3 +93,37 @@ sb_alive() {
   kill -0 "$SB_PID" 2>/dev/null || { cat "$SB_REDIS_LOG" >&2; sb_fail "redis-server died"; }
   [ "$(sb_cli ping)" = "PONG" ] || sb_fail "redis-server does not answer PING"
 }
+
+# sb_monitor_start: records every command the test server receives (redis-cli
+# MONITOR) into SB_MONITOR_LOG, for sb_wait_commands; returns once the
+# recording runs. MONITOR slows the server a little: only for the tests that
+# wait on the apps' progress.
+sb_monitor_start() {
+  SB_MONITOR_LOG=$SB_TMP/monitor.log
+  sb_cli monitor > "$SB_MONITOR_LOG" 2>&1 &
+  SB_CLEANUP_PIDS="$SB_CLEANUP_PIDS $!"
+  for _ in $(seq 200); do
+    grep -q '^OK' "$SB_MONITOR_LOG" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  sb_fail "redis-cli monitor did not start"
+}
+
+# sb_wait_commands REGEX N [TIMEOUT_S] [PID] [LOG...]: waits until the
+# server has received N commands whose MONITOR line matches REGEX (grep -E,
+# case blind), e.g. '"AI.TENSORGET" "sb:tp:rank0"'; fails after TIMEOUT_S
+# (default 60) or when PID (the app) ends first, showing the LOG files.
+sb_wait_commands() {
+  local re=$1 n=$2 t=${3:-60} pid=${4:-} i
+  shift 4 2>/dev/null || shift $#
+  for i in $(seq $((t * 20))); do
+    [ "$(grep -aciE -- "$re" "$SB_MONITOR_LOG" 2>/dev/null)" -ge "$n" ] && return 0
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      [ $# -gt 0 ] && cat "$@" >&2
+      sb_fail "the app ended before the server saw $n commands matching $re"
+    fi
+    sleep 0.05
+  done
+  [ $# -gt 0 ] && cat "$@" >&2
+  sb_fail "the server saw fewer than $n commands matching $re within $t s"
+}
