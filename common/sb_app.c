@@ -10,6 +10,7 @@
 #include "sb_stats.h"
 
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +18,118 @@
 
 volatile sig_atomic_t sb_app_stop_requested = 0;
 
+/* Tag of the notices a rank sends every other one when it stops early
+ * (error or signal), on ctx->ctrl; app tags for sb_app_send are below it. */
+#define SB_TAG_NOTICE 32000
+#define SB_NOTICE_LEN 200
+
 static void on_signal(int sig)
 {
   (void)sig;
   sb_app_stop_requested = 1;
+}
+
+/* ---- notices: a rank that stops early tells every other one ------------- */
+
+/* The notice this rank sent; static because the sends are never waited for
+ * (eager, fire and forget: the receivers may already be gone). */
+static char notice_out[SB_NOTICE_LEN];
+static int notice_sent;
+/* The first notice received from another rank. */
+static char notice_in[SB_NOTICE_LEN + 32];
+static int notice_seen;
+static int notices_received;
+
+static void notify_peers(sb_app_ctx_t *ctx, const char *why)
+{
+  if (notice_sent)
+    return;
+  notice_sent = 1;
+  snprintf(notice_out, sizeof notice_out, "%s", why && *why ? why : "stopped");
+  for (int r = 0; r < ctx->nranks; r++) {
+    MPI_Request req;
+    if (r == ctx->rank)
+      continue;
+    if (MPI_Isend(notice_out, SB_NOTICE_LEN, MPI_CHAR, r, SB_TAG_NOTICE, ctx->ctrl, &req) ==
+        MPI_SUCCESS)
+      MPI_Request_free(&req);
+  }
+}
+
+int sb_app_peer_failed(sb_app_ctx_t *ctx)
+{
+  int flag = 0;
+  MPI_Status st;
+  if (!notice_seen && ctx->nranks > 1 && ctx->ctrl != MPI_COMM_NULL &&
+      MPI_Iprobe(MPI_ANY_SOURCE, SB_TAG_NOTICE, ctx->ctrl, &flag, &st) == MPI_SUCCESS && flag) {
+    char buf[SB_NOTICE_LEN];
+    if (MPI_Recv(buf, SB_NOTICE_LEN, MPI_CHAR, st.MPI_SOURCE, SB_TAG_NOTICE, ctx->ctrl,
+                 MPI_STATUS_IGNORE) == MPI_SUCCESS) {
+      buf[SB_NOTICE_LEN - 1] = '\0';
+      snprintf(notice_in, sizeof notice_in, "rank %d stopped: %s", st.MPI_SOURCE, buf);
+    } else {
+      snprintf(notice_in, sizeof notice_in, "rank %d stopped", st.MPI_SOURCE);
+    }
+    notice_seen = 1;
+    notices_received++;
+  }
+  if (notice_seen)
+    sb_error("%s", notice_in);
+  return notice_seen;
+}
+
+int sb_app_send(sb_app_ctx_t *ctx, const int *buf, int count, int dst, int tag)
+{
+  if (tag < 0 || tag >= SB_TAG_NOTICE)
+    return sb_error("sb_app_send: tag %d out of range", tag);
+  SB_MPI(MPI_Send(buf, count, MPI_INT, dst, tag, ctx->ctrl));
+  return SB_OK;
+fail:
+  return SB_ERR;
+}
+
+int sb_app_recv(sb_app_ctx_t *ctx, int *buf, int count, int src, int tag, double timeout_s)
+{
+  MPI_Request req;
+  double t0 = sb_now();
+  int done = 0;
+  if (tag < 0 || tag >= SB_TAG_NOTICE)
+    return sb_error("sb_app_recv: tag %d out of range", tag);
+  SB_MPI(MPI_Irecv(buf, count, MPI_INT, src, tag, ctx->ctrl, &req));
+  for (;;) {
+    SB_MPI(MPI_Test(&req, &done, MPI_STATUS_IGNORE));
+    if (done)
+      return SB_OK;
+    if (sb_app_peer_failed(ctx) || sb_app_stop_requested ||
+        (timeout_s > 0 && sb_now() - t0 > timeout_s))
+      break;
+    sched_yield();
+  }
+  MPI_Cancel(&req);
+  MPI_Wait(&req, MPI_STATUS_IGNORE);
+  if (notice_seen)
+    return sb_error("waiting for rank %d: %s", src, notice_in);
+  if (sb_app_stop_requested)
+    return sb_error("waiting for rank %d: stopped by a signal", src);
+  return sb_error("waiting for rank %d: nothing came within %.1f s", src, timeout_s);
+fail:
+  return SB_ERR;
+}
+
+/* After the outcome is agreed: receives every notice still on its way here,
+ * so that none is left unmatched at MPI_Finalize. */
+static int drain_notices(sb_app_ctx_t *ctx)
+{
+  int sent = notice_sent, senders = 0;
+  char buf[SB_NOTICE_LEN];
+  SB_MPI(MPI_Allreduce(&sent, &senders, 1, MPI_INT, MPI_SUM, ctx->comm));
+  for (int k = notices_received; k < senders - sent; k++)
+    SB_MPI(MPI_Recv(buf, SB_NOTICE_LEN, MPI_CHAR, MPI_ANY_SOURCE, SB_TAG_NOTICE, ctx->ctrl,
+                    MPI_STATUS_IGNORE));
+  notices_received = senders - sent;
+  return SB_OK;
+fail:
+  return SB_ERR;
 }
 
 static void install_signals(void)
@@ -210,33 +319,567 @@ static const sb_opt_t metrics_opt = {
     "node, written to /metrics; 0: off",
     NULL, 0, 3600000};
 
+/* --checkpoint-interval S: how often the file gets every rank's samples. */
+static int64_t opt_checkpoint_s;
+static const sb_opt_t checkpoint_opt = {
+    "checkpoint-interval", SB_OPT_INT, &opt_checkpoint_s, "10",
+    "seconds between checkpoints of --out (every rank's samples so far, flushed to the file, "
+    "so that a killed run keeps them); 0: only at the end",
+    NULL, 0, 86400};
+
+/* ---- the run, in steps ---------------------------------------------------
+ *
+ * options -> connect -> setup -> open the file -> warm-up -> loop -> agree
+ * -> summarise -> write, then one cleanup. Each step that can fail on one
+ * rank ends with an agreement among ranks (or leaves the rank "stopped",
+ * which the loop's agreements carry), so that no rank enters a collective
+ * alone. */
+
+typedef struct {
+  const sb_app_t *app;
+  int argc;
+  char **argv;
+  sb_app_ctx_t ctx;
+  sb_opt_t all_opts[64];
+  int n_opts;
+  sb_db_config_t dbcfg;
+  char start_utc[32], end_utc[32], host[256];
+  char *cmdline;
+  int init_phase, loop_phase;
+  int setup_done;
+  int ok;           /* this rank has had no error */
+  int ok_all;       /* no rank has had one (as last agreed) */
+  int interrupted;  /* stopped by a signal, here or (agreed) on any rank */
+  int any_error;    /* agreed: some rank had an error */
+  int64_t done;     /* timed iterations this rank completed */
+  int64_t verify_total;
+  const char *status;
+  int exit_code;
+  sb_metrics_t *metrics;
+  sb_h5_file_t *h5;
+  int64_t counters[3];
+  int checkpoints;
+  int file_lost;       /* a checkpoint failed: the file stays as the one before left it */
+  double checkpoint_s; /* this rank's time in checkpoints */
+  double loop_s;       /* this rank's loop wall time */
+  phase_summary_t *sum;
+} run_t;
+
+static const char *const counter_names[] = {"verify_errors", "iterations_completed", "redirects"};
+
+/* This rank stops early: say why (once) and tell the others. */
+static void stop_local(run_t *r, int error, const char *what)
+{
+  char why[SB_NOTICE_LEN];
+  if (error) {
+    if (r->ok)
+      sb_log(SB_LOG_ERROR, "%s: %s", what, sb_error_msg());
+    r->ok = 0;
+  }
+  snprintf(why, sizeof why, "%s%s%s", what, error ? ": " : "", error ? sb_error_msg() : "");
+  notify_peers(&r->ctx, why);
+}
+
+/* Between iterations: a signal here, or another rank's notice. */
+static int should_stop(run_t *r)
+{
+  if (sb_app_stop_requested) {
+    r->interrupted = 1;
+    stop_local(r, 0, "stopped by a signal");
+    return 1;
+  }
+  if (sb_app_peer_failed(&r->ctx)) {
+    sb_log(SB_LOG_WARN, "%s; stopping", sb_error_msg());
+    sb_error_clear();
+    return 1;
+  }
+  return 0;
+}
+
+static void fill_h5_run(run_t *r, sb_h5_run_t *h5, const char *status)
+{
+  sb_app_ctx_t *ctx = &r->ctx;
+  memset(h5, 0, sizeof *h5);
+  r->counters[0] = ctx->verify_errors;
+  r->counters[1] = r->done;
+  /* redirects: MOVED/ASK followed by this rank's client (0 standalone). */
+  r->counters[2] = (int64_t)sb_db_redirects(ctx->db);
+  h5->app = r->app->name;
+  h5->command_line = r->cmdline ? r->cmdline : r->argv[0];
+  h5->start_utc = r->start_utc;
+  h5->end_utc = r->end_utc;
+  h5->status = status;
+  h5->params = &ctx->params;
+  h5->system = &ctx->system;
+  h5->hostname = r->host;
+  h5->device = ctx->device;
+  h5->timings = &ctx->timings;
+  h5->n_rank_counters = 3;
+  h5->rank_counter_names = counter_names;
+  h5->rank_counters = r->counters;
+}
+
+/* Options; returns 0 to go on, 1 when the run ends here (usage error,
+ * --help, --version) with r->exit_code set. */
+static int step_options(run_t *r)
+{
+  const sb_app_t *app = r->app;
+  sb_app_ctx_t *ctx = &r->ctx;
+  int ok = 1, all = 1;
+  if (sb_opts_parse(r->argc, r->argv, r->all_opts, r->n_opts, &ctx->opts, &ctx->params) !=
+      SB_OK) {
+    if (ctx->rank == 0)
+      fprintf(stderr, "%s: %s\n(see %s --help)\n", app->name, sb_error_msg(), app->name);
+    r->exit_code = 2;
+    return 1;
+  }
+  if (ctx->opts.help || ctx->opts.version) {
+    if (ctx->rank == 0) {
+      if (ctx->opts.help)
+        sb_opts_usage(stdout, app->name, app->summary, r->all_opts, r->n_opts);
+      else
+        printf("%s %s (git %s, CUDA %s)\n", app->name, SB_VERSION, SB_GIT_COMMIT,
+               HAVE_CUDA ? "yes" : "no");
+    }
+    r->exit_code = 0;
+    return 1;
+  }
+  sb_log_init(ctx->rank, ctx->opts.log_level);
+  /* Usage errors found before anything is spent: the app's combinations,
+   * the database settings, the output path (rank 0 looks, all hear). */
+  if (app->configure && app->configure(ctx) != SB_OK)
+    ok = 0;
+  else if (!app->no_database && sb_db_config_from_env(&r->dbcfg) != SB_OK)
+    ok = 0;
+  else if (ctx->opts.out && ctx->rank == 0 && sb_h5_check_path(ctx->opts.out) != SB_OK)
+    ok = 0;
+  if (ok && ctx->opts.out) {
+    int rank0_ok = ok;
+    if (MPI_Bcast(&rank0_ok, 1, MPI_INT, 0, ctx->comm) != MPI_SUCCESS)
+      rank0_ok = 0;
+    if (!rank0_ok && ctx->rank != 0)
+      sb_error("--out %s refused on rank 0", ctx->opts.out);
+    ok = rank0_ok;
+  }
+  if (MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, ctx->comm) != MPI_SUCCESS)
+    all = 0;
+  if (!all) {
+    if (ctx->rank == 0)
+      fprintf(stderr, "%s: %s\n(see %s --help)\n", app->name,
+              ok ? "another rank refused the options" : sb_error_msg(), app->name);
+    r->exit_code = 2;
+    return 1;
+  }
+  if (!app->no_database) {
+    sb_kv_set_real(&ctx->params, "db-connect-timeout", r->dbcfg.connect_timeout_s);
+    sb_kv_set_real(&ctx->params, "db-command-timeout", r->dbcfg.command_timeout_s);
+  }
+  return 0;
+}
+
+/* client_init: connect and authenticate, timed per rank; provenance; the
+ * header. SB_ERR only for what leaves ranks out of step (MPI). */
+static int step_connect(run_t *r)
+{
+  sb_app_ctx_t *ctx = &r->ctx;
+  if (sb_timings_init(&ctx->timings, 16) != SB_OK)
+    return SB_ERR;
+  if (!r->app->no_database) {
+    double t0;
+    if ((r->init_phase = sb_timings_add(&ctx->timings, "client_init", 1, 0, 1)) < 0)
+      return SB_ERR;
+    t0 = sb_now();
+    sb_db_set_interrupt(&sb_app_stop_requested);
+    if (sb_db_open(ctx->opts.db, &r->dbcfg, &ctx->db) != SB_OK) {
+      sb_log(SB_LOG_ERROR, "%s", sb_error_msg());
+      r->ok = 0;
+      if (sb_app_stop_requested)
+        r->interrupted = 1;
+    } else {
+      sb_phase_record(&ctx->timings.phases[r->init_phase], sb_now() - t0);
+    }
+  }
+  SB_MPI(MPI_Allreduce(&r->ok, &r->ok_all, 1, MPI_INT, MPI_MIN, ctx->comm));
+  if (sb_prov_collect(ctx->comm, r->ok ? ctx->db : NULL, &ctx->system) != SB_OK) {
+    sb_log(SB_LOG_WARN, "provenance incomplete: %s", sb_error_msg());
+    sb_error_clear();
+  }
+  if (ctx->rank == 0)
+    print_header(r->app, ctx);
+  return SB_OK;
+fail:
+  return SB_ERR;
+}
+
+static int step_setup(run_t *r)
+{
+  sb_app_ctx_t *ctx = &r->ctx;
+  const sb_app_t *app = r->app;
+  if (!r->ok_all)
+    return SB_OK;
+  r->ok = app->setup(ctx) == SB_OK;
+  r->setup_done = 1;
+  if (!r->ok)
+    sb_log(SB_LOG_ERROR, "setup: %s", sb_error_msg());
+  if (r->ok && (r->loop_phase = sb_timings_add(&ctx->timings, "loop_time", ctx->opts.iterations,
+                                               app->loop_bytes ? app->loop_bytes(ctx) : 0,
+                                               app->loop_items ? app->loop_items(ctx) : 1)) < 0)
+    r->ok = 0;
+  SB_MPI(MPI_Allreduce(&r->ok, &r->ok_all, 1, MPI_INT, MPI_MIN, ctx->comm));
+  return SB_OK;
+fail:
+  return SB_ERR;
+}
+
+/* The file, before the first iteration, whatever happened so far (a run
+ * that could not start still leaves a file that says failed). */
+static int step_open_file(run_t *r)
+{
+  sb_h5_run_t h5;
+  if (!r->ctx.opts.out)
+    return SB_OK;
+  fill_h5_run(r, &h5, "running");
+  if (sb_h5_create(r->ctx.opts.out, r->ctx.comm, &h5, &r->h5) != SB_OK) {
+    if (r->ctx.rank == 0)
+      sb_log(SB_LOG_ERROR, "%s", sb_error_msg());
+    r->ok = r->ok_all = 0;
+    r->exit_code = 1;
+    return SB_ERR; /* the same on every rank: nothing runs */
+  }
+  return SB_OK;
+}
+
+static void step_warmup(run_t *r)
+{
+  sb_app_ctx_t *ctx = &r->ctx;
+  if (!r->ok_all)
+    return;
+  for (int64_t w = 0; w < ctx->opts.warmup && r->ok; w++) {
+    if (should_stop(r))
+      break;
+    if (one_iteration(r->app, ctx, w, 0, NULL) != SB_OK) {
+      char what[64];
+      snprintf(what, sizeof what, "warm-up iteration %lld", (long long)w);
+      stop_local(r, 1, what);
+    }
+  }
+}
+
+/* ---- the loop's agreements -------------------------------------------------
+ *
+ * With checkpoints on, every rank takes part in agreement k at the same
+ * timed iteration a_k (a nonblocking allreduce on ctx->ctrl over: stopped,
+ * not finished, elapsed seconds), waits for it at a_{k+1} and then acts on
+ * it alike: stop, or checkpoint when the slowest rank's elapsed time passed
+ * the interval. a_{k+1} - a_k is set from the agreed rates so that an
+ * agreement comes every quarter interval (0.1..2.5 s). A rank that stopped
+ * or finished keeps joining agreements at once until every rank has
+ * stopped or finished; with checkpoints off that is the only agreement. */
+typedef struct {
+  MPI_Request req;
+  double mine[3], res[3];
+  int64_t next_at, stride;
+  int64_t posted_at, last_at; /* the pending post's iteration, the one before */
+  int have_last;
+  double last_t, last_ckpt_t, period;
+} agree_t;
+
+enum { AG_GO_ON, AG_STOP, AG_ALL_DONE, AG_ERR };
+
+static int checkpoint_now(run_t *r)
+{
+  sb_h5_run_t h5;
+  double t0 = sb_now();
+  fill_h5_run(r, &h5, "running");
+  if (sb_h5_checkpoint(r->h5, &h5) != SB_OK) {
+    /* Agreed on every rank: the file stays as the last checkpoint left it. */
+    if (r->ctx.rank == 0)
+      sb_log(SB_LOG_ERROR, "%s", sb_error_msg());
+    return SB_ERR;
+  }
+  r->checkpoints++;
+  r->checkpoint_s += sb_now() - t0;
+  return SB_OK;
+}
+
+/* Waits for the pending agreement (if any) and acts on it, then posts the
+ * next one with this rank's state. i: the timed iteration about to run. */
+static int agree_step(run_t *r, agree_t *a, int64_t i, double loop_t0, int finished)
+{
+  sb_app_ctx_t *ctx = &r->ctx;
+  if (a->req != MPI_REQUEST_NULL) {
+    if (MPI_Wait(&a->req, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+      return sb_error("MPI_Wait (loop agreement) failed"), AG_ERR;
+    if (a->res[0] > 0)
+      return AG_STOP;
+    if (a->res[1] == 0)
+      return AG_ALL_DONE;
+    if (r->h5 && opt_checkpoint_s > 0 && a->res[2] - a->last_ckpt_t >= (double)opt_checkpoint_s) {
+      a->last_ckpt_t = a->res[2];
+      if (checkpoint_now(r) != SB_OK) {
+        /* Every rank alike: no more checkpoints; the run goes on. */
+        sb_h5_abandon(r->h5);
+        r->h5 = NULL;
+        r->file_lost = 1;
+      }
+    }
+    /* Next stride from the slowest rank's pace between the last two posts
+     * (agreed, so the same on every rank); it grows at most 8-fold a step. */
+    {
+      double dt = a->res[2] - a->last_t;
+      int64_t di = a->posted_at - a->last_at, s = a->stride * 8;
+      if (a->have_last && dt > 0 && di > 0) {
+        double want = (double)di / dt * a->period;
+        s = want < 1 ? 1 : want < (double)s ? (int64_t)want : s;
+      } else if (!a->have_last) {
+        s = a->stride;
+      }
+      a->stride = s < 1 ? 1 : s > 1000000000 ? 1000000000 : s;
+      a->last_t = a->res[2];
+      a->last_at = a->posted_at;
+      a->have_last = 1;
+    }
+  }
+  a->mine[0] = !r->ok || r->interrupted || notice_seen || notice_sent;
+  a->mine[1] = !finished;
+  a->mine[2] = sb_now() - loop_t0;
+  if (MPI_Iallreduce(a->mine, a->res, 3, MPI_DOUBLE, MPI_MAX, ctx->ctrl, &a->req) !=
+      MPI_SUCCESS)
+    return sb_error("MPI_Iallreduce (loop agreement) failed"), AG_ERR;
+  a->posted_at = i;
+  a->next_at = i + a->stride;
+  return AG_GO_ON;
+}
+
+static int step_loop(run_t *r)
+{
+  sb_app_ctx_t *ctx = &r->ctx;
+  agree_t a = {.req = MPI_REQUEST_NULL, .stride = 1, .next_at = 0};
+  int periodic = r->h5 && opt_checkpoint_s > 0, res = AG_GO_ON;
+  double t0;
+  int64_t i = 0, seq = ctx->opts.warmup;
+  a.period = periodic ? (double)opt_checkpoint_s / 4 : 1;
+  a.period = a.period < 0.1 ? 0.1 : a.period > 2.5 ? 2.5 : a.period;
+
+  /* The sampler runs for the timed loop only (collective start); its
+   * first reading comes before the barrier that starts the loop, so no
+   * rank's first iteration escapes it. */
+  if (r->ok_all && opt_metrics_ms > 0 &&
+      sb_metrics_start(ctx->comm, (double)opt_metrics_ms / 1e3, &r->metrics) != SB_OK)
+    return SB_ERR;
+  SB_MPI(MPI_Barrier(ctx->comm));
+  t0 = sb_now();
+  if (r->ok_all) {
+    sb_log(SB_LOG_DEBUG, "timed loop: %lld iterations", (long long)ctx->opts.iterations);
+    for (; i < ctx->opts.iterations && r->ok; i++, seq++) {
+      if (periodic && i == a.next_at) {
+        res = agree_step(r, &a, i, t0, 0);
+        if (res != AG_GO_ON)
+          break;
+      }
+      if (should_stop(r))
+        break;
+      if (one_iteration(r->app, ctx, seq, 1, &ctx->timings.phases[r->loop_phase]) != SB_OK) {
+        char what[64];
+        snprintf(what, sizeof what, "iteration %lld", (long long)i);
+        stop_local(r, 1, what);
+        break;
+      }
+      r->done++;
+    }
+  }
+  /* Finished or stopped: join agreements until every rank has. */
+  while (res == AG_GO_ON)
+    res = agree_step(r, &a, i, t0, 1);
+  r->loop_s = sb_now() - t0;
+  if (res == AG_ERR)
+    return SB_ERR;
+  if (sb_app_stop_requested)
+    r->interrupted = 1;
+  return SB_OK;
+fail:
+  return SB_ERR;
+}
+
+/* Every rank arrives here, whatever happened: agree on the outcome. */
+static int step_agree(run_t *r)
+{
+  sb_app_ctx_t *ctx = &r->ctx;
+  int64_t local[3] = {r->done, !r->ok, r->interrupted}, maxs[3];
+  SB_MPI(MPI_Allreduce(local, maxs, 3, MPI_INT64_T, MPI_MAX, ctx->comm));
+  SB_MPI(MPI_Allreduce(&ctx->verify_errors, &r->verify_total, 1, MPI_INT64_T, MPI_SUM,
+                       ctx->comm));
+  if (drain_notices(ctx) != SB_OK)
+    goto fail;
+  r->any_error = maxs[1] != 0;
+  r->interrupted = maxs[2] != 0;
+  /* failed: wrong bytes were read, or nothing was measured at all;
+   * partial: stopped early (error or signal) with samples to keep. */
+  if (r->verify_total > 0 || (maxs[0] == 0 && (r->any_error || r->interrupted)))
+    r->status = "failed";
+  else if (r->any_error || r->interrupted)
+    r->status = "partial";
+  else
+    r->status = "complete";
+  /* Every rank's loop has ended (the reductions above): the last sample
+   * covers the slowest rank too. */
+  sb_metrics_stop(r->metrics);
+  r->exit_code = strcmp(r->status, "complete") == 0 ? 0 : r->verify_total > 0 ? 3 : 1;
+  return SB_OK;
+fail:
+  return SB_ERR;
+}
+
+/* Statistics and the table (rank 0). */
+static int step_summarise(run_t *r)
+{
+  sb_app_ctx_t *ctx = &r->ctx;
+  const sb_app_t *app = r->app;
+  phase_summary_t *sum;
+  int nhosts = 1, lp = r->loop_phase;
+  if (!(sum = r->sum = calloc((size_t)ctx->timings.n + 1, sizeof *sum)))
+    return sb_error("out of memory");
+  for (int k = 0; k < ctx->timings.n; k++)
+    if (summarise(ctx, &ctx->timings.phases[k], &sum[k]) != SB_OK)
+      return SB_ERR;
+  if (count_hosts(ctx, r->host, &nhosts) != SB_OK)
+    return SB_ERR;
+  if (ctx->rank != 0)
+    return SB_OK;
+  char desc[256] = "";
+  print_table(ctx, sum);
+  if (app->describe)
+    app->describe(ctx, desc, sizeof desc);
+  if (r->verify_total > 0)
+    printf("# verification: %lld %s\n", (long long)r->verify_total,
+           app->verify_failed ? app->verify_failed : "reads did not match what was written");
+  else if (lp < 0 || sum[lp].st.count == 0)
+    printf("# verification: nothing was read\n");
+  else if (!ctx->opts.no_verify)
+    printf("# verification: %s\n",
+           app->verify_passed ? app->verify_passed : "every byte read back matched");
+  else
+    printf("# verification: skipped (--no-verify)\n");
+  printf("# status: %s\n", r->status);
+  double p99 = NAN;
+  for (int k = 0; k < ctx->timings.n; k++)
+    if (app->latency_phase && strcmp(ctx->timings.phases[k].name, app->latency_phase) == 0)
+      p99 = sum[k].st.p99;
+  char fom[64];
+  if (app->fom_items)
+    snprintf(fom, sizeof fom, "%.2f %s/s", lp >= 0 ? sum[lp].agg_ops_s : 0.0, app->fom_items);
+  else if (lp >= 0 && sum[lp].agg_bytes_s < 1e7)
+    snprintf(fom, sizeof fom, "%.3f MB/s", sum[lp].agg_bytes_s / 1e6);
+  else
+    snprintf(fom, sizeof fom, "%.3f GB/s", lp >= 0 ? sum[lp].agg_bytes_s / 1e9 : 0.0);
+  printf("# %s: %d ranks on %d host%s, %s, %s aggregate, p99 %s %.3f ms\n", app->name,
+         ctx->nranks, nhosts, nhosts == 1 ? "" : "s", desc, fom,
+         app->latency_phase ? app->latency_phase : "-", 1e3 * p99);
+  fflush(stdout);
+  return SB_OK;
+}
+
+/* The file's last write: the rest of the samples, /metrics, the status. */
+static int step_write(run_t *r)
+{
+  sb_app_ctx_t *ctx = &r->ctx;
+  sb_h5_run_t h5;
+  sb_h5_metrics_t metrics_table;
+  sb_h5_file_t *f = r->h5;
+  if (r->file_lost) {
+    if (ctx->rank == 0)
+      sb_log(SB_LOG_ERROR, "%s keeps the last of %d checkpoints (status running); later samples "
+             "are lost", ctx->opts.out, r->checkpoints);
+    if (r->exit_code == 0)
+      r->exit_code = 1;
+  }
+  if (!f)
+    return SB_OK;
+  r->h5 = NULL;
+  fill_h5_run(r, &h5, r->status);
+  if (r->metrics) {
+    if (sb_metrics_gather(r->metrics, &metrics_table) != SB_OK) {
+      sb_h5_abandon(f);
+      return SB_ERR;
+    }
+    h5.metrics = &metrics_table;
+  }
+  sb_utc_now(r->end_utc, sizeof r->end_utc);
+  if (sb_h5_finish(f, &h5) != SB_OK) {
+    if (ctx->rank == 0) {
+      sb_log(SB_LOG_ERROR, "%s", sb_error_msg());
+      if (r->checkpoints > 0)
+        sb_log(SB_LOG_ERROR, "%s keeps the last of %d checkpoints (status running)",
+               ctx->opts.out, r->checkpoints);
+      else
+        sb_log(SB_LOG_ERROR, "%s holds no samples (status running)", ctx->opts.out);
+    }
+    if (r->exit_code == 0)
+      r->exit_code = 1;
+    return SB_OK;
+  }
+  if (ctx->rank == 0) {
+    if (r->checkpoints > 0)
+      sb_log(SB_LOG_INFO, "wrote %s (status %s; %d checkpoints, %.3f s, %.2f%% of the loop)",
+             ctx->opts.out, r->status, r->checkpoints, r->checkpoint_s,
+             r->loop_s > 0 ? 100 * r->checkpoint_s / r->loop_s : 0.0);
+    else
+      sb_log(SB_LOG_INFO, "wrote %s (status %s)", ctx->opts.out, r->status);
+  }
+  return SB_OK;
+}
+
+static void cleanup(run_t *r)
+{
+  sb_app_ctx_t *ctx = &r->ctx;
+  /* An abandoned file (a failure before the last write) stays as the last
+   * checkpoint left it. */
+  sb_h5_abandon(r->h5);
+  if (!ctx->status)
+    ctx->status = r->status ? r->status : "failed";
+  if (r->setup_done && r->app->teardown)
+    r->app->teardown(ctx);
+  sb_db_close(ctx->db);
+  sb_metrics_free(r->metrics);
+  sb_timings_free(&ctx->timings);
+  sb_kv_free(&ctx->params);
+  sb_kv_free(&ctx->system);
+  sb_opts_free(&ctx->opts);
+  free(r->sum);
+  free(r->cmdline);
+  if (ctx->ctrl != MPI_COMM_NULL && ctx->ctrl != MPI_COMM_WORLD)
+    MPI_Comm_free(&ctx->ctrl);
+}
+
 static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
 {
-  sb_app_ctx_t ctx_, *ctx = &ctx_;
-  char start_utc[32], end_utc[32], host[256] = "unknown", *cmdline = NULL;
-  sb_db_config_t dbcfg;
-  int ok_local, ok_all, loop_phase = -1, init_phase = -1, nhosts = 1, setup_done = 0;
-  int64_t done = 0, min_done = 0, verify_total = 0;
-  int interrupted = 0, any_error = 0;
-  const char *status = "failed";
-  phase_summary_t *sum = NULL;
-  sb_metrics_t *metrics = NULL;
-  sb_h5_metrics_t metrics_table;
-  int have_metrics_table = 0;
-  sb_opt_t all_opts[64];
-  int n_opts = app->n_opts;
-
-  memset(ctx, 0, sizeof *ctx);
-  if (n_opts + 1 > (int)(sizeof all_opts / sizeof all_opts[0])) {
+  run_t *r = calloc(1, sizeof *r);
+  sb_app_ctx_t *ctx;
+  int rc = SB_ERR;
+  if (!r) {
     *exit_code = 1;
-    return sb_error("%s declares too many options", app->name);
+    return sb_error("out of memory");
   }
-  if (n_opts > 0)
-    memcpy(all_opts, app->opts, (size_t)n_opts * sizeof *all_opts);
-  all_opts[n_opts++] = metrics_opt;
-  ctx->comm = MPI_COMM_WORLD;
+  ctx = &r->ctx;
+  r->app = app;
+  r->argc = argc;
+  r->argv = argv;
+  r->ok = 1;
+  r->exit_code = 1;
+  r->init_phase = r->loop_phase = -1;
+  snprintf(r->host, sizeof r->host, "unknown");
   ctx->device = -1;
-  sb_utc_now(start_utc, sizeof start_utc);
+  ctx->ctrl = MPI_COMM_NULL;
+  if (app->n_opts + 2 > (int)(sizeof r->all_opts / sizeof r->all_opts[0])) {
+    sb_error("%s declares too many options", app->name);
+    goto out;
+  }
+  if (app->n_opts > 0)
+    memcpy(r->all_opts, app->opts, (size_t)app->n_opts * sizeof *r->all_opts);
+  r->n_opts = app->n_opts;
+  r->all_opts[r->n_opts++] = metrics_opt;
+  r->all_opts[r->n_opts++] = checkpoint_opt;
+  sb_utc_now(r->start_utc, sizeof r->start_utc);
   /* Launched MPMD (mpiexec -n P app1 : -n 1 app2), every app gets its own
    * communicator, so that each one's barriers, statistics and HDF5 file
    * are its own. A plain launch has one app number: the split changes
@@ -246,265 +889,46 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
     if (MPI_Comm_rank(MPI_COMM_WORLD, &wrank) != MPI_SUCCESS ||
         MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_APPNUM, &appnum, &flag) != MPI_SUCCESS ||
         MPI_Comm_split(MPI_COMM_WORLD, flag && appnum ? *appnum : 0, wrank, &ctx->comm) !=
-            MPI_SUCCESS) {
-      *exit_code = 1;
-      return sb_error("splitting MPI_COMM_WORLD by application number failed");
+            MPI_SUCCESS ||
+        MPI_Comm_dup(ctx->comm, &ctx->ctrl) != MPI_SUCCESS) {
+      sb_error("splitting MPI_COMM_WORLD by application number failed");
+      goto out;
     }
   }
   if (MPI_Comm_rank(ctx->comm, &ctx->rank) != MPI_SUCCESS ||
       MPI_Comm_size(ctx->comm, &ctx->nranks) != MPI_SUCCESS) {
-    *exit_code = 1;
-    return sb_error("MPI_Comm_rank/size failed");
+    sb_error("MPI_Comm_rank/size failed");
+    goto out;
   }
   sb_log_init(ctx->rank, SB_LOG_INFO);
 
-  /* Options: every rank parses the same argv; rank 0 speaks. */
-  if (sb_opts_parse(argc, argv, all_opts, n_opts, &ctx->opts, &ctx->params) != SB_OK) {
-    if (ctx->rank == 0)
-      fprintf(stderr, "%s: %s\n(see %s --help)\n", app->name, sb_error_msg(), app->name);
-    *exit_code = 2;
+  if (step_options(r)) {
     sb_error_clear();
-    goto done_early;
-  }
-  if (ctx->opts.help || ctx->opts.version) {
-    if (ctx->rank == 0) {
-      if (ctx->opts.help)
-        sb_opts_usage(stdout, app->name, app->summary, all_opts, n_opts);
-      else
-        printf("%s %s (git %s, CUDA %s)\n", app->name, SB_VERSION, SB_GIT_COMMIT,
-               HAVE_CUDA ? "yes" : "no");
-    }
-    *exit_code = 0;
-    goto done_early;
-  }
-  sb_log_init(ctx->rank, ctx->opts.log_level);
-  if (app->configure && app->configure(ctx) != SB_OK) {
-    if (ctx->rank == 0)
-      fprintf(stderr, "%s: %s\n(see %s --help)\n", app->name, sb_error_msg(), app->name);
-    *exit_code = 2;
-    sb_error_clear();
-    goto done_early;
+    rc = SB_OK;
+    goto out;
   }
   install_signals();
-  gethostname(host, sizeof host - 1);
-  cmdline = join_argv(argc, argv);
-
-  *exit_code = 1;
-  if (app->no_database) {
-    ok_local = 1;
-  } else if (sb_db_config_from_env(&dbcfg) != SB_OK) {
-    sb_log(SB_LOG_ERROR, "%s", sb_error_msg());
-    ok_local = 0;
-  } else {
-    sb_kv_set_real(&ctx->params, "db-connect-timeout", dbcfg.connect_timeout_s);
-    sb_kv_set_real(&ctx->params, "db-command-timeout", dbcfg.command_timeout_s);
-    ok_local = 1;
+  gethostname(r->host, sizeof r->host - 1);
+  r->cmdline = join_argv(argc, argv);
+  r->exit_code = 1;
+  if (step_connect(r) != SB_OK || step_setup(r) != SB_OK)
+    goto out;
+  if (step_open_file(r) != SB_OK) {
+    /* No file: nothing was spent yet, and nothing else runs. */
+    r->status = "failed";
+    rc = SB_OK;
+    goto out;
   }
-  if (sb_timings_init(&ctx->timings, 16) != SB_OK ||
-      (!app->no_database &&
-       (init_phase = sb_timings_add(&ctx->timings, "client_init", 1, 0, 1)) < 0))
-    goto fail;
-
-  /* client_init: connect and authenticate, timed per rank. */
-  if (ok_local && !app->no_database) {
-    double t0 = sb_now();
-    if (sb_db_open(ctx->opts.db, &dbcfg, &ctx->db) != SB_OK) {
-      sb_log(SB_LOG_ERROR, "%s", sb_error_msg());
-      ok_local = 0;
-    } else {
-      sb_phase_record(&ctx->timings.phases[init_phase], sb_now() - t0);
-    }
-  }
-  if (MPI_Allreduce(&ok_local, &ok_all, 1, MPI_INT, MPI_MIN, ctx->comm) != MPI_SUCCESS)
-    goto fail;
-  if (sb_prov_collect(ctx->comm, ok_local ? ctx->db : NULL, &ctx->system) != SB_OK) {
-    sb_log(SB_LOG_WARN, "provenance incomplete: %s", sb_error_msg());
-    sb_error_clear();
-  }
-  if (ctx->rank == 0)
-    print_header(app, ctx);
-
-  if (ok_all) {
-    ok_local = app->setup(ctx) == SB_OK;
-    setup_done = 1;
-    if (!ok_local)
-      sb_log(SB_LOG_ERROR, "setup: %s", sb_error_msg());
-    if (ok_local && (loop_phase = sb_timings_add(&ctx->timings, "loop_time",
-                                                 ctx->opts.iterations,
-                                                 app->loop_bytes ? app->loop_bytes(ctx) : 0,
-                                                 app->loop_items ? app->loop_items(ctx) : 1)) < 0)
-      ok_local = 0;
-    if (MPI_Allreduce(&ok_local, &ok_all, 1, MPI_INT, MPI_MIN, ctx->comm) != MPI_SUCCESS)
-      goto fail;
-  }
-
-  if (ok_all) {
-    int64_t seq = 0;
-    for (int64_t w = 0; w < ctx->opts.warmup && ok_local && !sb_app_stop_requested; w++, seq++)
-      if (one_iteration(app, ctx, seq, 0, NULL) != SB_OK) {
-        sb_log(SB_LOG_ERROR, "warm-up iteration %lld: %s", (long long)w, sb_error_msg());
-        ok_local = 0;
-      }
-    /* The sampler runs for the timed loop only (collective start); its
-     * first reading comes before the barrier that starts the loop, so no
-     * rank's first iteration escapes it. */
-    if (opt_metrics_ms > 0 && sb_metrics_start(ctx->comm, (double)opt_metrics_ms / 1e3,
-                                               &metrics) != SB_OK)
-      goto fail;
-    if (MPI_Barrier(ctx->comm) != MPI_SUCCESS)
-      goto fail;
-    sb_log(SB_LOG_DEBUG, "timed loop: %lld iterations", (long long)ctx->opts.iterations);
-    for (int64_t i = 0; i < ctx->opts.iterations && ok_local; i++, seq++) {
-      if (sb_app_stop_requested) {
-        interrupted = 1;
-        break;
-      }
-      if (one_iteration(app, ctx, seq, 1, &ctx->timings.phases[loop_phase]) != SB_OK) {
-        sb_log(SB_LOG_ERROR, "iteration %lld: %s", (long long)i, sb_error_msg());
-        ok_local = 0;
-        break;
-      }
-      done++;
-    }
-  }
-  if (sb_app_stop_requested)
-    interrupted = 1;
-
-  /* Every rank arrives here, whatever happened: agree on the outcome. */
-  {
-    int64_t local[3] = {done, !ok_local, interrupted}, mins[3], maxs[3];
-    if (MPI_Allreduce(local, mins, 3, MPI_INT64_T, MPI_MIN, ctx->comm) != MPI_SUCCESS ||
-        MPI_Allreduce(local, maxs, 3, MPI_INT64_T, MPI_MAX, ctx->comm) != MPI_SUCCESS ||
-        MPI_Allreduce(&ctx->verify_errors, &verify_total, 1, MPI_INT64_T, MPI_SUM, ctx->comm) !=
-            MPI_SUCCESS)
-      goto fail;
-    min_done = mins[0];
-    any_error = maxs[1] != 0;
-    interrupted = maxs[2] != 0;
-    (void)min_done;
-    /* failed: wrong bytes were read, or nothing was measured at all;
-     * partial: stopped early (error or signal) with samples to keep. */
-    if (verify_total > 0 || (maxs[0] == 0 && (any_error || interrupted)))
-      status = "failed";
-    else if (any_error || interrupted)
-      status = "partial";
-    else
-      status = "complete";
-  }
-  /* Every rank's loop has ended (the reductions above): the last sample
-   * covers the slowest rank too. */
-  sb_metrics_stop(metrics);
-  *exit_code = strcmp(status, "complete") == 0 ? 0 : verify_total > 0 ? 3 : 1;
-
-  /* Statistics and the table (rank 0), then the file (all ranks). */
-  sum = calloc((size_t)ctx->timings.n, sizeof *sum);
-  if (!sum)
-    goto fail;
-  for (int k = 0; k < ctx->timings.n; k++)
-    if (summarise(ctx, &ctx->timings.phases[k], &sum[k]) != SB_OK)
-      goto fail;
-  if (count_hosts(ctx, host, &nhosts) != SB_OK)
-    goto fail;
-  if (ctx->rank == 0) {
-    char desc[256] = "";
-    print_table(ctx, sum);
-    if (app->describe)
-      app->describe(ctx, desc, sizeof desc);
-    if (verify_total > 0)
-      printf("# verification: %lld %s\n", (long long)verify_total,
-             app->verify_failed ? app->verify_failed : "reads did not match what was written");
-    else if (loop_phase < 0 || sum[loop_phase].st.count == 0)
-      printf("# verification: nothing was read\n");
-    else if (!ctx->opts.no_verify)
-      printf("# verification: %s\n",
-             app->verify_passed ? app->verify_passed : "every byte read back matched");
-    else
-      printf("# verification: skipped (--no-verify)\n");
-    printf("# status: %s\n", status);
-    double p99 = NAN;
-    for (int k = 0; k < ctx->timings.n; k++)
-      if (app->latency_phase && strcmp(ctx->timings.phases[k].name, app->latency_phase) == 0)
-        p99 = sum[k].st.p99;
-    char fom[64];
-    if (app->fom_items)
-      snprintf(fom, sizeof fom, "%.2f %s/s", loop_phase >= 0 ? sum[loop_phase].agg_ops_s : 0.0,
-               app->fom_items);
-    else if (loop_phase >= 0 && sum[loop_phase].agg_bytes_s < 1e7)
-      snprintf(fom, sizeof fom, "%.3f MB/s", sum[loop_phase].agg_bytes_s / 1e6);
-    else
-      snprintf(fom, sizeof fom, "%.3f GB/s", loop_phase >= 0 ? sum[loop_phase].agg_bytes_s / 1e9 : 0.0);
-    printf("# %s: %d ranks on %d host%s, %s, %s aggregate, p99 %s %.3f ms\n", app->name,
-           ctx->nranks, nhosts, nhosts == 1 ? "" : "s", desc, fom,
-           app->latency_phase ? app->latency_phase : "-", 1e3 * p99);
-    fflush(stdout);
-  }
-
-  if (ctx->opts.out) {
-    static const char *const counter_names[] = {"verify_errors", "iterations_completed",
-                                                "redirects"};
-    /* redirects: MOVED/ASK followed by this rank's client (0 standalone). */
-    int64_t counters[3] = {ctx->verify_errors, done, (int64_t)sb_db_redirects(ctx->db)};
-    sb_h5_run_t h5 = {0};
-    if (metrics) {
-      if (sb_metrics_gather(metrics, &metrics_table) != SB_OK)
-        goto fail;
-      have_metrics_table = 1;
-    }
-    sb_utc_now(end_utc, sizeof end_utc);
-    h5.app = app->name;
-    h5.command_line = cmdline ? cmdline : argv[0];
-    h5.start_utc = start_utc;
-    h5.end_utc = end_utc;
-    h5.status = status;
-    h5.params = &ctx->params;
-    h5.system = &ctx->system;
-    h5.hostname = host;
-    h5.device = ctx->device;
-    h5.timings = &ctx->timings;
-    h5.n_rank_counters = 3;
-    h5.rank_counter_names = counter_names;
-    h5.rank_counters = counters;
-    h5.metrics = have_metrics_table ? &metrics_table : NULL;
-    /* Every rank must agree on the hostname of rank 0 for the attributes;
-     * per-rank data goes to /ranks. */
-    if (sb_h5_write(ctx->opts.out, ctx->comm, &h5) != SB_OK) {
-      if (ctx->rank == 0)
-        sb_log(SB_LOG_ERROR, "%s", sb_error_msg());
-      if (*exit_code == 0)
-        *exit_code = 1;
-    } else if (ctx->rank == 0) {
-      sb_log(SB_LOG_INFO, "wrote %s (status %s)", ctx->opts.out, status);
-    }
-  }
-
-  if (setup_done && app->teardown)
-    app->teardown(ctx);
-  sb_db_close(ctx->db);
-  sb_metrics_free(metrics);
-  sb_timings_free(&ctx->timings);
-  sb_kv_free(&ctx->params);
-  sb_kv_free(&ctx->system);
-  sb_opts_free(&ctx->opts);
-  free(sum);
-  free(cmdline);
-  return SB_OK;
-fail:
-  if (setup_done && app->teardown)
-    app->teardown(ctx);
-  sb_db_close(ctx->db);
-  sb_metrics_free(metrics);
-  sb_timings_free(&ctx->timings);
-  sb_kv_free(&ctx->params);
-  sb_kv_free(&ctx->system);
-  sb_opts_free(&ctx->opts);
-  free(sum);
-  free(cmdline);
-  *exit_code = 1;
-  return SB_ERR;
-done_early: /* usage errors, --help, --version: nothing but the options exists */
-  sb_kv_free(&ctx->params);
-  sb_opts_free(&ctx->opts);
-  return SB_OK;
+  step_warmup(r);
+  if (step_loop(r) != SB_OK || step_agree(r) != SB_OK || step_summarise(r) != SB_OK ||
+      step_write(r) != SB_OK)
+    goto out;
+  rc = SB_OK;
+out:
+  cleanup(r);
+  *exit_code = rc == SB_OK ? r->exit_code : 1;
+  free(r);
+  return rc;
 }
 
 int sb_app_main(const sb_app_t *app, int argc, char **argv)

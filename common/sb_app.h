@@ -29,6 +29,14 @@ typedef struct sb_app_ctx {
   int64_t verify_errors; /* reads that did not match what was written */
   int device;            /* -1: CPU */
   void *state;           /* the app's own */
+  /* The driver's own control communicator (a duplicate of comm): failure
+   * notices and agreements travel on it, never mixed with the app's own
+   * collectives. Apps may use it only through the functions below. */
+  MPI_Comm ctrl;
+  /* Set by the driver before teardown: "complete", "partial" or "failed"
+   * (NULL while the run is going on). An app may publish a failure in
+   * teardown, e.g. a marker key for a peer outside this communicator. */
+  const char *status;
 } sb_app_ctx_t;
 
 typedef struct {
@@ -76,6 +84,21 @@ typedef struct {
    * still accepted and recorded, but unused. */
   int no_database;
 } sb_app_t;
+
+/* Nonzero when another rank of this app has failed or was asked to stop
+ * (its notice arrived on ctx->ctrl); the error is then set to say which
+ * rank and why. Cheap (one MPI_Iprobe): call it in every poll of a long
+ * wait inside an iteration, so that a dead peer ends the wait at once. */
+int sb_app_peer_failed(sb_app_ctx_t *ctx);
+
+/* Point-to-point messages inside an iteration that stay safe when a peer
+ * fails: sb_app_send sends count ints to rank dst (tag >= 0) on ctx->ctrl;
+ * sb_app_recv waits for them from rank src, and returns SB_ERR as soon as
+ * sb_app_peer_failed() says a peer failed (the receive is cancelled), or
+ * after timeout_s seconds (<= 0: no limit). Use these instead of a
+ * collective (MPI_Bcast) that a failed rank would never join. */
+int sb_app_send(sb_app_ctx_t *ctx, const int *buf, int count, int dst, int tag);
+int sb_app_recv(sb_app_ctx_t *ctx, int *buf, int count, int src, int tag, double timeout_s);
 
 /* Runs the app; returns the process exit code. Calls MPI_Init/Finalize. */
 int sb_app_main(const sb_app_t *app, int argc, char **argv);

@@ -5,13 +5,35 @@
 
 #include <hdf5.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SB_HOSTNAME_MAX 256
+/* Attributes rewritten at the end (status, end_utc) have this fixed size. */
+#define SB_ATTR_FIXED 32
+/* An attribute lives in its object's header: HDF5 caps it at 64 KiB. */
+#define SB_ATTR_MAX 65000
+/* Samples per chunk of a /timings row (each rank writes its own chunks). */
+#define SB_CHUNK_SAMPLES 4096
+
+struct sb_h5_file {
+  char *path;
+  MPI_Comm comm;
+  int nranks, rank;
+  hid_t file, dxpl;
+  int nphases;
+  int64_t *written; /* per phase: samples of this rank already in the file */
+  int64_t *extent;  /* per phase: the dataset's columns now */
+  int ncounters;
+  char **counter_names;
+};
 
 void sb_utc_now(char *buf, size_t len)
 {
@@ -21,13 +43,29 @@ void sb_utc_now(char *buf, size_t len)
   strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int attr_str(hid_t obj, const char *name, const char *value)
+/* A string attribute of the value's size, or of `fixed` bytes (0: the
+ * value's) so that it can be rewritten later with attr_str_rewrite. */
+static int attr_str_sized(hid_t obj, const char *name, const char *value, size_t fixed)
 {
   hid_t type = -1, space = -1, attr = -1;
   int rc = SB_ERR;
   size_t len = strlen(value);
+  char *buf = NULL;
+  if (len > SB_ATTR_MAX) {
+    return sb_error("attribute %s is %zu bytes; an HDF5 attribute holds at most %d (shorten the "
+                    "value)",
+                    name, len, SB_ATTR_MAX);
+  }
+  if (fixed) {
+    if (len >= fixed)
+      return sb_error("attribute %s: value of %zu bytes exceeds its %zu", name, len, fixed);
+    if (!(buf = calloc(fixed, 1)))
+      return sb_error("out of memory");
+    memcpy(buf, value, len);
+    value = buf;
+  }
   SB_H5(type = H5Tcopy(H5T_C_S1));
-  SB_H5(H5Tset_size(type, len > 0 ? len + 1 : 1));
+  SB_H5(H5Tset_size(type, fixed ? fixed : len > 0 ? len + 1 : 1));
   SB_H5(H5Tset_strpad(type, H5T_STR_NULLTERM));
   SB_H5(space = H5Screate(H5S_SCALAR));
   SB_H5(attr = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT));
@@ -40,6 +78,38 @@ fail:
     H5Sclose(space);
   if (type >= 0)
     H5Tclose(type);
+  free(buf);
+  if (rc != SB_OK)
+    sb_error_prefix("attribute %s", name);
+  return rc;
+}
+
+static int attr_str(hid_t obj, const char *name, const char *value)
+{
+  return attr_str_sized(obj, name, value, 0);
+}
+
+/* Rewrites a string attribute made by attr_str_sized with fixed size. */
+static int attr_str_rewrite(hid_t obj, const char *name, const char *value)
+{
+  hid_t attr = -1, type = -1;
+  char buf[SB_ATTR_FIXED];
+  int rc = SB_ERR;
+  memset(buf, 0, sizeof buf);
+  snprintf(buf, sizeof buf, "%s", value);
+  SB_H5(attr = H5Aopen(obj, name, H5P_DEFAULT));
+  SB_H5(type = H5Aget_type(attr));
+  if (H5Tget_size(type) != SB_ATTR_FIXED) {
+    sb_error("unexpected size");
+    goto fail;
+  }
+  SB_H5(H5Awrite(attr, type, buf));
+  rc = SB_OK;
+fail:
+  if (type >= 0)
+    H5Tclose(type);
+  if (attr >= 0)
+    H5Aclose(attr);
   if (rc != SB_OK)
     sb_error_prefix("attribute %s", name);
   return rc;
@@ -76,246 +146,597 @@ static int attrs_from_kv(hid_t obj, const sb_kv_t *kv)
   return SB_OK;
 }
 
-/* Creates dataset `name` under loc of shape [nranks][ncols] (ncols 0: 1-D)
- * and writes this rank's row collectively. */
-static int write_rows(hid_t loc, const char *name, hid_t type, hid_t dxpl, int nranks, int rank,
-                      hsize_t ncols, const void *row)
+
+/* Every rank's verdict on a step it just took: 1 on every rank when all
+ * succeeded. A rank that failed keeps its message; the others get one that
+ * says a peer failed. This is what keeps a rank from entering the next
+ * collective HDF5/MPI-IO call alone. */
+static int agree(MPI_Comm comm, int ok)
 {
-  hid_t fspace = -1, mspace = -1, dset = -1;
-  hsize_t dims[2] = {(hsize_t)nranks, ncols};
-  hsize_t start[2] = {(hsize_t)rank, 0}, count[2] = {1, ncols};
-  int nd = ncols ? 2 : 1;
+  int all = 0;
+  if (MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) {
+    sb_error("MPI_Allreduce (agreeing on an HDF5 step) failed");
+    return 0;
+  }
+  if (!all && ok)
+    sb_error("another rank failed to write the file");
+  return all;
+}
+
+/* Creates a 1-D [nranks] dataset (counters, hostname, device). */
+static int create_ranks_dset(hid_t loc, const char *name, hid_t type, int nranks, hid_t *out)
+{
+  hid_t space = -1, dcpl = -1;
+  hsize_t dims[1] = {(hsize_t)nranks};
   int rc = SB_ERR;
-  SB_H5(fspace = H5Screate_simple(nd, dims, NULL));
-  SB_H5(dset = H5Dcreate2(loc, name, type, fspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  SB_H5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
-  SB_H5(mspace = H5Screate_simple(nd, count, NULL));
-  SB_H5(H5Dwrite(dset, type, mspace, fspace, dxpl, row));
+  *out = -1;
+  SB_H5(space = H5Screate_simple(1, dims, NULL));
+  SB_H5(dcpl = H5Pcreate(H5P_DATASET_CREATE));
+  SB_H5(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY));
+  SB_H5(H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC));
+  SB_H5(*out = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
   rc = SB_OK;
 fail:
-  if (dset >= 0)
-    H5Dclose(dset);
-  if (mspace >= 0)
-    H5Sclose(mspace);
-  if (fspace >= 0)
-    H5Sclose(fspace);
+  if (dcpl >= 0)
+    H5Pclose(dcpl);
+  if (space >= 0)
+    H5Sclose(space);
   if (rc != SB_OK)
     sb_error_prefix("dataset %s", name);
   return rc;
 }
 
-/* Samples of one phase: [nranks][max samples of any rank], or an empty
- * [nranks][0] dataset (written without a selection) if nobody has one. */
-static int write_phase(hid_t grp, const sb_phase_t *p, hid_t dxpl, MPI_Comm comm, int nranks,
-                       int rank)
+/* Writes this rank's element of a 1-D [nranks] dataset (independent I/O:
+ * no rank waits inside HDF5 for another's write, so one rank's failure --
+ * a full disk -- cannot leave the others in a collective), then the ranks
+ * agree on the outcome. dset may be -1: this rank failed to open it. */
+static int write_rank_elem(hid_t dset, hid_t type, hid_t dxpl, MPI_Comm comm, int rank,
+                           const void *value, const char *name)
 {
-  long long mine = p->n, most = 0;
-  double *row = NULL;
-  hid_t dset = -1;
+  hid_t fspace = -1, mspace = -1;
+  hsize_t start[1] = {(hsize_t)rank}, count[1] = {1};
+  int ok;
+  ok = dset >= 0 && (fspace = H5Dget_space(dset)) >= 0 &&
+       H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
+       (mspace = H5Screate_simple(1, count, NULL)) >= 0;
+  if (!ok)
+    sb_error("preparing the write failed");
+  else if (!(ok = H5Dwrite(dset, type, mspace, fspace, dxpl, value) >= 0))
+    sb_error("H5Dwrite failed");
+  ok = agree(comm, ok);
+  if (mspace >= 0)
+    H5Sclose(mspace);
+  if (fspace >= 0)
+    H5Sclose(fspace);
+  if (!ok)
+    return sb_error_prefix("dataset %s", name);
+  return SB_OK;
+}
+
+/* /timings/<phase>: [nranks][0] at creation, extended at every checkpoint
+ * to the longest row; chunked by row so that every rank writes its own
+ * chunks; chunks are allocated when the extent grows (collectively). */
+static int create_phase(hid_t grp, const sb_phase_t *p, int nranks)
+{
+  hid_t space = -1, dcpl = -1, dset = -1;
+  hsize_t dims[2] = {(hsize_t)nranks, 0};
+  hsize_t maxdims[2] = {(hsize_t)nranks, H5S_UNLIMITED};
+  hsize_t chunk[2] = {1, (hsize_t)(p->cap < 1 ? 1 : p->cap < SB_CHUNK_SAMPLES ? p->cap
+                                                                                : SB_CHUNK_SAMPLES)};
+  double nan = NAN;
+  int64_t b = (int64_t)p->bytes_per_sample, it = (int64_t)p->items_per_sample;
   int rc = SB_ERR;
-  SB_MPI(MPI_Allreduce(&mine, &most, 1, MPI_LONG_LONG, MPI_MAX, comm));
-  if (most == 0) {
-    hid_t space = -1;
-    hsize_t dims[2] = {(hsize_t)nranks, 0};
-    SB_H5(space = H5Screate_simple(2, dims, NULL));
-    dset = H5Dcreate2(grp, p->name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT,
-                      H5P_DEFAULT);
-    H5Sclose(space);
-    SB_H5(dset);
-  } else {
-    row = malloc((size_t)most * sizeof *row);
-    if (!row) {
-      sb_error("out of memory for a row of %lld samples", most);
-      goto fail;
-    }
-    for (long long k = 0; k < most; k++)
-      row[k] = k < mine ? p->samples[k] : NAN;
-    if (write_rows(grp, p->name, H5T_NATIVE_DOUBLE, dxpl, nranks, rank, (hsize_t)most, row) !=
-        SB_OK)
-      goto fail;
-    SB_H5(dset = H5Dopen2(grp, p->name, H5P_DEFAULT));
-  }
-  {
-    int64_t b = (int64_t)p->bytes_per_sample, it = (int64_t)p->items_per_sample;
-    if (attr_str(dset, "units", "s") != SB_OK ||
-        attr_num(dset, "bytes_per_sample", H5T_NATIVE_INT64, &b) != SB_OK ||
-        attr_num(dset, "items_per_sample", H5T_NATIVE_INT64, &it) != SB_OK)
-      goto fail;
-  }
+  SB_H5(space = H5Screate_simple(2, dims, maxdims));
+  SB_H5(dcpl = H5Pcreate(H5P_DATASET_CREATE));
+  SB_H5(H5Pset_chunk(dcpl, 2, chunk));
+  SB_H5(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY));
+  /* No fill writes (collective inside HDF5): each rank writes its whole
+   * row, NaN-padded, itself. The fill value is for readers of the format. */
+  SB_H5(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER));
+  SB_H5(H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan));
+  SB_H5(dset = H5Dcreate2(grp, p->name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, dcpl,
+                          H5P_DEFAULT));
+  if (attr_str(dset, "units", "s") != SB_OK ||
+      attr_num(dset, "bytes_per_sample", H5T_NATIVE_INT64, &b) != SB_OK ||
+      attr_num(dset, "items_per_sample", H5T_NATIVE_INT64, &it) != SB_OK)
+    goto fail;
   rc = SB_OK;
 fail:
   if (dset >= 0)
     H5Dclose(dset);
-  free(row);
+  if (dcpl >= 0)
+    H5Pclose(dcpl);
+  if (space >= 0)
+    H5Sclose(space);
   if (rc != SB_OK)
     sb_error_prefix("/timings/%s", p->name);
   return rc;
 }
 
-/* /metrics: every rank creates each dataset (collective metadata), rank 0
- * writes all of it, the others select nothing; the write is collective. */
-static int write_metrics(hid_t file, const sb_h5_metrics_t *m, hid_t dxpl, int rank)
+/* Writes columns [from, most) of this rank's row: its samples, then NaN up
+ * to the dataset's extent `most` (the padding of a shorter row; later
+ * samples overwrite it). Independent I/O, then the ranks agree. */
+static int write_phase_tail(hid_t grp, const sb_phase_t *p, int64_t from, int64_t most,
+                            hid_t dxpl, MPI_Comm comm, int rank)
 {
-  hid_t grp = -1, fspace = -1, dset = -1;
-  hsize_t dims[2] = {(hsize_t)m->nrows, (hsize_t)m->ncols};
-  int rc = SB_ERR;
-  SB_H5(grp = H5Gcreate2(file, "metrics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  if (attrs_from_kv(grp, m->attrs) != SB_OK)
-    goto fail;
-  for (int k = 0; k < m->nseries; k++) {
-    SB_H5(fspace = H5Screate_simple(2, dims, NULL));
-    SB_H5(dset = H5Dcreate2(grp, m->names[k], H5T_NATIVE_DOUBLE, fspace, H5P_DEFAULT,
-                            H5P_DEFAULT, H5P_DEFAULT));
-    if (m->nrows > 0 && m->ncols > 0) {
-      if (rank == 0) {
-        SB_H5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, dxpl,
-                       m->data + (size_t)k * (size_t)(m->nrows * m->ncols)));
-      } else {
-        hid_t none = -1;
-        SB_H5(H5Sselect_none(fspace));
-        SB_H5(none = H5Screate_simple(2, dims, NULL));
-        H5Sselect_none(none);
-        double dummy = 0; /* nothing is read from it; some HDF5 versions refuse NULL */
-        rc = H5Dwrite(dset, H5T_NATIVE_DOUBLE, none, fspace, dxpl, &dummy) < 0 ? SB_ERR : SB_OK;
-        H5Sclose(none);
-        if (rc != SB_OK) {
-          sb_error("H5Dwrite (no selection) failed");
-          goto fail;
-        }
-        rc = SB_ERR;
-      }
-    }
-    if (attr_str(dset, "units", m->units[k]) != SB_OK)
-      goto fail;
-    H5Dclose(dset);
-    dset = -1;
+  hid_t dset = -1, fspace = -1, mspace = -1;
+  int64_t n = most - from;
+  hsize_t start[2] = {(hsize_t)rank, (hsize_t)from}, count[2] = {1, (hsize_t)(n > 0 ? n : 1)};
+  double *row = NULL;
+  int ok = 1;
+  if (n > 0) {
+    ok = (row = malloc((size_t)n * sizeof *row)) != NULL;
+    if (!ok)
+      sb_error("out of memory for %lld samples", (long long)n);
+    for (int64_t k = 0; ok && k < n; k++)
+      row[k] = from + k < p->n ? p->samples[from + k] : NAN;
+    ok = ok && (dset = H5Dopen2(grp, p->name, H5P_DEFAULT)) >= 0 &&
+         (fspace = H5Dget_space(dset)) >= 0 && (mspace = H5Screate_simple(2, count, NULL)) >= 0 &&
+         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) >= 0;
+    if (!ok)
+      sb_error("preparing the write failed");
+    else if (!(ok = H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, row) >= 0))
+      sb_error("H5Dwrite failed");
+  }
+  ok = agree(comm, ok);
+  free(row);
+  if (mspace >= 0)
+    H5Sclose(mspace);
+  if (fspace >= 0)
     H5Sclose(fspace);
-    fspace = -1;
+  if (dset >= 0)
+    H5Dclose(dset);
+  if (!ok)
+    return sb_error_prefix("/timings/%s", p->name);
+  return SB_OK;
+}
+
+/* Extends /timings/<phase> to [nranks][most] (collective). */
+static int extend_phase(hid_t grp, const char *name, int64_t most)
+{
+  hid_t dset = -1;
+  int rc = SB_ERR;
+  SB_H5(dset = H5Dopen2(grp, name, H5P_DEFAULT));
+  {
+    hid_t sp = -1;
+    hsize_t dims[2];
+    SB_H5(sp = H5Dget_space(dset));
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sclose(sp);
+    if ((hsize_t)most != dims[1]) {
+      dims[1] = (hsize_t)most;
+      SB_H5(H5Dset_extent(dset, dims));
+    }
   }
   rc = SB_OK;
 fail:
   if (dset >= 0)
     H5Dclose(dset);
-  if (fspace >= 0)
-    H5Sclose(fspace);
-  if (grp >= 0)
-    H5Gclose(grp);
   if (rc != SB_OK)
-    sb_error_prefix("/metrics");
+    sb_error_prefix("/timings/%s (extending to %lld samples)", name, (long long)most);
   return rc;
 }
 
-static int write_file(const char *path, MPI_Comm comm, const sb_h5_run_t *run, int nranks,
-                      int rank)
+/* /metrics: every rank creates each dataset (collective metadata), rank 0
+ * writes all of it; every step is agreed among ranks. */
+static int write_metrics(hid_t file, const sb_h5_metrics_t *m, hid_t dxpl, MPI_Comm comm,
+                         int rank)
 {
-  hid_t fapl = -1, dxpl = -1, file = -1, grp = -1, strtype = -1;
-  int rc = SB_ERR;
-  int64_t schema_version = SB_H5_SCHEMA_VERSION, nr = nranks;
-  char host[SB_HOSTNAME_MAX];
-
-  SB_H5(fapl = H5Pcreate(H5P_FILE_ACCESS));
-  SB_H5(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL));
-  SB_H5(dxpl = H5Pcreate(H5P_DATASET_XFER));
-  SB_H5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
-  file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-  if (file < 0) {
-    sb_error("cannot create HDF5 file %s", path);
+  hid_t grp = -1, fspace = -1, mspace = -1, dset = -1;
+  hsize_t dims[2] = {(hsize_t)m->nrows, (hsize_t)m->ncols};
+  int ok;
+  ok = (grp = H5Gcreate2(file, "metrics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0;
+  if (!ok)
+    sb_error("cannot create the group");
+  ok = ok && attrs_from_kv(grp, m->attrs) == SB_OK;
+  if (!agree(comm, ok))
     goto fail;
+  for (int k = 0; k < m->nseries; k++) {
+    ok = (fspace = H5Screate_simple(2, dims, NULL)) >= 0 &&
+         (mspace = H5Screate_simple(2, dims, NULL)) >= 0 &&
+         (dset = H5Dcreate2(grp, m->names[k], H5T_NATIVE_DOUBLE, fspace, H5P_DEFAULT,
+                            H5P_DEFAULT, H5P_DEFAULT)) >= 0;
+    if (!ok)
+      sb_error("cannot create dataset %s", m->names[k]);
+    if (!agree(comm, ok))
+      goto fail;
+    if (m->nrows > 0 && m->ncols > 0) {
+      /* rank 0 alone (independent I/O: nobody waits in HDF5 for it) */
+      ok = rank != 0 || H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl,
+                                 m->data + (size_t)k * (size_t)(m->nrows * m->ncols)) >= 0;
+      if (!ok)
+        sb_error("H5Dwrite of %s failed", m->names[k]);
+      if (!agree(comm, ok))
+        goto fail;
+    }
+    ok = attr_str(dset, "units", m->units[k]) == SB_OK;
+    if (!agree(comm, ok))
+      goto fail;
+    H5Dclose(dset);
+    dset = -1;
+    H5Sclose(fspace);
+    fspace = -1;
+    H5Sclose(mspace);
+    mspace = -1;
   }
-
-  if (attr_str(file, "schema", SB_H5_SCHEMA) != SB_OK ||
-      attr_num(file, "schema_version", H5T_NATIVE_INT64, &schema_version) != SB_OK ||
-      attr_str(file, "app", run->app) != SB_OK || attr_str(file, "version", SB_VERSION) != SB_OK ||
-      attr_str(file, "git_commit", SB_GIT_COMMIT) != SB_OK ||
-      attr_str(file, "command_line", run->command_line) != SB_OK ||
-      attr_str(file, "start_utc", run->start_utc) != SB_OK ||
-      attr_str(file, "end_utc", run->end_utc) != SB_OK ||
-      attr_num(file, "nranks", H5T_NATIVE_INT64, &nr) != SB_OK ||
-      attr_str(file, "status", run->status) != SB_OK)
-    goto fail;
-
-  SB_H5(grp = H5Gcreate2(file, "params", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  if (attrs_from_kv(grp, run->params) != SB_OK)
-    goto fail;
   H5Gclose(grp);
-  SB_H5(grp = H5Gcreate2(file, "system", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  if (attrs_from_kv(grp, run->system) != SB_OK)
-    goto fail;
-  H5Gclose(grp);
+  return SB_OK;
+fail:
+  if (dset >= 0)
+    H5Dclose(dset);
+  if (fspace >= 0)
+    H5Sclose(fspace);
+  if (mspace >= 0)
+    H5Sclose(mspace);
+  if (grp >= 0)
+    H5Gclose(grp);
+  return sb_error_prefix("/metrics");
+}
 
-  SB_H5(grp = H5Gcreate2(file, "ranks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+static void file_free(sb_h5_file_t *f)
+{
+  if (!f)
+    return;
+  if (f->dxpl >= 0)
+    H5Pclose(f->dxpl);
+  for (int k = 0; f->counter_names && k < f->ncounters; k++)
+    free(f->counter_names[k]);
+  free(f->counter_names);
+  free(f->written);
+  free(f->extent);
+  free(f->path);
+  free(f);
+}
+
+/* Everything that exists before the loop, each step agreed among ranks. */
+static int create_contents(sb_h5_file_t *f, const sb_h5_run_t *run)
+{
+  hid_t grp = -1, strtype = -1, dset = -1;
+  int64_t schema_version = SB_H5_SCHEMA_VERSION, nr = f->nranks;
+  char host[SB_HOSTNAME_MAX];
+  int ok;
+
+  ok = attr_str(f->file, "schema", SB_H5_SCHEMA) == SB_OK &&
+       attr_num(f->file, "schema_version", H5T_NATIVE_INT64, &schema_version) == SB_OK &&
+       attr_str(f->file, "app", run->app) == SB_OK &&
+       attr_str(f->file, "version", SB_VERSION) == SB_OK &&
+       attr_str(f->file, "git_commit", SB_GIT_COMMIT) == SB_OK &&
+       attr_str(f->file, "command_line", run->command_line) == SB_OK &&
+       attr_str(f->file, "start_utc", run->start_utc) == SB_OK &&
+       attr_str_sized(f->file, "end_utc", "", SB_ATTR_FIXED) == SB_OK &&
+       attr_num(f->file, "nranks", H5T_NATIVE_INT64, &nr) == SB_OK &&
+       attr_str_sized(f->file, "status", "running", SB_ATTR_FIXED) == SB_OK;
+  if (!agree(f->comm, ok))
+    return SB_ERR;
+
+  ok = (grp = H5Gcreate2(f->file, "params", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0;
+  if (!ok)
+    sb_error("cannot create group /params");
+  ok = ok && attrs_from_kv(grp, run->params) == SB_OK;
+  if (grp >= 0)
+    H5Gclose(grp);
+  if (!agree(f->comm, ok))
+    return sb_error_prefix("/params");
+  ok = (grp = H5Gcreate2(f->file, "system", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0;
+  if (!ok)
+    sb_error("cannot create group /system");
+  ok = ok && attrs_from_kv(grp, run->system) == SB_OK;
+  if (grp >= 0)
+    H5Gclose(grp);
+  if (!agree(f->comm, ok))
+    return sb_error_prefix("/system");
+
+  /* /ranks: hostname and device now, the counters at every checkpoint. */
   memset(host, 0, sizeof host);
   snprintf(host, sizeof host, "%s", run->hostname);
-  SB_H5(strtype = H5Tcopy(H5T_C_S1));
-  SB_H5(H5Tset_size(strtype, SB_HOSTNAME_MAX));
-  SB_H5(H5Tset_strpad(strtype, H5T_STR_NULLTERM));
-  if (write_rows(grp, "hostname", strtype, dxpl, nranks, rank, 0, host) != SB_OK)
+  ok = (grp = H5Gcreate2(f->file, "ranks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0 &&
+       (strtype = H5Tcopy(H5T_C_S1)) >= 0 && H5Tset_size(strtype, SB_HOSTNAME_MAX) >= 0 &&
+       H5Tset_strpad(strtype, H5T_STR_NULLTERM) >= 0;
+  if (!ok)
+    sb_error("cannot create group /ranks");
+  ok = ok && create_ranks_dset(grp, "hostname", strtype, f->nranks, &dset) == SB_OK;
+  if (!agree(f->comm, ok))
+    goto fail;
+  ok = write_rank_elem(dset, strtype, f->dxpl, f->comm, f->rank, host, "hostname") == SB_OK;
+  H5Dclose(dset);
+  dset = -1;
+  if (!ok)
     goto fail;
   {
     int32_t dev = run->device;
-    if (write_rows(grp, "device", H5T_NATIVE_INT32, dxpl, nranks, rank, 0, &dev) != SB_OK)
+    ok = create_ranks_dset(grp, "device", H5T_NATIVE_INT32, f->nranks, &dset) == SB_OK;
+    if (!agree(f->comm, ok))
+      goto fail;
+    ok = write_rank_elem(dset, H5T_NATIVE_INT32, f->dxpl, f->comm, f->rank, &dev, "device") ==
+         SB_OK;
+    H5Dclose(dset);
+    dset = -1;
+    if (!ok)
       goto fail;
   }
-  for (int k = 0; k < run->n_rank_counters; k++)
-    if (write_rows(grp, run->rank_counter_names[k], H5T_NATIVE_INT64, dxpl, nranks, rank, 0,
-                   &run->rank_counters[k]) != SB_OK)
-      goto fail;
-  H5Gclose(grp);
-
-  SB_H5(grp = H5Gcreate2(file, "timings", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  for (int k = 0; k < run->timings->n; k++)
-    if (write_phase(grp, &run->timings->phases[k], dxpl, comm, nranks, rank) != SB_OK)
-      goto fail;
+  ok = 1;
+  for (int k = 0; k < run->n_rank_counters && ok; k++) {
+    ok = create_ranks_dset(grp, run->rank_counter_names[k], H5T_NATIVE_INT64, f->nranks,
+                           &dset) == SB_OK;
+    if (dset >= 0)
+      H5Dclose(dset);
+    dset = -1;
+  }
+  if (!agree(f->comm, ok))
+    goto fail;
   H5Gclose(grp);
   grp = -1;
-  if (run->metrics && write_metrics(file, run->metrics, dxpl, rank) != SB_OK)
-    goto fail;
 
-  if (H5Fclose(file) < 0) {
-    file = -1;
-    sb_error("closing HDF5 file %s failed", path);
+  ok = (grp = H5Gcreate2(f->file, "timings", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0;
+  if (!ok)
+    sb_error("cannot create group /timings");
+  for (int k = 0; ok && k < run->timings->n; k++)
+    ok = create_phase(grp, &run->timings->phases[k], f->nranks) == SB_OK;
+  if (!agree(f->comm, ok))
     goto fail;
-  }
-  file = -1;
-  rc = SB_OK;
+  H5Gclose(grp);
+  grp = -1;
+  H5Tclose(strtype);
+  return SB_OK;
 fail:
+  if (dset >= 0)
+    H5Dclose(dset);
   if (grp >= 0)
     H5Gclose(grp);
   if (strtype >= 0)
     H5Tclose(strtype);
-  if (file >= 0)
-    H5Fclose(file);
-  if (dxpl >= 0)
-    H5Pclose(dxpl);
+  return SB_ERR;
+}
+
+/* Rank 0: the file at the end of a full run (every phase full, plus room
+ * for metadata and /metrics) must fit in the free space of its
+ * filesystem, or the run would end without its samples. */
+static int check_space(const char *path, const sb_h5_run_t *run, int nranks)
+{
+  struct statvfs vfs;
+  char *dir = strdup(path), *slash;
+  double need = 256 << 10, have;
+  int rc;
+  if (!dir)
+    return sb_error("out of memory");
+  slash = strrchr(dir, '/');
+  if (!slash)
+    strcpy(dir, ".");
+  else if (slash == dir)
+    slash[1] = '\0';
+  else
+    *slash = '\0';
+  rc = statvfs(dir, &vfs);
+  free(dir);
+  if (rc != 0)
+    return SB_OK; /* nothing to say; H5Fcreate will */
+  for (int k = 0; k < run->timings->n; k++)
+    need += 8.0 * (double)nranks * (double)run->timings->phases[k].cap;
+  have = (double)vfs.f_bavail * (double)vfs.f_frsize;
+  if (need > have)
+    return sb_error("a full run needs about %.1f MB for its samples, the filesystem has %.1f MB "
+                    "free (fewer --iterations, or another --out)",
+                    need / 1e6, have / 1e6);
+  return SB_OK;
+}
+
+int sb_h5_create(const char *path, MPI_Comm comm, const sb_h5_run_t *run, sb_h5_file_t **out)
+{
+  sb_h5_file_t *f = calloc(1, sizeof *f);
+  hid_t fapl = -1;
+  int ok = f != NULL;
+  *out = NULL;
+  /* HDF5 prints its own error stack by default; our messages name the call. */
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  if (!ok) {
+    sb_error("out of memory");
+  } else {
+    f->file = f->dxpl = -1;
+    f->comm = comm;
+    f->nphases = run->timings->n;
+    f->ncounters = run->n_rank_counters;
+    ok = MPI_Comm_size(comm, &f->nranks) == MPI_SUCCESS &&
+         MPI_Comm_rank(comm, &f->rank) == MPI_SUCCESS;
+    ok = ok && (f->path = strdup(path)) != NULL &&
+         (f->written = calloc((size_t)(f->nphases + 1), sizeof *f->written)) != NULL &&
+         (f->extent = calloc((size_t)(f->nphases + 1), sizeof *f->extent)) != NULL &&
+         (f->counter_names = calloc((size_t)(f->ncounters + 1), sizeof *f->counter_names)) !=
+             NULL;
+    for (int k = 0; ok && k < f->ncounters; k++)
+      ok = (f->counter_names[k] = strdup(run->rank_counter_names[k])) != NULL;
+    if (!ok)
+      sb_error("out of memory");
+    ok = ok && (fapl = H5Pcreate(H5P_FILE_ACCESS)) >= 0 &&
+         H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) >= 0 &&
+         (f->dxpl = H5Pcreate(H5P_DATASET_XFER)) >= 0 &&
+         H5Pset_dxpl_mpio(f->dxpl, H5FD_MPIO_INDEPENDENT) >= 0;
+  }
+  if (!agree(comm, ok))
+    goto fail;
+  if (f->rank == 0)
+    ok = check_space(path, run, f->nranks) == SB_OK;
+  if (!agree(comm, ok))
+    goto fail;
+  /* Every rank calls H5Fcreate (collective); the result is agreed. */
+  f->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  ok = f->file >= 0;
+  if (!ok)
+    sb_error("cannot create the file (%s)", strerror(errno ? errno : EIO));
+  if (!agree(comm, ok))
+    goto fail;
+  H5Pclose(fapl);
+  fapl = -1;
+  if (create_contents(f, run) != SB_OK)
+    goto fail;
+  /* Everything so far on disk: a reader can open the file from now on. */
+  ok = H5Fflush(f->file, H5F_SCOPE_GLOBAL) >= 0;
+  if (!ok)
+    sb_error("H5Fflush failed");
+  if (!agree(comm, ok))
+    goto fail;
+  *out = f;
+  return SB_OK;
+fail:
+  sb_error_prefix("HDF5 output %s", path);
   if (fapl >= 0)
     H5Pclose(fapl);
+  if (f && f->file >= 0) {
+    H5Fclose(f->file);
+    if (f->rank == 0)
+      unlink(path); /* never usable: nothing of a run is lost */
+  }
+  file_free(f);
+  return SB_ERR;
+}
+
+/* Samples and counters, each dataset agreed; no flush. */
+static int write_samples(sb_h5_file_t *f, const sb_h5_run_t *run)
+{
+  hid_t grp = -1, dset = -1;
+  int ok;
+  if (run->timings->n != f->nphases || run->n_rank_counters != f->ncounters)
+    return sb_error("internal: the phases or counters changed after the file was created");
+  ok = (grp = H5Gopen2(f->file, "timings", H5P_DEFAULT)) >= 0;
+  if (!agree(f->comm, ok))
+    goto fail;
+  for (int k = 0; k < f->nphases; k++) {
+    const sb_phase_t *p = &run->timings->phases[k];
+    long long mine = p->n, most = 0;
+    if (MPI_Allreduce(&mine, &most, 1, MPI_LONG_LONG, MPI_MAX, f->comm) != MPI_SUCCESS) {
+      sb_error("MPI_Allreduce failed");
+      goto fail;
+    }
+    if (most > f->extent[k]) {
+      ok = extend_phase(grp, p->name, most) == SB_OK;
+      if (!agree(f->comm, ok))
+        goto fail;
+      f->extent[k] = most;
+    }
+    if (write_phase_tail(grp, p, f->written[k], most, f->dxpl, f->comm, f->rank) != SB_OK)
+      goto fail;
+    f->written[k] = p->n;
+  }
+  H5Gclose(grp);
+  ok = (grp = H5Gopen2(f->file, "ranks", H5P_DEFAULT)) >= 0;
+  if (!agree(f->comm, ok))
+    goto fail;
+  for (int k = 0; k < f->ncounters; k++) {
+    dset = H5Dopen2(grp, f->counter_names[k], H5P_DEFAULT);
+    ok = write_rank_elem(dset, H5T_NATIVE_INT64, f->dxpl, f->comm, f->rank,
+                         &run->rank_counters[k], f->counter_names[k]) == SB_OK;
+    if (dset >= 0)
+      H5Dclose(dset);
+    dset = -1;
+    if (!ok)
+      goto fail;
+  }
+  H5Gclose(grp);
+  return SB_OK;
+fail:
+  if (grp >= 0)
+    H5Gclose(grp);
+  return SB_ERR;
+}
+
+int sb_h5_checkpoint(sb_h5_file_t *f, const sb_h5_run_t *run)
+{
+  int ok;
+  if (write_samples(f, run) != SB_OK)
+    return sb_error_prefix("checkpoint of %s", f->path);
+  ok = H5Fflush(f->file, H5F_SCOPE_GLOBAL) >= 0;
+  if (!ok)
+    sb_error("H5Fflush failed");
+  if (!agree(f->comm, ok))
+    return sb_error_prefix("checkpoint of %s", f->path);
+  return SB_OK;
+}
+
+int sb_h5_finish(sb_h5_file_t *f, const sb_h5_run_t *run)
+{
+  int ok, rc = SB_ERR;
+  if (write_samples(f, run) != SB_OK)
+    goto fail;
+  if (run->metrics) {
+    if (write_metrics(f->file, run->metrics, f->dxpl, f->comm, f->rank) != SB_OK)
+      goto fail;
+  }
+  /* The status last: a file that says complete has everything. */
+  ok = attr_str_rewrite(f->file, "end_utc", run->end_utc) == SB_OK &&
+       attr_str_rewrite(f->file, "status", run->status) == SB_OK;
+  if (!agree(f->comm, ok))
+    goto fail;
+  ok = H5Fclose(f->file) >= 0;
+  f->file = -1;
+  if (!ok)
+    sb_error("closing the file failed");
+  if (!agree(f->comm, ok))
+    goto fail;
+  rc = SB_OK;
+fail:
+  if (f->file >= 0)
+    H5Fclose(f->file);
+  if (rc != SB_OK)
+    sb_error_prefix("final write of %s", f->path);
+  file_free(f);
   return rc;
 }
 
+void sb_h5_abandon(sb_h5_file_t *f)
+{
+  if (!f)
+    return;
+  if (f->file >= 0)
+    H5Fclose(f->file);
+  f->file = -1;
+  file_free(f);
+}
+
+const char *sb_h5_path(const sb_h5_file_t *f) { return f->path; }
+
 int sb_h5_write(const char *path, MPI_Comm comm, const sb_h5_run_t *run)
 {
-  int nranks, rank, ok, all_ok = 0;
-  char tmp[4096];
-  SB_MPI(MPI_Comm_size(comm, &nranks));
-  SB_MPI(MPI_Comm_rank(comm, &rank));
-  if (snprintf(tmp, sizeof tmp, "%s.writing", path) >= (int)sizeof tmp)
-    return sb_error("HDF5 path too long: %s", path);
+  sb_h5_file_t *f = NULL;
+  if (sb_h5_create(path, comm, run, &f) != SB_OK)
+    return SB_ERR;
+  return sb_h5_finish(f, run);
+}
 
-  /* HDF5 prints its own error stack by default; our messages name the call. */
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  ok = write_file(tmp, comm, run, nranks, rank) == SB_OK;
-  SB_MPI(MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm));
-  if (!all_ok) {
-    if (ok)
-      sb_error("writing %s failed on another rank", path);
-    return sb_error_prefix("HDF5 output %s", path);
+int sb_h5_check_path(const char *path)
+{
+  char *dir = NULL, *slash;
+  struct stat st;
+  int rc = SB_ERR;
+  if (!path || !*path)
+    return sb_error("--out is empty (give a file name, e.g. --out run.h5)");
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    return sb_error("--out %s is a directory (give a file name)", path);
+  if (!(dir = strdup(path)))
+    return sb_error("out of memory");
+  slash = strrchr(dir, '/');
+  if (!slash)
+    strcpy(dir, ".");
+  else if (slash == dir)
+    slash[1] = '\0';
+  else
+    *slash = '\0';
+  if (stat(dir, &st) != 0) {
+    sb_error("--out %s: directory %s does not exist", path, dir);
+    goto done;
   }
-  if (rank == 0 && rename(tmp, path) != 0)
-    ok = 0;
-  SB_MPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
-  if (!ok)
-    return sb_error("cannot rename %s to %s", tmp, path);
-  return SB_OK;
-fail:
-  return SB_ERR;
+  if (!S_ISDIR(st.st_mode)) {
+    sb_error("--out %s: %s is not a directory", path, dir);
+    goto done;
+  }
+  if (access(dir, W_OK) != 0) {
+    sb_error("--out %s: directory %s is not writable (%s)", path, dir, strerror(errno));
+    goto done;
+  }
+  if (access(path, F_OK) == 0 && access(path, W_OK) != 0) {
+    sb_error("--out %s: the file exists and is not writable (%s)", path, strerror(errno));
+    goto done;
+  }
+  rc = SB_OK;
+done:
+  free(dir);
+  return rc;
 }

@@ -14,10 +14,18 @@
  *   /metrics/<series> [samples][1 + nnodes] float64: time, then one column
  *                     per node (sb_metrics.h); attrs on /metrics
  *
- * Every rank calls sb_h5_write with its own row; all data is written
- * collectively through MPI-IO, no rank gathers the others' samples. The
- * file is written under a temporary name and renamed when complete, so a
- * reader never sees a half-written file.
+ * The file lives for the whole run (docs/hdf5-schema.md, "Checkpoints"):
+ * sb_h5_create makes it collectively before the first iteration, with
+ * every dataset at its full size (samples NaN, counters 0) and status
+ * "running", so that a bad path, a full disk or an oversized attribute is
+ * an error before any time is spent; sb_h5_checkpoint writes every rank's
+ * samples recorded since the last one and flushes, so that a killed run
+ * leaves a readable file; sb_h5_finish writes the rest, cuts /timings to
+ * the longest row, adds /metrics and sets end_utc and status. Every rank
+ * passes its own row; all data is written collectively through MPI-IO, no
+ * rank gathers the others' samples. After any local failure the ranks agree
+ * before the next collective call, so no rank is ever left in one alone:
+ * every function returns the same result on every rank.
  */
 #ifndef SB_H5_H
 #define SB_H5_H
@@ -46,7 +54,7 @@ typedef struct {
   const char *app;          /* "sb-throughput" */
   const char *command_line;
   const char *start_utc, *end_utc;
-  const char *status;       /* "complete" | "partial" | "failed" */
+  const char *status;       /* "running" | "complete" | "partial" | "failed" */
   const sb_kv_t *params;    /* identical on every rank */
   const sb_kv_t *system;    /* identical on every rank */
   const char *hostname;     /* this rank's */
@@ -58,9 +66,44 @@ typedef struct {
   const sb_h5_metrics_t *metrics; /* NULL: no /metrics group */
 } sb_h5_run_t;
 
-/* Writes the file collectively over comm. Returns SB_OK, or SB_ERR with the
- * failing call named (the same result on every rank). */
+/* An open timings file. */
+typedef struct sb_h5_file sb_h5_file_t;
+
+/* Creates (truncates) path collectively over comm and writes everything
+ * known before the loop: root attributes (status "running", end_utc
+ * empty), /params, /system, /ranks, and /timings/<phase> for each phase of
+ * run->timings at [nranks][capacity], allocated now and filled with NaN.
+ * run->metrics and run->end_utc are not used. The phases must not change
+ * afterwards. Returns SB_OK with *out set, or SB_ERR naming the problem
+ * (the same result on every rank; on SB_ERR nothing stays open). */
+int sb_h5_create(const char *path, MPI_Comm comm, const sb_h5_run_t *run, sb_h5_file_t **out);
+
+/* Collective: writes this rank's samples recorded since the last
+ * checkpoint and its counters (run->rank_counters, as many as at creation),
+ * then flushes the file. Returns SB_OK or SB_ERR on every rank alike. */
+int sb_h5_checkpoint(sb_h5_file_t *f, const sb_h5_run_t *run);
+
+/* Collective: a last checkpoint, /timings cut to the longest row of any
+ * rank, /metrics (run->metrics, if any), end_utc and status; then closes
+ * the file and frees f. On SB_ERR the file keeps what the last successful
+ * checkpoint wrote (status "running"). */
+int sb_h5_finish(sb_h5_file_t *f, const sb_h5_run_t *run);
+
+/* Collective: closes the file as it is (status stays "running") and frees
+ * f; NULL is allowed (then nothing is done, on every rank alike). */
+void sb_h5_abandon(sb_h5_file_t *f);
+
+/* The path given to sb_h5_create. */
+const char *sb_h5_path(const sb_h5_file_t *f);
+
+/* create + finish in one step, for a run whose samples are all taken. */
 int sb_h5_write(const char *path, MPI_Comm comm, const sb_h5_run_t *run);
+
+/* Checks, before any time is spent, that path could be created: not empty,
+ * not a directory, its directory exists and is writable. Local (call it on
+ * one rank and share the verdict). Returns SB_OK or SB_ERR with a message
+ * that names the path. */
+int sb_h5_check_path(const char *path);
 
 /* Formats the current UTC time as ISO 8601 ("2026-11-23T09:15:02Z"). */
 void sb_utc_now(char *buf, size_t len);

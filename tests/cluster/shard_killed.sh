@@ -11,7 +11,7 @@ victim=$2
 set -- $SB_CLUSTER_PIDS
 vpid=$2
 export SB_DB_CONNECT_TIMEOUT=2 SB_DB_COMMAND_TIMEOUT=5
-mpiexec -n 4 "$SB_BIN_DIR/sb-throughput" --mode tensor --tensor-bytes 4K --iterations 100000000 \
+mpiexec -n 4 "$SB_BIN_DIR/sb-throughput" --mode tensor --tensor-bytes 4K --iterations 1000000 \
   --out "$SB_TMP/run.h5" > "$SB_TMP/stdout" 2> "$SB_TMP/stderr" &
 app=$!
 # rank 1's key lives on the second shard: wait until the app is in its loop.

@@ -10,7 +10,7 @@ sb_cli AI.TENSORSET marker FLOAT 2 VALUES 1 2 >/dev/null
 connect=2 command=2 retries=1
 export SB_DB_CONNECT_TIMEOUT=$connect SB_DB_COMMAND_TIMEOUT=$command SB_DB_COMMAND_RETRIES=$retries
 mpiexec -n 2 "$SB_BIN_DIR/sb-throughput" --db "$SSDB_TCP" --mode tensor --tensor-bytes 4K \
-  --iterations 100000000 --out "$SB_TMP/run.h5" >"$SB_TMP/stdout" 2>"$SB_TMP/stderr" &
+  --iterations 1000000 --out "$SB_TMP/run.h5" >"$SB_TMP/stdout" 2>"$SB_TMP/stderr" &
 app=$!
 # Wait until the app is in its timed loop (its key exists), then stop the server.
 for _ in $(seq 200); do
