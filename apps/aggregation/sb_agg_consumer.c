@@ -6,10 +6,12 @@
  * --client-threads threads (each with its own connection), delete the list
  * and its datasets — which lets the producer go on. Every tensor byte is
  * then checked against what its producer rank must have written (outside
- * the timed part). Runs as one MPI rank.
+ * the timed part). Runs as one MPI rank. A producer rank's failure
+ * notice (iteration_abort, sb_agg_abort.h) ends the wait at once.
  * Phases: poll_list, get_list, delete_list, loop_time.
  * Moves list-length × K × tensor-bytes per iteration.
  */
+#include "sb_agg_abort.h"
 #include "sb_agg_common.h"
 #include "sb_app.h"
 #include "sb_db_ai.h"
@@ -20,6 +22,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* Seconds between two looks at iteration_abort while a list fills. */
+#define ABORT_CHECK_S 0.1
 
 static uint64_t opt_bytes;
 static int64_t opt_tensors, opt_length, opt_threads, opt_timeout, opt_poll_ms;
@@ -54,6 +60,7 @@ typedef struct {
   size_t nnames;
   sb_dataset_pool_t *pool;
   int poll_phase, get_phase, del_phase;
+  double since; /* the server's clock at setup: older failure notices are an earlier run's */
 } cons_state_t;
 
 static int cons_configure(sb_app_ctx_t *ctx)
@@ -97,6 +104,8 @@ static int cons_setup(sb_app_ctx_t *ctx)
                                              .dims = {dim}, .buf = buf, .bytes = opt_bytes};
     }
   }
+  if (sb_agg_server_time(ctx->db, &s->since) != SB_OK)
+    return SB_ERR;
   /* The fetch connections are opened here, not inside the timed loop. */
   if (sb_dataset_pool_open(ctx->db, (int)opt_threads, &s->pool) != SB_OK)
     return SB_ERR;
@@ -139,22 +148,69 @@ static int fetch_one(sb_db_t *conn, const char *name, size_t i, void *arg)
   return SB_OK;
 }
 
+/* SB_ERR naming the producer rank when one published its failure. */
+static int check_abort(sb_app_ctx_t *ctx, const char *list)
+{
+  cons_state_t *s = ctx->state;
+  char msg[900];
+  int found = 0;
+  if (sb_agg_abort_check(ctx->db, s->since, 1, &found, msg, sizeof msg) != SB_OK)
+    return sb_error_prefix("poll_list %s", list);
+  if (!found)
+    return SB_OK;
+  if (found > 1)
+    return sb_error("poll_list %s: %s (%d producer ranks reported a failure in %s)", list, msg,
+                    found, SB_AGG_ABORT_KEY);
+  return sb_error("poll_list %s: %s", list, msg);
+}
+
+/* Polls until the list holds --list-length names (*met = 1) or --timeout
+ * passed (*met = 0); a producer's failure notice or a signal is SB_ERR. */
+static int poll_list(sb_app_ctx_t *ctx, const char *list, int *met)
+{
+  double start = sb_now(), next_check = start;
+  struct timespec ts = {(time_t)(opt_poll_ms / 1000), (long)(opt_poll_ms % 1000) * 1000000L};
+  *met = 0;
+  for (;;) {
+    int64_t len;
+    double now;
+    if (sb_list_length(ctx->db, list, &len) != SB_OK)
+      return sb_error_prefix("poll_list %s", list);
+    if (len >= opt_length) {
+      *met = 1;
+      return SB_OK;
+    }
+    now = sb_now();
+    /* Also once more before a timeout is reported: a failure explains it. */
+    if (now >= next_check || now - start >= (double)opt_timeout) {
+      if (check_abort(ctx, list) != SB_OK)
+        return SB_ERR;
+      next_check = now + ABORT_CHECK_S;
+    }
+    if (sb_app_stop_requested)
+      return sb_error("poll_list %s: stopped by a signal", list);
+    if (now - start >= (double)opt_timeout)
+      return SB_OK;
+    nanosleep(&ts, NULL);
+  }
+}
+
 static int cons_iteration(sb_app_ctx_t *ctx, int64_t seq, int timed)
 {
   cons_state_t *s = ctx->state;
   char list[64];
   int met = 0;
   double t0, t1, t2, t3;
-  int64_t tries = (opt_timeout * 1000) / opt_poll_ms + 1;
 
   clear_slots(s);
   sb_agg_list_name(seq, list, sizeof list);
   t0 = sb_now();
-  if (sb_list_poll_length(ctx->db, list, ">=", opt_length, opt_poll_ms, tries, &met) != SB_OK)
-    return sb_error_prefix("poll_list %s", list);
+  if (poll_list(ctx, list, &met) != SB_OK)
+    return SB_ERR;
   if (!met) {
     int64_t len = -1;
-    sb_list_length(ctx->db, list, &len);
+    if (sb_list_length(ctx->db, list, &len) != SB_OK)
+      len = -1;
     return sb_error("poll_list: list %s holds %lld of %lld datasets after %lld s (is "
                     "sb-agg-producer running against %s?)",
                     list, (long long)len, (long long)opt_length, (long long)opt_timeout,

@@ -6,6 +6,11 @@
 #   producer_timeout    no consumer: the producer gives up after --consume-timeout
 #   corrupt             a dataset missing a tensor and one with wrong bytes are
 #                       reported naming producer rank, iteration and tensor
+#   rank_killed         producer (2 ranks) and consumer launched apart; once the
+#                       loop runs, producer rank 1's connection is killed
+#                       (CLIENT KILL): every process ends within 10 s, nonzero,
+#                       the consumer naming producer rank 1
+#   rank_killed_mpmd    the same as one MPMD job (mpiexec P : C)
 . "$SB_SOURCE_DIR/tests/lib/sbtest.sh"
 case_=$1
 sb_start_redis
@@ -72,6 +77,71 @@ case $case_ in
     grep -q "producer rank 1, iteration 0, tensor t1: missing" "$SB_TMP/c.out" || sb_fail "missing tensor not named"
     grep -q "producer rank 2, iteration 0, tensor t0: .* words differ" "$SB_TMP/c.out" || sb_fail "wrong bytes not named"
     grep -q "^# verification: 2 mismatches" "$SB_TMP/c.out" || sb_fail "count of mismatches"
+    ;;
+  rank_killed | rank_killed_mpmd)
+    export SB_DB_CONNECT_TIMEOUT=2 SB_DB_COMMAND_TIMEOUT=10
+    # Long timeouts: the test is that nobody waits for them.
+    common="--iterations 1000000 --warmup 0 --tensor-bytes 1K"
+    if [ $case_ = rank_killed ]; then
+      timeout 120 mpiexec -n 2 "$P" $common --consume-timeout 60 --out "$SB_TMP/p.h5" \
+        > "$SB_TMP/p.out" 2>&1 &
+      ppid=$!
+      timeout 120 mpiexec -n 1 "$C" $common --list-length 2 --timeout 60 --out "$SB_TMP/c.h5" \
+        > "$SB_TMP/c.out" 2>&1 &
+      cpid=$!
+      pids="$ppid $cpid"
+    else
+      timeout 120 mpiexec -n 2 "$P" $common --consume-timeout 60 : \
+        -n 1 "$C" $common --list-length 2 --timeout 60 > "$SB_TMP/c.out" 2>&1 &
+      cpid=$!
+      ppid=$cpid
+      pids=$cpid
+      ln -s c.out "$SB_TMP/p.out"
+    fi
+    SB_CLEANUP_PIDS="$SB_CLEANUP_PIDS $pids"
+    # In the loop: at least two iterations appended (RPUSH calls), and rank 1's
+    # named connection listed. Bounded (60 s), never a fixed sleep.
+    addr=""
+    for _ in $(seq 600); do
+      calls=$(sb_cli info commandstats | tr -d '\r' | sed -n 's/^cmdstat_rpush:calls=\([0-9]*\).*/\1/p')
+      if [ "${calls:-0}" -ge 4 ]; then
+        addr=$(sb_cli client list | tr -d '\r' | grep ' name=sb-agg-producer-r1 ' | sed -n 's/.* addr=\([^ ]*\) .*/\1/p' | head -1)
+        [ -n "$addr" ] && break
+      fi
+      for p in $pids; do
+        kill -0 "$p" 2>/dev/null || { cat "$SB_TMP/p.out" "$SB_TMP/c.out"; sb_fail "a process ended before the kill"; }
+      done
+      sleep 0.1
+    done
+    [ -n "$addr" ] || { cat "$SB_TMP/p.out" "$SB_TMP/c.out"; sb_fail "the run never got going (rpush calls ${calls:-0})"; }
+    [ "$(sb_cli client kill "$addr")" = OK ] || sb_fail "CLIENT KILL $addr"
+    killed=$(date +%s.%N)
+    echo "killed producer rank 1's connection $addr"
+    # Every process ends within 10 s of the kill.
+    for p in $pids; do
+      for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$p" 2>/dev/null && { cat "$SB_TMP/p.out" "$SB_TMP/c.out"; sb_fail "pid $p still runs 10 s after the kill"; }
+    done
+    wait $ppid; prc=$?
+    wait $cpid; crc=$?
+    ended=$(date +%s.%N)
+    echo "--- producer"; cat "$SB_TMP/p.out"
+    [ $case_ = rank_killed ] && { echo "--- consumer"; cat "$SB_TMP/c.out"; }
+    echo "ended $(awk -v a="$killed" -v b="$ended" 'BEGIN { printf "%.2f", b - a }') s after the kill"
+    [ $prc != 0 ] || sb_fail "the producer exited 0"
+    [ $crc != 0 ] || sb_fail "the consumer exited 0"
+    [ $prc != 124 ] && [ $crc != 124 ] || sb_fail "timeout(1) had to stop a process"
+    # Rank 1 says what broke; rank 0 says it stopped because of rank 1.
+    grep -q "^\[stagebench 1\] error: iteration [0-9]*: .*\(closed\|reset\|broken\|failed\)" "$SB_TMP/p.out" ||
+      sb_fail "no clear error from producer rank 1"
+    grep -q "^\[stagebench 0\] .*rank 1 stopped" "$SB_TMP/p.out" || sb_fail "producer rank 0 does not name rank 1"
+    grep -q "error: iteration [0-9]*: poll_list iteration_[0-9]*: producer rank 1 failed in iteration [0-9]*: " "$SB_TMP/c.out" ||
+      sb_fail "the consumer does not name producer rank 1's failure"
+    [ "$(sb_cli hexists iteration_abort 1)" = 1 ] || sb_fail "no notice of rank 1 in iteration_abort"
+    if [ $case_ = rank_killed ]; then
+      "$SB_BIN_DIR/h5_expect" "$SB_TMP/p.h5" --status partial --nranks 2 --min-samples 1 || sb_fail "producer HDF5"
+      "$SB_BIN_DIR/h5_expect" "$SB_TMP/c.h5" --status partial --nranks 1 --min-samples 1 || sb_fail "consumer HDF5"
+    fi
     ;;
   *) sb_fail "unknown case $case_" ;;
 esac
