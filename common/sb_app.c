@@ -577,7 +577,11 @@ static void step_warmup(run_t *r)
  * stopped or finished; with checkpoints off that is the only agreement. */
 typedef struct {
   MPI_Request req;
-  double mine[3], res[3];
+  /* stopped, not finished, elapsed wall s, s spent iterating (elapsed less
+   * agreements and checkpoints: the pace the strides are set from) */
+  double mine[4], res[4];
+  double overhead_s;  /* this rank's time in agreements and checkpoints */
+  int after_ckpt;     /* the pending post was made right after a checkpoint */
   int64_t next_at, stride;
   int64_t posted_at, last_at; /* the pending post's iteration, the one before */
   int have_last;
@@ -607,6 +611,7 @@ static int checkpoint_now(run_t *r)
 static int agree_step(run_t *r, agree_t *a, int64_t i, double loop_t0, int finished)
 {
   sb_app_ctx_t *ctx = &r->ctx;
+  double t_in = sb_now();
   if (a->req != MPI_REQUEST_NULL) {
     if (MPI_Wait(&a->req, MPI_STATUS_IGNORE) != MPI_SUCCESS)
       return sb_error("MPI_Wait (loop agreement) failed"), AG_ERR;
@@ -614,8 +619,13 @@ static int agree_step(run_t *r, agree_t *a, int64_t i, double loop_t0, int finis
       return AG_STOP;
     if (a->res[1] == 0)
       return AG_ALL_DONE;
-    if (r->h5 && opt_checkpoint_s > 0 && a->res[2] - a->last_ckpt_t >= (double)opt_checkpoint_s) {
+    /* The interval counts from the end of the last checkpoint (the post
+     * that followed it), so a slow checkpoint never runs back to back. */
+    if (a->after_ckpt)
       a->last_ckpt_t = a->res[2];
+    a->after_ckpt = 0;
+    if (r->h5 && opt_checkpoint_s > 0 && a->res[2] - a->last_ckpt_t >= (double)opt_checkpoint_s) {
+      a->after_ckpt = 1;
       if (checkpoint_now(r) != SB_OK) {
         /* Every rank alike: no more checkpoints; the run goes on. */
         sb_h5_abandon(r->h5);
@@ -626,7 +636,7 @@ static int agree_step(run_t *r, agree_t *a, int64_t i, double loop_t0, int finis
     /* Next stride from the slowest rank's pace between the last two posts
      * (agreed, so the same on every rank); it grows at most 8-fold a step. */
     {
-      double dt = a->res[2] - a->last_t;
+      double dt = a->res[3] - a->last_t;
       int64_t di = a->posted_at - a->last_at, s = a->stride * 8;
       if (a->have_last && dt > 0 && di > 0) {
         double want = (double)di / dt * a->period;
@@ -635,15 +645,17 @@ static int agree_step(run_t *r, agree_t *a, int64_t i, double loop_t0, int finis
         s = a->stride;
       }
       a->stride = s < 1 ? 1 : s > 1000000000 ? 1000000000 : s;
-      a->last_t = a->res[2];
+      a->last_t = a->res[3];
       a->last_at = a->posted_at;
       a->have_last = 1;
     }
   }
   a->mine[0] = !r->ok || r->interrupted || notice_seen || notice_sent;
   a->mine[1] = !finished;
+  a->overhead_s += sb_now() - t_in;
   a->mine[2] = sb_now() - loop_t0;
-  if (MPI_Iallreduce(a->mine, a->res, 3, MPI_DOUBLE, MPI_MAX, ctx->ctrl, &a->req) !=
+  a->mine[3] = a->mine[2] - a->overhead_s;
+  if (MPI_Iallreduce(a->mine, a->res, 4, MPI_DOUBLE, MPI_MAX, ctx->ctrl, &a->req) !=
       MPI_SUCCESS)
     return sb_error("MPI_Iallreduce (loop agreement) failed"), AG_ERR;
   a->posted_at = i;

@@ -186,12 +186,12 @@ fail:
   return rc;
 }
 
-/* Writes this rank's element of a 1-D [nranks] dataset (independent I/O:
- * no rank waits inside HDF5 for another's write, so one rank's failure --
- * a full disk -- cannot leave the others in a collective), then the ranks
- * agree on the outcome. dset may be -1: this rank failed to open it. */
-static int write_rank_elem(hid_t dset, hid_t type, hid_t dxpl, MPI_Comm comm, int rank,
-                           const void *value, const char *name)
+/* Writes this rank's element of a 1-D [nranks] dataset with independent
+ * I/O: no rank waits inside HDF5 for another's write, so one rank's failure
+ * (a full disk) cannot leave the others in a collective; the caller agrees
+ * on the outcome. dset may be -1: this rank failed to open it. */
+static int write_rank_elem(hid_t dset, hid_t type, hid_t dxpl, int rank, const void *value,
+                           const char *name)
 {
   hid_t fspace = -1, mspace = -1;
   hsize_t start[1] = {(hsize_t)rank}, count[1] = {1};
@@ -203,7 +203,6 @@ static int write_rank_elem(hid_t dset, hid_t type, hid_t dxpl, MPI_Comm comm, in
     sb_error("preparing the write failed");
   else if (!(ok = H5Dwrite(dset, type, mspace, fspace, dxpl, value) >= 0))
     sb_error("H5Dwrite failed");
-  ok = agree(comm, ok);
   if (mspace >= 0)
     H5Sclose(mspace);
   if (fspace >= 0)
@@ -255,9 +254,9 @@ fail:
 
 /* Writes columns [from, most) of this rank's row: its samples, then NaN up
  * to the dataset's extent `most` (the padding of a shorter row; later
- * samples overwrite it). Independent I/O, then the ranks agree. */
+ * samples overwrite it). Independent I/O; the caller agrees. */
 static int write_phase_tail(hid_t grp, const sb_phase_t *p, int64_t from, int64_t most,
-                            hid_t dxpl, MPI_Comm comm, int rank)
+                            hid_t dxpl, int rank)
 {
   hid_t dset = -1, fspace = -1, mspace = -1;
   int64_t n = most - from;
@@ -278,7 +277,6 @@ static int write_phase_tail(hid_t grp, const sb_phase_t *p, int64_t from, int64_
     else if (!(ok = H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, row) >= 0))
       sb_error("H5Dwrite failed");
   }
-  ok = agree(comm, ok);
   free(row);
   if (mspace >= 0)
     H5Sclose(mspace);
@@ -437,21 +435,20 @@ static int create_contents(sb_h5_file_t *f, const sb_h5_run_t *run)
   ok = ok && create_ranks_dset(grp, "hostname", strtype, f->nranks, &dset) == SB_OK;
   if (!agree(f->comm, ok))
     goto fail;
-  ok = write_rank_elem(dset, strtype, f->dxpl, f->comm, f->rank, host, "hostname") == SB_OK;
+  ok = write_rank_elem(dset, strtype, f->dxpl, f->rank, host, "hostname") == SB_OK;
   H5Dclose(dset);
   dset = -1;
-  if (!ok)
+  if (!agree(f->comm, ok))
     goto fail;
   {
     int32_t dev = run->device;
     ok = create_ranks_dset(grp, "device", H5T_NATIVE_INT32, f->nranks, &dset) == SB_OK;
     if (!agree(f->comm, ok))
       goto fail;
-    ok = write_rank_elem(dset, H5T_NATIVE_INT32, f->dxpl, f->comm, f->rank, &dev, "device") ==
-         SB_OK;
+    ok = write_rank_elem(dset, H5T_NATIVE_INT32, f->dxpl, f->rank, &dev, "device") == SB_OK;
     H5Dclose(dset);
     dset = -1;
-    if (!ok)
+    if (!agree(f->comm, ok))
       goto fail;
   }
   ok = 1;
@@ -592,49 +589,61 @@ fail:
 /* Samples and counters, each dataset agreed; no flush. */
 static int write_samples(sb_h5_file_t *f, const sb_h5_run_t *run)
 {
-  hid_t grp = -1, dset = -1;
+  hid_t grp = -1, rgrp = -1, dset = -1;
+  long long *mine = NULL, *most = NULL;
   int ok;
   if (run->timings->n != f->nphases || run->n_rank_counters != f->ncounters)
     return sb_error("internal: the phases or counters changed after the file was created");
+  /* Few collectives (each costs every rank a wait): one for the lengths,
+   * one after the extensions, one after all the writes. A failed step is
+   * not cut short, so every rank makes the same collective HDF5 calls. */
+  ok = (mine = calloc((size_t)f->nphases + 1, sizeof *mine)) != NULL &&
+       (most = calloc((size_t)f->nphases + 1, sizeof *most)) != NULL;
+  if (!ok) {
+    free(mine);
+    return sb_error("out of memory");
+  }
+  for (int k = 0; k < f->nphases; k++)
+    mine[k] = run->timings->phases[k].n;
+  if (MPI_Allreduce(mine, most, f->nphases, MPI_LONG_LONG, MPI_MAX, f->comm) != MPI_SUCCESS) {
+    sb_error("MPI_Allreduce (row lengths) failed");
+    goto fail;
+  }
   ok = (grp = H5Gopen2(f->file, "timings", H5P_DEFAULT)) >= 0;
+  for (int k = 0; k < f->nphases; k++)
+    if (most[k] > f->extent[k])
+      ok = (grp >= 0 && extend_phase(grp, run->timings->phases[k].name, most[k]) == SB_OK) && ok;
   if (!agree(f->comm, ok))
     goto fail;
   for (int k = 0; k < f->nphases; k++) {
-    const sb_phase_t *p = &run->timings->phases[k];
-    long long mine = p->n, most = 0;
-    if (MPI_Allreduce(&mine, &most, 1, MPI_LONG_LONG, MPI_MAX, f->comm) != MPI_SUCCESS) {
-      sb_error("MPI_Allreduce failed");
-      goto fail;
-    }
-    if (most > f->extent[k]) {
-      ok = extend_phase(grp, p->name, most) == SB_OK;
-      if (!agree(f->comm, ok))
-        goto fail;
-      f->extent[k] = most;
-    }
-    if (write_phase_tail(grp, p, f->written[k], most, f->dxpl, f->comm, f->rank) != SB_OK)
-      goto fail;
-    f->written[k] = p->n;
+    f->extent[k] = most[k];
+    ok = write_phase_tail(grp, &run->timings->phases[k], f->written[k], most[k], f->dxpl,
+                          f->rank) == SB_OK && ok;
   }
-  H5Gclose(grp);
-  ok = (grp = H5Gopen2(f->file, "ranks", H5P_DEFAULT)) >= 0;
-  if (!agree(f->comm, ok))
-    goto fail;
-  for (int k = 0; k < f->ncounters; k++) {
-    dset = H5Dopen2(grp, f->counter_names[k], H5P_DEFAULT);
-    ok = write_rank_elem(dset, H5T_NATIVE_INT64, f->dxpl, f->comm, f->rank,
-                         &run->rank_counters[k], f->counter_names[k]) == SB_OK;
+  ok = ok && (rgrp = H5Gopen2(f->file, "ranks", H5P_DEFAULT)) >= 0;
+  for (int k = 0; ok && k < f->ncounters; k++) {
+    dset = H5Dopen2(rgrp, f->counter_names[k], H5P_DEFAULT);
+    ok = write_rank_elem(dset, H5T_NATIVE_INT64, f->dxpl, f->rank, &run->rank_counters[k],
+                         f->counter_names[k]) == SB_OK;
     if (dset >= 0)
       H5Dclose(dset);
-    dset = -1;
-    if (!ok)
-      goto fail;
   }
+  if (!agree(f->comm, ok))
+    goto fail;
+  for (int k = 0; k < f->nphases; k++)
+    f->written[k] = run->timings->phases[k].n;
   H5Gclose(grp);
+  H5Gclose(rgrp);
+  free(mine);
+  free(most);
   return SB_OK;
 fail:
   if (grp >= 0)
     H5Gclose(grp);
+  if (rgrp >= 0)
+    H5Gclose(rgrp);
+  free(mine);
+  free(most);
   return SB_ERR;
 }
 

@@ -120,7 +120,8 @@ disk_full)
   app=$!
   wait_for_samples "$SB_TMP/d/y.h5" 1
   dd if=/dev/zero of="$SB_TMP/d/filler" bs=4k 2>/dev/null
-  kill -TERM $app
+  # to every rank, as a batch system's walltime signal goes
+  pkill -TERM -f "sb-throughput --db $SSDB_TCP"
   for _ in $(seq 600); do kill -0 $app 2>/dev/null || break; sleep 0.1; done
   kill -0 $app 2>/dev/null && { kill -9 $app; sb_fail "the run did not end within 60 s of SIGTERM on a full disk"; }
   wait $app
