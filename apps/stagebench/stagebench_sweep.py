@@ -34,6 +34,7 @@ own path in SB_FRONTEND. See docs/sweep.md.
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -97,6 +98,9 @@ def parse(argv):
 def allocation_nodes():
     """(nodes, local): the allocation's hosts, or (['localhost'], True)."""
     if os.environ.get("SLURM_JOB_ID") and os.environ.get("SLURM_JOB_NODELIST"):
+        if not shutil.which("scontrol"):
+            die("SLURM_JOB_ID and SLURM_JOB_NODELIST are set but scontrol is not on PATH: "
+                "cannot read the allocation's nodes (unset them to sweep on this machine)")
         out = subprocess.run(["scontrol", "show", "hostnames", os.environ["SLURM_JOB_NODELIST"]],
                              capture_output=True, text=True, check=True).stdout.split()
         return out, False
