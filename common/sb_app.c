@@ -578,8 +578,9 @@ static void step_warmup(run_t *r)
 typedef struct {
   MPI_Request req;
   /* stopped, not finished, elapsed wall s, s spent iterating (elapsed less
-   * agreements and checkpoints: the pace the strides are set from) */
-  double mine[4], res[4];
+   * agreements and checkpoints: the pace the strides are set from), the
+   * most samples of any phase (how far the file must grow) */
+  double mine[5], res[5];
   double overhead_s;  /* this rank's time in agreements and checkpoints */
   int after_ckpt;     /* the pending post was made right after a checkpoint */
   int64_t next_at, stride;
@@ -590,16 +591,22 @@ typedef struct {
 
 enum { AG_GO_ON, AG_STOP, AG_ALL_DONE, AG_ERR };
 
-static int checkpoint_now(run_t *r)
+static int checkpoint_now(run_t *r, int64_t most)
 {
   sb_h5_run_t h5;
   double t0 = sb_now();
+  int rc;
   fill_h5_run(r, &h5, "running");
-  if (sb_h5_checkpoint(r->h5, &h5) != SB_OK) {
+  rc = sb_h5_checkpoint(r->h5, &h5, most);
+  if (rc == SB_ERR) {
     /* Agreed on every rank: the file stays as the last checkpoint left it. */
     if (r->ctx.rank == 0)
       sb_log(SB_LOG_ERROR, "%s", sb_error_msg());
     return SB_ERR;
+  }
+  if (rc == SB_H5_RETRY) {
+    sb_log(SB_LOG_WARN, "%s; written again at the next checkpoint", sb_error_msg());
+    sb_error_clear();
   }
   r->checkpoints++;
   r->checkpoint_s += sb_now() - t0;
@@ -626,7 +633,7 @@ static int agree_step(run_t *r, agree_t *a, int64_t i, double loop_t0, int finis
     a->after_ckpt = 0;
     if (r->h5 && opt_checkpoint_s > 0 && a->res[2] - a->last_ckpt_t >= (double)opt_checkpoint_s) {
       a->after_ckpt = 1;
-      if (checkpoint_now(r) != SB_OK) {
+      if (checkpoint_now(r, (int64_t)a->res[4]) != SB_OK) {
         /* Every rank alike: no more checkpoints; the run goes on. */
         sb_h5_abandon(r->h5);
         r->h5 = NULL;
@@ -655,7 +662,11 @@ static int agree_step(run_t *r, agree_t *a, int64_t i, double loop_t0, int finis
   a->overhead_s += sb_now() - t_in;
   a->mine[2] = sb_now() - loop_t0;
   a->mine[3] = a->mine[2] - a->overhead_s;
-  if (MPI_Iallreduce(a->mine, a->res, 4, MPI_DOUBLE, MPI_MAX, ctx->ctrl, &a->req) !=
+  a->mine[4] = 0;
+  for (int k = 0; k < ctx->timings.n; k++)
+    if ((double)ctx->timings.phases[k].n > a->mine[4])
+      a->mine[4] = (double)ctx->timings.phases[k].n;
+  if (MPI_Iallreduce(a->mine, a->res, 5, MPI_DOUBLE, MPI_MAX, ctx->ctrl, &a->req) !=
       MPI_SUCCESS)
     return sb_error("MPI_Iallreduce (loop agreement) failed"), AG_ERR;
   a->posted_at = i;

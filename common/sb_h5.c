@@ -586,39 +586,68 @@ fail:
   return SB_ERR;
 }
 
-/* Samples and counters, each dataset agreed; no flush. */
+/* Collective: extends every phase k to min(its capacity, want[k]) (or, with
+ * shrink, to exactly want[k]); each rank writes NaN over the new columns of
+ * its own row, so a row is always NaN past what the rank wrote; then the
+ * file is flushed (the metadata changed). Agreed: the same on every rank.
+ * A failed step is not cut short, so every rank makes the same collective
+ * HDF5 calls. */
+static int extend_all(sb_h5_file_t *f, const sb_h5_run_t *run, const int64_t *want)
+{
+  hid_t grp = -1;
+  int ok = (grp = H5Gopen2(f->file, "timings", H5P_DEFAULT)) >= 0, changed = 0;
+  int64_t *old = calloc((size_t)f->nphases + 1, sizeof *old);
+  if (!old)
+    ok = 0;
+  for (int k = 0; old && k < f->nphases; k++) {
+    old[k] = f->extent[k];
+    if (want[k] != f->extent[k]) {
+      ok = grp >= 0 && extend_phase(grp, run->timings->phases[k].name, want[k]) == SB_OK && ok;
+      changed = 1;
+    }
+  }
+  if (!agree(f->comm, ok))
+    goto done;
+  for (int k = 0; k < f->nphases; k++) {
+    f->extent[k] = want[k];
+    if (want[k] > old[k]) {
+      sb_phase_t pad = run->timings->phases[k];
+      pad.n = 0; /* all NaN: the samples are written after */
+      ok = write_phase_tail(grp, &pad, old[k], want[k], f->dxpl, f->rank) == SB_OK && ok;
+    }
+  }
+  if (changed && H5Fflush(f->file, H5F_SCOPE_GLOBAL) < 0 && ok) {
+    sb_error("H5Fflush failed");
+    ok = 0;
+  }
+  ok = agree(f->comm, ok);
+done:
+  if (grp >= 0)
+    H5Gclose(grp);
+  free(old);
+  return ok ? SB_OK : SB_ERR;
+}
+
+/* Local: this rank's samples recorded since the last write, and its
+ * counters (independent I/O, no collective). The extents must already hold
+ * them. */
 static int write_samples(sb_h5_file_t *f, const sb_h5_run_t *run)
 {
   hid_t grp = -1, rgrp = -1, dset = -1;
-  long long *mine = NULL, *most = NULL;
+  int64_t *upto;
   int ok;
   if (run->timings->n != f->nphases || run->n_rank_counters != f->ncounters)
     return sb_error("internal: the phases or counters changed after the file was created");
-  /* Few collectives (each costs every rank a wait): one for the lengths,
-   * one after the extensions, one after all the writes. A failed step is
-   * not cut short, so every rank makes the same collective HDF5 calls. */
-  ok = (mine = calloc((size_t)f->nphases + 1, sizeof *mine)) != NULL &&
-       (most = calloc((size_t)f->nphases + 1, sizeof *most)) != NULL;
-  if (!ok) {
-    free(mine);
+  if (!(upto = calloc((size_t)f->nphases + 1, sizeof *upto)))
     return sb_error("out of memory");
-  }
-  for (int k = 0; k < f->nphases; k++)
-    mine[k] = run->timings->phases[k].n;
-  if (MPI_Allreduce(mine, most, f->nphases, MPI_LONG_LONG, MPI_MAX, f->comm) != MPI_SUCCESS) {
-    sb_error("MPI_Allreduce (row lengths) failed");
-    goto fail;
-  }
   ok = (grp = H5Gopen2(f->file, "timings", H5P_DEFAULT)) >= 0;
-  for (int k = 0; k < f->nphases; k++)
-    if (most[k] > f->extent[k])
-      ok = (grp >= 0 && extend_phase(grp, run->timings->phases[k].name, most[k]) == SB_OK) && ok;
-  if (!agree(f->comm, ok))
-    goto fail;
-  for (int k = 0; k < f->nphases; k++) {
-    f->extent[k] = most[k];
-    ok = write_phase_tail(grp, &run->timings->phases[k], f->written[k], most[k], f->dxpl,
-                          f->rank) == SB_OK && ok;
+  /* Up to the extent: samples beyond it (recorded since the agreement
+   * that sized it) go with the next checkpoint. */
+  for (int k = 0; ok && k < f->nphases; k++) {
+    const sb_phase_t *p = &run->timings->phases[k];
+    upto[k] = p->n < f->extent[k] ? p->n : f->extent[k];
+    if (upto[k] > f->written[k])
+      ok = write_phase_tail(grp, p, f->written[k], upto[k], f->dxpl, f->rank) == SB_OK;
   }
   ok = ok && (rgrp = H5Gopen2(f->file, "ranks", H5P_DEFAULT)) >= 0;
   for (int k = 0; ok && k < f->ncounters; k++) {
@@ -628,42 +657,85 @@ static int write_samples(sb_h5_file_t *f, const sb_h5_run_t *run)
     if (dset >= 0)
       H5Dclose(dset);
   }
-  if (!agree(f->comm, ok))
-    goto fail;
-  for (int k = 0; k < f->nphases; k++)
-    f->written[k] = run->timings->phases[k].n;
-  H5Gclose(grp);
-  H5Gclose(rgrp);
-  free(mine);
-  free(most);
-  return SB_OK;
-fail:
+  if (ok)
+    for (int k = 0; k < f->nphases; k++)
+      f->written[k] = upto[k];
   if (grp >= 0)
     H5Gclose(grp);
   if (rgrp >= 0)
     H5Gclose(rgrp);
-  free(mine);
-  free(most);
-  return SB_ERR;
+  free(upto);
+  return ok ? SB_OK : SB_ERR;
 }
 
-int sb_h5_checkpoint(sb_h5_file_t *f, const sb_h5_run_t *run)
+int sb_h5_checkpoint(sb_h5_file_t *f, const sb_h5_run_t *run, int64_t most)
 {
-  int ok;
-  if (write_samples(f, run) != SB_OK)
+  /* Extents grow geometrically, so the collective part (extend, pad,
+   * flush) comes a few times per run, not at every checkpoint. */
+  int grow = 0;
+  int64_t *want = calloc((size_t)f->nphases + 1, sizeof *want);
+  if (!want) {
+    agree(f->comm, 0);
+    return sb_error("out of memory");
+  }
+  for (int k = 0; k < f->nphases; k++) {
+    int64_t cap = run->timings->phases[k].cap, e = f->extent[k];
+    want[k] = e;
+    if (e < most && e < cap) {
+      int64_t w = 2 * e > most ? 2 * e : most;
+      w = w < 1024 ? 1024 : w;
+      want[k] = w < cap ? w : cap;
+      grow = 1;
+    }
+  }
+  if (grow && extend_all(f, run, want) != SB_OK) {
+    free(want);
     return sb_error_prefix("checkpoint of %s", f->path);
-  ok = H5Fflush(f->file, H5F_SCOPE_GLOBAL) >= 0;
-  if (!ok)
-    sb_error("H5Fflush failed");
-  if (!agree(f->comm, ok))
-    return sb_error_prefix("checkpoint of %s", f->path);
+  }
+  free(want);
+  if (write_samples(f, run) != SB_OK) {
+    sb_error_prefix("checkpoint of %s (rank %d)", f->path, f->rank);
+    return SB_H5_RETRY;
+  }
   return SB_OK;
 }
 
 int sb_h5_finish(sb_h5_file_t *f, const sb_h5_run_t *run)
 {
   int ok, rc = SB_ERR;
-  if (write_samples(f, run) != SB_OK)
+  long long *mine = calloc((size_t)f->nphases + 1, sizeof *mine);
+  long long *most = calloc((size_t)f->nphases + 1, sizeof *most);
+  int64_t *want = calloc((size_t)f->nphases + 1, sizeof *want);
+  ok = mine && most && want;
+  if (!ok)
+    sb_error("out of memory");
+  for (int k = 0; ok && k < f->nphases; k++)
+    mine[k] = run->timings->phases[k].n;
+  /* The rows' common length: the longest any rank recorded. */
+  if (MPI_Allreduce(mine ? mine : (long long[]){0}, most ? most : (long long[]){0},
+                    mine && most ? f->nphases : 1, MPI_LONG_LONG, MPI_MAX,
+                    f->comm) != MPI_SUCCESS) {
+    sb_error("MPI_Allreduce (row lengths) failed");
+    goto fail;
+  }
+  if (!agree(f->comm, ok))
+    goto fail;
+  for (int k = 0; k < f->nphases; k++)
+    want[k] = most[k];
+  /* Grow to the longest row if needed, write, then cut to it. */
+  {
+    int64_t *grow_to = calloc((size_t)f->nphases + 1, sizeof *grow_to);
+    ok = grow_to != NULL;
+    for (int k = 0; ok && k < f->nphases; k++)
+      grow_to[k] = want[k] > f->extent[k] ? want[k] : f->extent[k];
+    if (!agree(f->comm, ok) || extend_all(f, run, grow_to) != SB_OK) {
+      free(grow_to);
+      goto fail;
+    }
+    free(grow_to);
+  }
+  ok = write_samples(f, run) == SB_OK;
+  if (!agree(f->comm, ok) || extend_all(f, run, want) != SB_OK)
     goto fail;
   if (run->metrics) {
     if (write_metrics(f->file, run->metrics, f->dxpl, f->comm, f->rank) != SB_OK)
@@ -686,6 +758,9 @@ fail:
     H5Fclose(f->file);
   if (rc != SB_OK)
     sb_error_prefix("final write of %s", f->path);
+  free(mine);
+  free(most);
+  free(want);
   file_free(f);
   return rc;
 }

@@ -78,10 +78,19 @@ typedef struct sb_h5_file sb_h5_file_t;
  * (the same result on every rank; on SB_ERR nothing stays open). */
 int sb_h5_create(const char *path, MPI_Comm comm, const sb_h5_run_t *run, sb_h5_file_t **out);
 
-/* Collective: writes this rank's samples recorded since the last
- * checkpoint and its counters (run->rank_counters, as many as at creation),
- * then flushes the file. Returns SB_OK or SB_ERR on every rank alike. */
-int sb_h5_checkpoint(sb_h5_file_t *f, const sb_h5_run_t *run);
+/* A checkpoint: every rank calls it at the same point, with `most` the
+ * largest sample count of any phase on any rank (agreed beforehand). When
+ * the datasets must grow for it, they grow collectively (geometrically: a
+ * few times per run), NaN-padded and flushed; then each rank writes its
+ * samples recorded since the last checkpoint and its counters
+ * (run->rank_counters, as many as at creation) with independent I/O, which
+ * costs no collective. Returns SB_OK; SB_ERR on every rank alike when
+ * growing failed (the file then stays as the last checkpoint left it; close
+ * it with sb_h5_abandon); or SB_H5_RETRY on a rank whose own write failed
+ * (message set): those samples are written again by the next checkpoint or
+ * sb_h5_finish, which agrees on the outcome. */
+#define SB_H5_RETRY 1
+int sb_h5_checkpoint(sb_h5_file_t *f, const sb_h5_run_t *run, int64_t most);
 
 /* Collective: a last checkpoint, /timings cut to the longest row of any
  * rank, /metrics (run->metrics, if any), end_utc and status; then closes

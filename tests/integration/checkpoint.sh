@@ -41,9 +41,9 @@ kill_rank | kill_job)
   app=$!
   wait_for_samples "$SB_TMP/run.h5" 1
   if [ "$case" = kill_rank ]; then
-    pids=$(pgrep -f "sb-throughput --db $SSDB_TCP" | head -1)
+    pids=$(pgrep -f "^$tp --db $SSDB_TCP" | head -1)
   else
-    pids=$(pgrep -f "sb-throughput --db $SSDB_TCP")
+    pids=$(pgrep -f "^$tp --db $SSDB_TCP")
   fi
   [ -n "$pids" ] || sb_fail "no rank process found"
   # shellcheck disable=SC2086
@@ -121,7 +121,7 @@ disk_full)
   wait_for_samples "$SB_TMP/d/y.h5" 1
   dd if=/dev/zero of="$SB_TMP/d/filler" bs=4k 2>/dev/null
   # to every rank, as a batch system's walltime signal goes
-  pkill -TERM -f "sb-throughput --db $SSDB_TCP"
+  pkill -TERM -f "^$tp --db $SSDB_TCP"
   for _ in $(seq 600); do kill -0 $app 2>/dev/null || break; sleep 0.1; done
   kill -0 $app 2>/dev/null && { kill -9 $app; sb_fail "the run did not end within 60 s of SIGTERM on a full disk"; }
   wait $app
