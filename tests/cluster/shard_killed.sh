@@ -12,14 +12,15 @@ set -- $SB_CLUSTER_PIDS
 vpid=$2
 export SB_DB_CONNECT_TIMEOUT=2 SB_DB_COMMAND_TIMEOUT=5
 mpiexec -n 4 "$SB_BIN_DIR/sb-throughput" --mode tensor --tensor-bytes 4K --iterations 1000000 \
-  --out "$SB_TMP/run.h5" > "$SB_TMP/stdout" 2> "$SB_TMP/stderr" &
+  --checkpoint-interval 1 --out "$SB_TMP/run.h5" > "$SB_TMP/stdout" 2> "$SB_TMP/stderr" &
 app=$!
-# rank 1's key lives on the second shard: wait until the app is in its loop.
+# rank 1's key lives on the second shard: wait until the app is in its loop
+# (its key exists, and a checkpoint holds timed samples).
 for _ in $(seq 300); do
   [ "$(redis-cli -p "$victim" exists sb:tp:rank1)" = 1 ] && break
   sleep 0.05
 done
-sleep 0.5
+sb_wait_h5_samples "$SB_TMP/run.h5" 1 60 $app
 kill -9 "$vpid"
 t0=$(date +%s)
 for _ in $(seq 400); do kill -0 $app 2>/dev/null || break; sleep 0.1; done

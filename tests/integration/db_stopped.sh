@@ -10,14 +10,11 @@ sb_cli AI.TENSORSET marker FLOAT 2 VALUES 1 2 >/dev/null
 connect=2 command=2 retries=1
 export SB_DB_CONNECT_TIMEOUT=$connect SB_DB_COMMAND_TIMEOUT=$command SB_DB_COMMAND_RETRIES=$retries
 mpiexec -n 2 "$SB_BIN_DIR/sb-throughput" --db "$SSDB_TCP" --mode tensor --tensor-bytes 4K \
-  --iterations 1000000 --out "$SB_TMP/run.h5" >"$SB_TMP/stdout" 2>"$SB_TMP/stderr" &
+  --iterations 1000000 --checkpoint-interval 1 --out "$SB_TMP/run.h5" >"$SB_TMP/stdout" 2>"$SB_TMP/stderr" &
 app=$!
-# Wait until the app is in its timed loop (its key exists), then stop the server.
-for _ in $(seq 200); do
-  [ "$(sb_cli exists sb:tp:rank0)" = 1 ] && break
-  sleep 0.05
-done
-sleep 0.5
+# Wait until the app is in its timed loop (a checkpoint holds samples), then
+# stop the server.
+sb_wait_h5_samples "$SB_TMP/run.h5" 1 60 $app
 kill -0 $app 2>/dev/null || { cat "$SB_TMP/stdout" "$SB_TMP/stderr"; sb_fail "the app ended before the server was stopped"; }
 t0=$(date +%s.%N)
 kill -STOP "$SB_PID"

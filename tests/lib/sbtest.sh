@@ -127,3 +127,20 @@ sb_wait_commands() {
   [ $# -gt 0 ] && cat "$@" >&2
   sb_fail "the server saw fewer than $n commands matching $re within $t s"
 }
+
+# sb_wait_h5_samples FILE [N] [TIMEOUT_S] [PID]: waits until the running
+# app's checkpointed FILE holds at least N (default 1) timed samples of rank
+# 0 (run the app with --checkpoint-interval 1): the app is in its timed
+# loop. Fails after TIMEOUT_S (default 60) or when PID ends first.
+sb_wait_h5_samples() {
+  local f=$1 n=${2:-1} t=${3:-60} pid=${4:-}
+  for _ in $(seq $((t * 10))); do
+    "$SB_BIN_DIR/h5_expect" "$f" --status running --min-samples "$n" --phase loop_time \
+      >/dev/null 2>&1 && return 0
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      sb_fail "the app ended before $f held $n samples"
+    fi
+    sleep 0.1
+  done
+  sb_fail "$f held fewer than $n timed samples within $t s"
+}
