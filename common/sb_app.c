@@ -610,6 +610,8 @@ static int checkpoint_now(run_t *r, int64_t most)
   }
   r->checkpoints++;
   r->checkpoint_s += sb_now() - t0;
+  sb_log(SB_LOG_DEBUG, "checkpoint %d: %lld samples at most, %.3f ms", r->checkpoints,
+         (long long)most, 1e3 * (sb_now() - t0));
   return SB_OK;
 }
 

@@ -682,8 +682,8 @@ int sb_h5_checkpoint(sb_h5_file_t *f, const sb_h5_run_t *run, int64_t most)
     int64_t cap = run->timings->phases[k].cap, e = f->extent[k];
     want[k] = e;
     if (e < most && e < cap) {
-      int64_t w = 2 * e > most ? 2 * e : most;
-      w = w < 1024 ? 1024 : w;
+      int64_t w = 4 * e > 2 * most ? 4 * e : 2 * most;
+      w = w < 4096 ? 4096 : w;
       want[k] = w < cap ? w : cap;
       grow = 1;
     }
