@@ -359,6 +359,7 @@ typedef struct {
   sb_h5_file_t *h5;
   int64_t counters[3];
   int checkpoints;
+  double warmup_pace_s; /* this rank's seconds per warm-up iteration (0: none) */
   int file_lost;       /* a checkpoint failed: the file stays as the one before left it */
   double checkpoint_s; /* this rank's time in checkpoints */
   double loop_s;       /* this rank's loop wall time */
@@ -552,6 +553,7 @@ static int step_open_file(run_t *r)
 static void step_warmup(run_t *r)
 {
   sb_app_ctx_t *ctx = &r->ctx;
+  double t0 = sb_now();
   if (!r->ok_all)
     return;
   for (int64_t w = 0; w < ctx->opts.warmup && r->ok; w++) {
@@ -563,6 +565,8 @@ static void step_warmup(run_t *r)
       stop_local(r, 1, what);
     }
   }
+  if (ctx->opts.warmup > 0)
+    r->warmup_pace_s = (sb_now() - t0) / (double)ctx->opts.warmup;
 }
 
 /* ---- the loop's agreements -------------------------------------------------
@@ -692,7 +696,19 @@ static int step_loop(run_t *r)
   if (r->ok_all && opt_metrics_ms > 0 &&
       sb_metrics_start(ctx->comm, (double)opt_metrics_ms / 1e3, &r->metrics) != SB_OK)
     return SB_ERR;
-  SB_MPI(MPI_Barrier(ctx->comm));
+  /* The barrier that starts the loop also agrees on the slowest warm-up
+   * pace, which sets the first stride (the loop start is the first point of
+   * the pace: iteration 0 at time 0 on every rank). */
+  {
+    double pace = r->warmup_pace_s, slowest = 0;
+    SB_MPI(MPI_Allreduce(&pace, &slowest, 1, MPI_DOUBLE, MPI_MAX, ctx->comm));
+    if (slowest > 0) {
+      double s0 = a.period / slowest;
+      a.stride = s0 < 1 ? 1 : s0 > 1e6 ? 1000000 : (int64_t)s0;
+    }
+    a.next_at = a.stride;
+    a.have_last = 1;
+  }
   t0 = sb_now();
   if (r->ok_all) {
     sb_log(SB_LOG_DEBUG, "timed loop: %lld iterations", (long long)ctx->opts.iterations);
@@ -966,6 +982,12 @@ int sb_app_main(const sb_app_t *app, int argc, char **argv)
   if (run(app, argc, argv, &code) != SB_OK) {
     fprintf(stderr, "%s: %s\n", app->name, sb_error_msg());
     /* A failure inside a collective step may leave other ranks waiting. */
+    MPI_Abort(MPI_COMM_WORLD, code ? code : 1);
+  }
+  if (sb_h5_unclosed()) {
+    /* A file left open after a failed write: MPI_Finalize would have HDF5
+     * close it, which can hang on a full disk. Everything is said already. */
+    fflush(stdout);
     MPI_Abort(MPI_COMM_WORLD, code ? code : 1);
   }
   MPI_Finalize();

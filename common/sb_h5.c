@@ -23,6 +23,11 @@
 /* Samples per chunk of a /timings row (each rank writes its own chunks). */
 #define SB_CHUNK_SAMPLES 4096
 
+/* Set when a file was left open after a failed write (see sb_h5_unclosed). */
+static int h5_unclosed;
+
+int sb_h5_unclosed(void) { return h5_unclosed; }
+
 struct sb_h5_file {
   char *path;
   MPI_Comm comm;
@@ -754,8 +759,11 @@ int sb_h5_finish(sb_h5_file_t *f, const sb_h5_run_t *run)
     goto fail;
   rc = SB_OK;
 fail:
+  /* After a failed write, H5Fclose flushes again, and on a full disk its
+   * ranks part ways inside HDF5 (one in a barrier, one in a broadcast):
+   * the file is left as the last flush made it, and open. */
   if (f->file >= 0)
-    H5Fclose(f->file);
+    h5_unclosed = 1;
   if (rc != SB_OK)
     sb_error_prefix("final write of %s", f->path);
   free(mine);
@@ -769,8 +777,10 @@ void sb_h5_abandon(sb_h5_file_t *f)
 {
   if (!f)
     return;
+  /* Abandoned after a failed collective step: closing could hang (see
+   * sb_h5_finish), so the file stays open and as the last flush left it. */
   if (f->file >= 0)
-    H5Fclose(f->file);
+    h5_unclosed = 1;
   f->file = -1;
   file_free(f);
 }

@@ -95,12 +95,20 @@ int sb_h5_checkpoint(sb_h5_file_t *f, const sb_h5_run_t *run, int64_t most);
 /* Collective: a last checkpoint, /timings cut to the longest row of any
  * rank, /metrics (run->metrics, if any), end_utc and status; then closes
  * the file and frees f. On SB_ERR the file keeps what the last successful
- * checkpoint wrote (status "running"). */
+ * checkpoint wrote (status "running") and is left open (sb_h5_unclosed). */
 int sb_h5_finish(sb_h5_file_t *f, const sb_h5_run_t *run);
 
-/* Collective: closes the file as it is (status stays "running") and frees
- * f; NULL is allowed (then nothing is done, on every rank alike). */
+/* Gives up a file after a failed step (status stays "running") and frees
+ * f; NULL is allowed. The file is not closed: after a failed write (a full
+ * disk) HDF5's close flushes again and its ranks can part ways inside it
+ * and hang; the file keeps what the last flush and the raw writes before
+ * it put there. See sb_h5_unclosed. */
 void sb_h5_abandon(sb_h5_file_t *f);
+
+/* Nonzero once a file was left open by sb_h5_abandon or a failed
+ * sb_h5_finish. HDF5 would close it at MPI_Finalize (and could hang there
+ * the same way), so the program must then end with MPI_Abort instead. */
+int sb_h5_unclosed(void);
 
 /* The path given to sb_h5_create. */
 const char *sb_h5_path(const sb_h5_file_t *f);

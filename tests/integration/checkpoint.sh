@@ -127,7 +127,7 @@ disk_full)
   wait $app
   rc=$?
   cat "$SB_TMP/err"
-  [ $rc != 0 ] || sb_fail "a stopped run exited 0"
+  [ $rc = 1 ] || sb_fail "a stopped run on a full disk exited $rc, not 1"
   if "$expect" "$SB_TMP/d/y.h5" --status partial --nranks 2 --min-samples 1 >/dev/null 2>&1; then
     echo "the last write fitted in what was left (exit $rc, partial file)"
   else
