@@ -753,8 +753,12 @@ int sb_h5_finish(sb_h5_file_t *f, const sb_h5_run_t *run)
     goto fail;
   ok = H5Fclose(f->file) >= 0;
   f->file = -1;
-  if (!ok)
+  if (!ok) {
+    /* HDF5 keeps a file whose close failed, and tries again (and crashes)
+     * at MPI_Finalize. */
     sb_error("closing the file failed");
+    h5_unclosed = 1;
+  }
   if (!agree(f->comm, ok))
     goto fail;
   rc = SB_OK;
