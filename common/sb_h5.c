@@ -6,6 +6,7 @@
 #include <hdf5.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -493,7 +494,7 @@ fail:
 /* Rank 0: the file at the end of a full run (every phase full, plus room
  * for metadata and /metrics) must fit in the free space of its
  * filesystem, or the run would end without its samples. */
-static int check_space(const char *path, const sb_h5_run_t *run, int nranks)
+static int check_space(const char *path, const sb_h5_run_t *run, int nranks, double *need_out)
 {
   struct statvfs vfs;
   char *dir = strdup(path), *slash;
@@ -508,12 +509,13 @@ static int check_space(const char *path, const sb_h5_run_t *run, int nranks)
     slash[1] = '\0';
   else
     *slash = '\0';
+  for (int k = 0; k < run->timings->n; k++)
+    need += 8.0 * (double)nranks * (double)run->timings->phases[k].cap;
+  *need_out = need;
   rc = statvfs(dir, &vfs);
   free(dir);
   if (rc != 0)
     return SB_OK; /* nothing to say; H5Fcreate will */
-  for (int k = 0; k < run->timings->n; k++)
-    need += 8.0 * (double)nranks * (double)run->timings->phases[k].cap;
   have = (double)vfs.f_bavail * (double)vfs.f_frsize;
   if (need > have)
     return sb_error("a full run needs about %.1f MB for its samples, the filesystem has %.1f MB "
@@ -522,10 +524,30 @@ static int check_space(const char *path, const sb_h5_run_t *run, int nranks)
   return SB_OK;
 }
 
+/* Rank 0: allocates the file's blocks up to `bytes` without changing what
+ * is in it (the size grows; HDF5 ignores space past its end of data). */
+static int reserve_space(const char *path, double bytes)
+{
+  int fd, rc;
+  if (bytes <= 0)
+    return SB_OK;
+  fd = open(path, O_WRONLY);
+  if (fd < 0)
+    return sb_error("cannot open the file to reserve its space: %s", strerror(errno));
+  rc = posix_fallocate(fd, 0, (off_t)bytes);
+  close(fd);
+  if (rc == EOPNOTSUPP || rc == ENOSYS || rc == EINVAL)
+    return SB_OK; /* a filesystem without it (some parallel ones): as before */
+  if (rc != 0)
+    return sb_error("cannot reserve %.1f MB for the file: %s", bytes / 1e6, strerror(rc));
+  return SB_OK;
+}
+
 int sb_h5_create(const char *path, MPI_Comm comm, const sb_h5_run_t *run, sb_h5_file_t **out)
 {
   sb_h5_file_t *f = calloc(1, sizeof *f);
   hid_t fapl = -1;
+  double need = 0;
   int ok = f != NULL;
   *out = NULL;
   /* HDF5 prints its own error stack by default; our messages name the call. */
@@ -556,7 +578,7 @@ int sb_h5_create(const char *path, MPI_Comm comm, const sb_h5_run_t *run, sb_h5_
   if (!agree(comm, ok))
     goto fail;
   if (f->rank == 0)
-    ok = check_space(path, run, f->nranks) == SB_OK;
+    ok = check_space(path, run, f->nranks, &need) == SB_OK;
   if (!agree(comm, ok))
     goto fail;
   /* Every rank calls H5Fcreate (collective); the result is agreed. */
@@ -574,6 +596,14 @@ int sb_h5_create(const char *path, MPI_Comm comm, const sb_h5_run_t *run, sb_h5_
   ok = H5Fflush(f->file, H5F_SCOPE_GLOBAL) >= 0;
   if (!ok)
     sb_error("H5Fflush failed");
+  if (!agree(comm, ok))
+    goto fail;
+  /* The space of a full run, reserved now: HDF5 grows the file into it, so
+   * a disk that others fill during the run cannot fail the file's own
+   * writes -- and on a full disk HDF5's collective metadata writes can
+   * leave ranks waiting for each other inside HDF5. */
+  if (f->rank == 0)
+    ok = reserve_space(path, need) == SB_OK;
   if (!agree(comm, ok))
     goto fail;
   *out = f;
