@@ -855,6 +855,9 @@ static int step_write(run_t *r)
       else
         sb_log(SB_LOG_ERROR, "%s holds no samples (status running)", ctx->opts.out);
     }
+    /* Every rank is here (the outcome was agreed): let rank 0 have said it
+     * before any rank ends the job with MPI_Abort (sb_h5_unclosed). */
+    MPI_Barrier(ctx->comm);
     if (r->exit_code == 0)
       r->exit_code = 1;
     return SB_OK;

@@ -224,7 +224,7 @@ static int write_rank_elem(hid_t dset, hid_t type, hid_t dxpl, int rank, const v
 static int create_phase(hid_t grp, const sb_phase_t *p, int nranks)
 {
   hid_t space = -1, dcpl = -1, dset = -1;
-  hsize_t dims[2] = {(hsize_t)nranks, 0};
+  hsize_t dims[2] = {(hsize_t)nranks, (hsize_t)p->cap};
   hsize_t maxdims[2] = {(hsize_t)nranks, H5S_UNLIMITED};
   hsize_t chunk[2] = {1, (hsize_t)(p->cap < 1 ? 1 : p->cap < SB_CHUNK_SAMPLES ? p->cap
                                                                                 : SB_CHUNK_SAMPLES)};
@@ -234,10 +234,12 @@ static int create_phase(hid_t grp, const sb_phase_t *p, int nranks)
   SB_H5(space = H5Screate_simple(2, dims, maxdims));
   SB_H5(dcpl = H5Pcreate(H5P_DATASET_CREATE));
   SB_H5(H5Pset_chunk(dcpl, 2, chunk));
+  /* Every chunk of a full run allocated and written (NaN) now, while the
+   * space check's verdict holds: the run's checkpoints then only overwrite
+   * (no file growth, no metadata change, nothing to fail on a disk that
+   * others fill meanwhile). */
   SB_H5(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY));
-  /* No fill writes (collective inside HDF5): each rank writes its whole
-   * row, NaN-padded, itself. The fill value is for readers of the format. */
-  SB_H5(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER));
+  SB_H5(H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC));
   SB_H5(H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan));
   SB_H5(dset = H5Dcreate2(grp, p->name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, dcpl,
                           H5P_DEFAULT));
@@ -473,8 +475,10 @@ static int create_contents(sb_h5_file_t *f, const sb_h5_run_t *run)
   ok = (grp = H5Gcreate2(f->file, "timings", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0;
   if (!ok)
     sb_error("cannot create group /timings");
-  for (int k = 0; ok && k < run->timings->n; k++)
+  for (int k = 0; ok && k < run->timings->n; k++) {
     ok = create_phase(grp, &run->timings->phases[k], f->nranks) == SB_OK;
+    f->extent[k] = run->timings->phases[k].cap;
+  }
   if (!agree(f->comm, ok))
     goto fail;
   H5Gclose(grp);
@@ -498,7 +502,7 @@ static int check_space(const char *path, const sb_h5_run_t *run, int nranks, dou
 {
   struct statvfs vfs;
   char *dir = strdup(path), *slash;
-  double need = 256 << 10, have;
+  double need = 512 << 10, have; /* metadata, a short /metrics */
   int rc;
   if (!dir)
     return sb_error("out of memory");
@@ -509,8 +513,12 @@ static int check_space(const char *path, const sb_h5_run_t *run, int nranks, dou
     slash[1] = '\0';
   else
     *slash = '\0';
-  for (int k = 0; k < run->timings->n; k++)
-    need += 8.0 * (double)nranks * (double)run->timings->phases[k].cap;
+  /* rows grow by whole chunks */
+  for (int k = 0; k < run->timings->n; k++) {
+    int64_t cap = run->timings->phases[k].cap;
+    int64_t chunk = cap < 1 ? 1 : cap < SB_CHUNK_SAMPLES ? cap : SB_CHUNK_SAMPLES;
+    need += 8.0 * (double)nranks * (double)((cap + chunk - 1) / chunk * chunk);
+  }
   *need_out = need;
   rc = statvfs(dir, &vfs);
   free(dir);
@@ -524,30 +532,11 @@ static int check_space(const char *path, const sb_h5_run_t *run, int nranks, dou
   return SB_OK;
 }
 
-/* Rank 0: allocates the file's blocks up to `bytes` without changing what
- * is in it (the size grows; HDF5 ignores space past its end of data). */
-static int reserve_space(const char *path, double bytes)
-{
-  int fd, rc;
-  if (bytes <= 0)
-    return SB_OK;
-  fd = open(path, O_WRONLY);
-  if (fd < 0)
-    return sb_error("cannot open the file to reserve its space: %s", strerror(errno));
-  rc = posix_fallocate(fd, 0, (off_t)bytes);
-  close(fd);
-  if (rc == EOPNOTSUPP || rc == ENOSYS || rc == EINVAL)
-    return SB_OK; /* a filesystem without it (some parallel ones): as before */
-  if (rc != 0)
-    return sb_error("cannot reserve %.1f MB for the file: %s", bytes / 1e6, strerror(rc));
-  return SB_OK;
-}
-
 int sb_h5_create(const char *path, MPI_Comm comm, const sb_h5_run_t *run, sb_h5_file_t **out)
 {
   sb_h5_file_t *f = calloc(1, sizeof *f);
   hid_t fapl = -1;
-  double need = 0;
+  double need = 0; /* what check_space found a full run needs */
   int ok = f != NULL;
   *out = NULL;
   /* HDF5 prints its own error stack by default; our messages name the call. */
@@ -596,14 +585,6 @@ int sb_h5_create(const char *path, MPI_Comm comm, const sb_h5_run_t *run, sb_h5_
   ok = H5Fflush(f->file, H5F_SCOPE_GLOBAL) >= 0;
   if (!ok)
     sb_error("H5Fflush failed");
-  if (!agree(comm, ok))
-    goto fail;
-  /* The space of a full run, reserved now: HDF5 grows the file into it, so
-   * a disk that others fill during the run cannot fail the file's own
-   * writes -- and on a full disk HDF5's collective metadata writes can
-   * leave ranks waiting for each other inside HDF5. */
-  if (f->rank == 0)
-    ok = reserve_space(path, need) == SB_OK;
   if (!agree(comm, ok))
     goto fail;
   *out = f;
@@ -735,9 +716,51 @@ int sb_h5_checkpoint(sb_h5_file_t *f, const sb_h5_run_t *run, int64_t most)
   return SB_OK;
 }
 
+/* Rank 0: room for what the last write adds (/metrics, metadata)? On a full
+ * disk HDF5's parallel metadata flush can leave ranks waiting for each
+ * other, so the last write is not tried without it. */
+static int check_final_space(const sb_h5_file_t *f, const sb_h5_run_t *run)
+{
+  struct statvfs vfs;
+  char *dir = strdup(f->path), *slash;
+  double need = 256 << 10, have;
+  int rc;
+  if (!dir)
+    return sb_error("out of memory");
+  slash = strrchr(dir, '/');
+  if (!slash)
+    strcpy(dir, ".");
+  else if (slash == dir)
+    slash[1] = '\0';
+  else
+    *slash = '\0';
+  rc = statvfs(dir, &vfs);
+  free(dir);
+  if (rc != 0)
+    return SB_OK;
+  if (run->metrics)
+    need += 8.0 * run->metrics->nseries * (double)run->metrics->nrows * (double)run->metrics->ncols;
+  have = (double)vfs.f_bavail * (double)vfs.f_frsize;
+  if (have < need)
+    return sb_error("the last write needs about %.2f MB, the filesystem has %.2f MB free", need / 1e6,
+                    have / 1e6);
+  return SB_OK;
+}
+
 int sb_h5_finish(sb_h5_file_t *f, const sb_h5_run_t *run)
 {
   int ok, rc = SB_ERR;
+  /* The samples are in the file (every chunk was allocated at creation);
+   * only the last write's metadata could want more space. */
+  ok = write_samples(f, run) == SB_OK;
+  if (ok && f->rank == 0)
+    ok = check_final_space(f, run) == SB_OK;
+  if (!agree(f->comm, ok)) {
+    h5_unclosed = 1; /* closing would flush, which is what cannot be done */
+    sb_error_prefix("final write of %s", f->path);
+    file_free(f);
+    return SB_ERR;
+  }
   long long *mine = calloc((size_t)f->nphases + 1, sizeof *mine);
   long long *most = calloc((size_t)f->nphases + 1, sizeof *most);
   int64_t *want = calloc((size_t)f->nphases + 1, sizeof *want);

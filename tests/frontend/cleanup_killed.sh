@@ -35,7 +35,7 @@ sb_cli set user:data keep >/dev/null
 sb_cli set sb:inf:model:tiny keep >/dev/null
 
 # 1. stagebench run, one rank killed mid-run.
-bash "$fe" run throughput -n 2 --warmup 1 --iterations 100000000 --checkpoint-interval 1 \
+bash "$fe" run throughput -n 2 --warmup 1 --iterations 1000000 --checkpoint-interval 1 \
   --out "$SB_TMP/run.h5" > "$SB_TMP/run.out" 2> "$SB_TMP/run.err" &
 run=$!
 SB_CLEANUP_PIDS="$SB_CLEANUP_PIDS $run"
@@ -78,7 +78,7 @@ echo "db clean: the apps' patterns only"
 
 # 3. A sweep (its own database) whose case is killed, then resumed.
 out=$SB_TMP/sweep
-args=(sweep throughput --tensor-bytes 4K --iterations 100000000 --clients-per-node 2 --out "$out")
+args=(sweep throughput --tensor-bytes 4K --iterations 1000000 --clients-per-node 2 --out "$out")
 unset SSDB
 bash "$fe" "${args[@]}" > "$SB_TMP/sweep1" 2>&1 &
 sweep=$!

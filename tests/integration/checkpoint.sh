@@ -68,7 +68,7 @@ out_errors)
   refused() {
     local t0 t1 rc
     t0=$(date +%s)
-    "$tp" --db "$SSDB_TCP" --tensor-bytes 1K --iterations 100000000 --out "$1" "${@:3}" \
+    "$tp" --db "$SSDB_TCP" --tensor-bytes 1K --iterations 1000000 --out "$1" "${@:3}" \
       >"$SB_TMP/out" 2>"$SB_TMP/err"
     rc=$?
     t1=$(date +%s)
@@ -115,7 +115,7 @@ disk_full)
   # (SIGTERM, as a walltime would): the last write fails for want of
   # space; the run still ends within its bound, says where its samples are,
   # and the file stays readable with the last checkpoint's samples.
-  mpiexec -n 2 "$tp" --db "$SSDB_TCP" --tensor-bytes 64K --iterations 10000 \
+  mpiexec -n 2 "$tp" --db "$SSDB_TCP" --tensor-bytes 64K --iterations 8000 \
     --checkpoint-interval 1 --out "$SB_TMP/d/y.h5" >"$SB_TMP/out" 2>"$SB_TMP/err" &
   app=$!
   wait_for_samples "$SB_TMP/d/y.h5" 1

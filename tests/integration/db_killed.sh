@@ -6,7 +6,7 @@ sb_start_redis
 sb_monitor_start
 export SB_DB_CONNECT_TIMEOUT=2 SB_DB_COMMAND_TIMEOUT=5
 mpiexec -n 2 "$SB_BIN_DIR/sb-throughput" --db "$SSDB_TCP" --mode tensor --tensor-bytes 4K \
-  --warmup 1 --iterations 100000000 --out "$SB_TMP/run.h5" > "$SB_TMP/stdout" 2> "$SB_TMP/stderr" &
+  --warmup 1 --iterations 1000000 --out "$SB_TMP/run.h5" > "$SB_TMP/stdout" 2> "$SB_TMP/stderr" &
 app=$!
 SB_CLEANUP_PIDS="$SB_CLEANUP_PIDS $app"
 # Wait until rank 0 has finished its first timed iteration (the server got
