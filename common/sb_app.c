@@ -360,7 +360,6 @@ typedef struct {
   int64_t counters[3];
   int checkpoints;
   double warmup_pace_s; /* this rank's seconds per warm-up iteration (0: none) */
-  int file_lost;       /* a checkpoint failed: the file stays as the one before left it */
   double checkpoint_s; /* this rank's time in checkpoints */
   double loop_s;       /* this rank's loop wall time */
   phase_summary_t *sum;
@@ -582,9 +581,8 @@ static void step_warmup(run_t *r)
 typedef struct {
   MPI_Request req;
   /* stopped, not finished, elapsed wall s, s spent iterating (elapsed less
-   * agreements and checkpoints: the pace the strides are set from), the
-   * most samples of any phase (how far the file must grow) */
-  double mine[5], res[5];
+   * agreements and checkpoints: the pace the strides are set from) */
+  double mine[4], res[4];
   double overhead_s;  /* this rank's time in agreements and checkpoints */
   int after_ckpt;     /* the pending post was made right after a checkpoint */
   int64_t next_at, stride;
@@ -595,28 +593,20 @@ typedef struct {
 
 enum { AG_GO_ON, AG_STOP, AG_ALL_DONE, AG_ERR };
 
-static int checkpoint_now(run_t *r, int64_t most)
+/* This rank's part of an agreed checkpoint (local I/O; a failed write is
+ * retried by the next checkpoint or the last write). */
+static void checkpoint_now(run_t *r)
 {
   sb_h5_run_t h5;
   double t0 = sb_now();
-  int rc;
   fill_h5_run(r, &h5, "running");
-  rc = sb_h5_checkpoint(r->h5, &h5, most);
-  if (rc == SB_ERR) {
-    /* Agreed on every rank: the file stays as the last checkpoint left it. */
-    if (r->ctx.rank == 0)
-      sb_log(SB_LOG_ERROR, "%s", sb_error_msg());
-    return SB_ERR;
-  }
-  if (rc == SB_H5_RETRY) {
+  if (sb_h5_checkpoint(r->h5, &h5) == SB_H5_RETRY) {
     sb_log(SB_LOG_WARN, "%s; written again at the next checkpoint", sb_error_msg());
     sb_error_clear();
   }
   r->checkpoints++;
   r->checkpoint_s += sb_now() - t0;
-  sb_log(SB_LOG_DEBUG, "checkpoint %d: %lld samples at most, %.3f ms", r->checkpoints,
-         (long long)most, 1e3 * (sb_now() - t0));
-  return SB_OK;
+  sb_log(SB_LOG_DEBUG, "checkpoint %d: %.3f ms", r->checkpoints, 1e3 * (sb_now() - t0));
 }
 
 /* Waits for the pending agreement (if any) and acts on it, then posts the
@@ -639,12 +629,7 @@ static int agree_step(run_t *r, agree_t *a, int64_t i, double loop_t0, int finis
     a->after_ckpt = 0;
     if (r->h5 && opt_checkpoint_s > 0 && a->res[2] - a->last_ckpt_t >= (double)opt_checkpoint_s) {
       a->after_ckpt = 1;
-      if (checkpoint_now(r, (int64_t)a->res[4]) != SB_OK) {
-        /* Every rank alike: no more checkpoints; the run goes on. */
-        sb_h5_abandon(r->h5);
-        r->h5 = NULL;
-        r->file_lost = 1;
-      }
+      checkpoint_now(r);
     }
     /* Next stride from the slowest rank's pace between the last two posts
      * (agreed, so the same on every rank); it grows at most 8-fold a step. */
@@ -668,11 +653,7 @@ static int agree_step(run_t *r, agree_t *a, int64_t i, double loop_t0, int finis
   a->overhead_s += sb_now() - t_in;
   a->mine[2] = sb_now() - loop_t0;
   a->mine[3] = a->mine[2] - a->overhead_s;
-  a->mine[4] = 0;
-  for (int k = 0; k < ctx->timings.n; k++)
-    if ((double)ctx->timings.phases[k].n > a->mine[4])
-      a->mine[4] = (double)ctx->timings.phases[k].n;
-  if (MPI_Iallreduce(a->mine, a->res, 5, MPI_DOUBLE, MPI_MAX, ctx->ctrl, &a->req) !=
+  if (MPI_Iallreduce(a->mine, a->res, 4, MPI_DOUBLE, MPI_MAX, ctx->ctrl, &a->req) !=
       MPI_SUCCESS)
     return sb_error("MPI_Iallreduce (loop agreement) failed"), AG_ERR;
   a->posted_at = i;
@@ -827,13 +808,6 @@ static int step_write(run_t *r)
   sb_h5_run_t h5;
   sb_h5_metrics_t metrics_table;
   sb_h5_file_t *f = r->h5;
-  if (r->file_lost) {
-    if (ctx->rank == 0)
-      sb_log(SB_LOG_ERROR, "%s keeps the last of %d checkpoints (status running); later samples "
-             "are lost", ctx->opts.out, r->checkpoints);
-    if (r->exit_code == 0)
-      r->exit_code = 1;
-  }
   if (!f)
     return SB_OK;
   r->h5 = NULL;

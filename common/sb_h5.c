@@ -6,7 +6,6 @@
 #include <hdf5.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,7 +296,7 @@ static int write_phase_tail(hid_t grp, const sb_phase_t *p, int64_t from, int64_
   return SB_OK;
 }
 
-/* Extends /timings/<phase> to [nranks][most] (collective). */
+/* Sets /timings/<phase> to [nranks][most] columns (collective). */
 static int extend_phase(hid_t grp, const char *name, int64_t most)
 {
   hid_t dset = -1;
@@ -495,17 +494,15 @@ fail:
   return SB_ERR;
 }
 
-/* Rank 0: the file at the end of a full run (every phase full, plus room
- * for metadata and /metrics) must fit in the free space of its
- * filesystem, or the run would end without its samples. */
-static int check_space(const char *path, const sb_h5_run_t *run, int nranks, double *need_out)
+/* The directory that holds path ("." for a bare name), malloc'd; NULL when
+ * out of memory (error set). */
+static char *dir_of(const char *path)
 {
-  struct statvfs vfs;
   char *dir = strdup(path), *slash;
-  double need = 512 << 10, have; /* metadata, a short /metrics */
-  int rc;
-  if (!dir)
-    return sb_error("out of memory");
+  if (!dir) {
+    sb_error("out of memory");
+    return NULL;
+  }
   slash = strrchr(dir, '/');
   if (!slash)
     strcpy(dir, ".");
@@ -513,18 +510,42 @@ static int check_space(const char *path, const sb_h5_run_t *run, int nranks, dou
     slash[1] = '\0';
   else
     *slash = '\0';
-  /* rows grow by whole chunks */
+  return dir;
+}
+
+/* Bytes free to this user on the filesystem that holds path: SB_OK with
+ * *bytes set, SB_ERR when unknown (out of memory, statvfs failed). */
+static int free_bytes(const char *path, double *bytes)
+{
+  struct statvfs vfs;
+  char *dir = dir_of(path);
+  int rc;
+  if (!dir)
+    return SB_ERR;
+  rc = statvfs(dir, &vfs);
+  free(dir);
+  if (rc != 0)
+    return SB_ERR;
+  *bytes = (double)vfs.f_bavail * (double)vfs.f_frsize;
+  return SB_OK;
+}
+
+/* Rank 0: the file at the end of a full run (every phase full, plus room
+ * for metadata and /metrics) must fit in the free space of its
+ * filesystem, or the run would end without its samples. */
+static int check_space(const char *path, const sb_h5_run_t *run, int nranks)
+{
+  double need = 512 << 10, have; /* metadata, a short /metrics */
+  /* rows are allocated in whole chunks */
   for (int k = 0; k < run->timings->n; k++) {
     int64_t cap = run->timings->phases[k].cap;
     int64_t chunk = cap < 1 ? 1 : cap < SB_CHUNK_SAMPLES ? cap : SB_CHUNK_SAMPLES;
     need += 8.0 * (double)nranks * (double)((cap + chunk - 1) / chunk * chunk);
   }
-  *need_out = need;
-  rc = statvfs(dir, &vfs);
-  free(dir);
-  if (rc != 0)
+  if (free_bytes(path, &have) != SB_OK) {
+    sb_error_clear();
     return SB_OK; /* nothing to say; H5Fcreate will */
-  have = (double)vfs.f_bavail * (double)vfs.f_frsize;
+  }
   if (need > have)
     return sb_error("a full run needs about %.1f MB for its samples, the filesystem has %.1f MB "
                     "free (fewer --iterations, or another --out)",
@@ -536,7 +557,6 @@ int sb_h5_create(const char *path, MPI_Comm comm, const sb_h5_run_t *run, sb_h5_
 {
   sb_h5_file_t *f = calloc(1, sizeof *f);
   hid_t fapl = -1;
-  double need = 0; /* what check_space found a full run needs */
   int ok = f != NULL;
   *out = NULL;
   /* HDF5 prints its own error stack by default; our messages name the call. */
@@ -567,7 +587,7 @@ int sb_h5_create(const char *path, MPI_Comm comm, const sb_h5_run_t *run, sb_h5_
   if (!agree(comm, ok))
     goto fail;
   if (f->rank == 0)
-    ok = check_space(path, run, f->nranks, &need) == SB_OK;
+    ok = check_space(path, run, f->nranks) == SB_OK;
   if (!agree(comm, ok))
     goto fail;
   /* Every rank calls H5Fcreate (collective); the result is agreed. */
@@ -602,45 +622,25 @@ fail:
   return SB_ERR;
 }
 
-/* Collective: extends every phase k to min(its capacity, want[k]) (or, with
- * shrink, to exactly want[k]); each rank writes NaN over the new columns of
- * its own row, so a row is always NaN past what the rank wrote; then the
- * file is flushed (the metadata changed). Agreed: the same on every rank.
- * A failed step is not cut short, so every rank makes the same collective
- * HDF5 calls. */
-static int extend_all(sb_h5_file_t *f, const sb_h5_run_t *run, const int64_t *want)
+/* Collective: cuts every phase k to want[k] columns (the longest row) and
+ * flushes (the metadata changed). Agreed: the same on every rank. A failed
+ * step is not cut short, so every rank makes the same collective calls. */
+static int cut_all(sb_h5_file_t *f, const sb_h5_run_t *run, const int64_t *want)
 {
   hid_t grp = -1;
-  int ok = (grp = H5Gopen2(f->file, "timings", H5P_DEFAULT)) >= 0, changed = 0;
-  int64_t *old = calloc((size_t)f->nphases + 1, sizeof *old);
-  if (!old)
-    ok = 0;
-  for (int k = 0; old && k < f->nphases; k++) {
-    old[k] = f->extent[k];
+  int ok = (grp = H5Gopen2(f->file, "timings", H5P_DEFAULT)) >= 0;
+  for (int k = 0; k < f->nphases; k++)
     if (want[k] != f->extent[k]) {
       ok = grp >= 0 && extend_phase(grp, run->timings->phases[k].name, want[k]) == SB_OK && ok;
-      changed = 1;
+      f->extent[k] = want[k];
     }
-  }
-  if (!agree(f->comm, ok))
-    goto done;
-  for (int k = 0; k < f->nphases; k++) {
-    f->extent[k] = want[k];
-    if (want[k] > old[k]) {
-      sb_phase_t pad = run->timings->phases[k];
-      pad.n = 0; /* all NaN: the samples are written after */
-      ok = write_phase_tail(grp, &pad, old[k], want[k], f->dxpl, f->rank) == SB_OK && ok;
-    }
-  }
-  if (changed && H5Fflush(f->file, H5F_SCOPE_GLOBAL) < 0 && ok) {
+  if (H5Fflush(f->file, H5F_SCOPE_GLOBAL) < 0 && ok) {
     sb_error("H5Fflush failed");
     ok = 0;
   }
   ok = agree(f->comm, ok);
-done:
   if (grp >= 0)
     H5Gclose(grp);
-  free(old);
   return ok ? SB_OK : SB_ERR;
 }
 
@@ -684,31 +684,8 @@ static int write_samples(sb_h5_file_t *f, const sb_h5_run_t *run)
   return ok ? SB_OK : SB_ERR;
 }
 
-int sb_h5_checkpoint(sb_h5_file_t *f, const sb_h5_run_t *run, int64_t most)
+int sb_h5_checkpoint(sb_h5_file_t *f, const sb_h5_run_t *run)
 {
-  /* Extents grow geometrically, so the collective part (extend, pad,
-   * flush) comes a few times per run, not at every checkpoint. */
-  int grow = 0;
-  int64_t *want = calloc((size_t)f->nphases + 1, sizeof *want);
-  if (!want) {
-    agree(f->comm, 0);
-    return sb_error("out of memory");
-  }
-  for (int k = 0; k < f->nphases; k++) {
-    int64_t cap = run->timings->phases[k].cap, e = f->extent[k];
-    want[k] = e;
-    if (e < most && e < cap) {
-      int64_t w = 4 * e > 2 * most ? 4 * e : 2 * most;
-      w = w < 4096 ? 4096 : w;
-      want[k] = w < cap ? w : cap;
-      grow = 1;
-    }
-  }
-  if (grow && extend_all(f, run, want) != SB_OK) {
-    free(want);
-    return sb_error_prefix("checkpoint of %s", f->path);
-  }
-  free(want);
   if (write_samples(f, run) != SB_OK) {
     sb_error_prefix("checkpoint of %s (rank %d)", f->path, f->rank);
     return SB_H5_RETRY;
@@ -721,26 +698,13 @@ int sb_h5_checkpoint(sb_h5_file_t *f, const sb_h5_run_t *run, int64_t most)
  * other, so the last write is not tried without it. */
 static int check_final_space(const sb_h5_file_t *f, const sb_h5_run_t *run)
 {
-  struct statvfs vfs;
-  char *dir = strdup(f->path), *slash;
   double need = 256 << 10, have;
-  int rc;
-  if (!dir)
-    return sb_error("out of memory");
-  slash = strrchr(dir, '/');
-  if (!slash)
-    strcpy(dir, ".");
-  else if (slash == dir)
-    slash[1] = '\0';
-  else
-    *slash = '\0';
-  rc = statvfs(dir, &vfs);
-  free(dir);
-  if (rc != 0)
+  if (free_bytes(f->path, &have) != SB_OK) {
+    sb_error_clear();
     return SB_OK;
+  }
   if (run->metrics)
     need += 8.0 * run->metrics->nseries * (double)run->metrics->nrows * (double)run->metrics->ncols;
-  have = (double)vfs.f_bavail * (double)vfs.f_frsize;
   if (have < need)
     return sb_error("the last write needs about %.2f MB, the filesystem has %.2f MB free", need / 1e6,
                     have / 1e6);
@@ -749,51 +713,28 @@ static int check_final_space(const sb_h5_file_t *f, const sb_h5_run_t *run)
 
 int sb_h5_finish(sb_h5_file_t *f, const sb_h5_run_t *run)
 {
-  int ok, rc = SB_ERR;
+  int64_t *mine = calloc((size_t)f->nphases + 1, sizeof *mine);
+  int64_t *want = calloc((size_t)f->nphases + 1, sizeof *want);
+  int ok = mine && want, rc = SB_ERR;
+  if (!ok)
+    sb_error("out of memory");
   /* The samples are in the file (every chunk was allocated at creation);
    * only the last write's metadata could want more space. */
-  ok = write_samples(f, run) == SB_OK;
+  ok = ok && write_samples(f, run) == SB_OK;
   if (ok && f->rank == 0)
     ok = check_final_space(f, run) == SB_OK;
   if (!agree(f->comm, ok)) {
     h5_unclosed = 1; /* closing would flush, which is what cannot be done */
-    sb_error_prefix("final write of %s", f->path);
-    file_free(f);
-    return SB_ERR;
+    goto fail;
   }
-  long long *mine = calloc((size_t)f->nphases + 1, sizeof *mine);
-  long long *most = calloc((size_t)f->nphases + 1, sizeof *most);
-  int64_t *want = calloc((size_t)f->nphases + 1, sizeof *want);
-  ok = mine && most && want;
-  if (!ok)
-    sb_error("out of memory");
-  for (int k = 0; ok && k < f->nphases; k++)
-    mine[k] = run->timings->phases[k].n;
   /* The rows' common length: the longest any rank recorded. */
-  if (MPI_Allreduce(mine ? mine : (long long[]){0}, most ? most : (long long[]){0},
-                    mine && most ? f->nphases : 1, MPI_LONG_LONG, MPI_MAX,
-                    f->comm) != MPI_SUCCESS) {
+  for (int k = 0; k < f->nphases; k++)
+    mine[k] = run->timings->phases[k].n;
+  if (MPI_Allreduce(mine, want, f->nphases, MPI_INT64_T, MPI_MAX, f->comm) != MPI_SUCCESS) {
     sb_error("MPI_Allreduce (row lengths) failed");
     goto fail;
   }
-  if (!agree(f->comm, ok))
-    goto fail;
-  for (int k = 0; k < f->nphases; k++)
-    want[k] = most[k];
-  /* Grow to the longest row if needed, write, then cut to it. */
-  {
-    int64_t *grow_to = calloc((size_t)f->nphases + 1, sizeof *grow_to);
-    ok = grow_to != NULL;
-    for (int k = 0; ok && k < f->nphases; k++)
-      grow_to[k] = want[k] > f->extent[k] ? want[k] : f->extent[k];
-    if (!agree(f->comm, ok) || extend_all(f, run, grow_to) != SB_OK) {
-      free(grow_to);
-      goto fail;
-    }
-    free(grow_to);
-  }
-  ok = write_samples(f, run) == SB_OK;
-  if (!agree(f->comm, ok) || extend_all(f, run, want) != SB_OK)
+  if (cut_all(f, run, want) != SB_OK)
     goto fail;
   if (run->metrics) {
     if (write_metrics(f->file, run->metrics, f->dxpl, f->comm, f->rank) != SB_OK)
@@ -824,7 +765,6 @@ fail:
   if (rc != SB_OK)
     sb_error_prefix("final write of %s", f->path);
   free(mine);
-  free(most);
   free(want);
   file_free(f);
   return rc;
@@ -854,22 +794,15 @@ int sb_h5_write(const char *path, MPI_Comm comm, const sb_h5_run_t *run)
 
 int sb_h5_check_path(const char *path)
 {
-  char *dir = NULL, *slash;
+  char *dir;
   struct stat st;
   int rc = SB_ERR;
   if (!path || !*path)
     return sb_error("--out is empty (give a file name, e.g. --out run.h5)");
   if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
     return sb_error("--out %s is a directory (give a file name)", path);
-  if (!(dir = strdup(path)))
-    return sb_error("out of memory");
-  slash = strrchr(dir, '/');
-  if (!slash)
-    strcpy(dir, ".");
-  else if (slash == dir)
-    slash[1] = '\0';
-  else
-    *slash = '\0';
+  if (!(dir = dir_of(path)))
+    return SB_ERR;
   if (stat(dir, &st) != 0) {
     sb_error("--out %s: directory %s does not exist", path, dir);
     goto done;

@@ -18,14 +18,15 @@
  * sb_h5_create makes it collectively before the first iteration, with
  * every dataset at its full size (samples NaN, counters 0) and status
  * "running", so that a bad path, a full disk or an oversized attribute is
- * an error before any time is spent; sb_h5_checkpoint writes every rank's
- * samples recorded since the last one and flushes, so that a killed run
- * leaves a readable file; sb_h5_finish writes the rest, cuts /timings to
- * the longest row, adds /metrics and sets end_utc and status. Every rank
- * passes its own row; all data is written collectively through MPI-IO, no
- * rank gathers the others' samples. After any local failure the ranks agree
- * before the next collective call, so no rank is ever left in one alone:
- * every function returns the same result on every rank.
+ * an error before any time is spent; sb_h5_checkpoint writes a rank's
+ * samples recorded since the last one into that space (independent I/O, no
+ * metadata change), so that a killed run leaves a readable file;
+ * sb_h5_finish writes the rest, cuts /timings to the longest row, adds
+ * /metrics and sets end_utc and status. Every rank passes its own row
+ * through MPI-IO; no rank gathers the others' samples. After any local
+ * failure the ranks agree before the next collective call, so no rank is
+ * ever left in one alone: every collective function returns the same
+ * result on every rank.
  */
 #ifndef SB_H5_H
 #define SB_H5_H
@@ -78,19 +79,14 @@ typedef struct sb_h5_file sb_h5_file_t;
  * (the same result on every rank; on SB_ERR nothing stays open). */
 int sb_h5_create(const char *path, MPI_Comm comm, const sb_h5_run_t *run, sb_h5_file_t **out);
 
-/* A checkpoint: every rank calls it at the same point, with `most` the
- * largest sample count of any phase on any rank (agreed beforehand). When
- * the datasets must grow for it, they grow collectively (geometrically: a
- * few times per run), NaN-padded and flushed; then each rank writes its
- * samples recorded since the last checkpoint and its counters
- * (run->rank_counters, as many as at creation) with independent I/O, which
- * costs no collective. Returns SB_OK; SB_ERR on every rank alike when
- * growing failed (the file then stays as the last checkpoint left it; close
- * it with sb_h5_abandon); or SB_H5_RETRY on a rank whose own write failed
- * (message set): those samples are written again by the next checkpoint or
- * sb_h5_finish, which agrees on the outcome. */
+/* A checkpoint, local to the rank: writes its samples recorded since the
+ * last one and its counters (run->rank_counters, as many as at creation)
+ * with independent I/O into space allocated at creation -- no collective
+ * call, no metadata change. Returns SB_OK, or SB_H5_RETRY when the write
+ * failed (message set): those samples are written again by the next
+ * checkpoint or by sb_h5_finish, which agrees on the outcome. */
 #define SB_H5_RETRY 1
-int sb_h5_checkpoint(sb_h5_file_t *f, const sb_h5_run_t *run, int64_t most);
+int sb_h5_checkpoint(sb_h5_file_t *f, const sb_h5_run_t *run);
 
 /* Collective: a last checkpoint, /timings cut to the longest row of any
  * rank, /metrics (run->metrics, if any), end_utc and status; then closes

@@ -17,12 +17,12 @@ checkpoints=0
 
 # sb_descendant NAME PID: a process called NAME under PID (this test's own).
 sb_descendant() {
-  local name=$1 todo=$2 p c
-  while [ -n "$todo" ]; do
-    set -- $todo; p=$1; shift; todo="$*"
+  local name=$1 queue=$2 p c
+  while [ -n "$queue" ]; do
+    set -- $queue; p=$1; shift; queue="$*"
     for c in $(pgrep -P "$p" 2>/dev/null); do
       [ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$name" ] && { echo "$c"; return 0; }
-      todo="$todo $c"
+      queue="$queue $c"
     done
   done
   return 1

@@ -112,10 +112,11 @@ disk_full)
   grep -q "^  loop_time" "$SB_TMP/out" && sb_fail "the loop ran although the file could not fit"
   echo "too big for the disk: exit $rc in $(($(date +%s) - t0)) s: $(grep error "$SB_TMP/err" | head -1)"
   # 2. The disk fills while the run goes on, then the run is stopped
-  # (SIGTERM, as a walltime would): the last write fails for want of
+  # (SIGTERM, as a walltime would; 1M tensors keep it going well past its
+  # first checkpoint on an idle machine too): the last write fails for want of
   # space; the run still ends within its bound, says where its samples are,
   # and the file stays readable with the last checkpoint's samples.
-  mpiexec -n 2 "$tp" --db "$SSDB_TCP" --tensor-bytes 64K --iterations 8000 \
+  mpiexec -n 2 "$tp" --db "$SSDB_TCP" --tensor-bytes 1M --iterations 8000 \
     --checkpoint-interval 1 --out "$SB_TMP/d/y.h5" >"$SB_TMP/out" 2>"$SB_TMP/err" &
   app=$!
   wait_for_samples "$SB_TMP/d/y.h5" 1
