@@ -5,12 +5,19 @@
 # --export splits on commas: pass lists there with spaces, or export them
 # before submitting — sbatch exports the whole environment by default).
 
+# Where this file is: batch_scripts/ of a source tree, or
+# PREFIX/share/stagebench/batch_scripts of an installation.
+SB_BATCH_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+
 # stagebench: $STAGEBENCH, else the source tree the job was submitted from
-# (or SB_ROOT), else the one on PATH.
+# (or SB_ROOT), else the one beside these templates (source tree or
+# installation), else the one on PATH.
 sb_find_stagebench() {
   local root=${SB_ROOT:-${SLURM_SUBMIT_DIR:-${PBS_O_WORKDIR:-$PWD}}}
   if [ -n "${STAGEBENCH:-}" ]; then echo "$STAGEBENCH"
   elif [ -x "$root/apps/stagebench/stagebench" ]; then echo "$root/apps/stagebench/stagebench"
+  elif [ -x "$SB_BATCH_DIR/../apps/stagebench/stagebench" ]; then readlink -f "$SB_BATCH_DIR/../apps/stagebench/stagebench"
+  elif [ -x "$SB_BATCH_DIR/../../../bin/stagebench" ]; then readlink -f "$SB_BATCH_DIR/../../../bin/stagebench"
   elif command -v stagebench >/dev/null; then command -v stagebench
   else echo "stagebench not found: set STAGEBENCH or SB_ROOT, or put it on PATH" >&2; return 1
   fi

@@ -17,24 +17,29 @@ import re
 PARAMS = {
     "client_nodes": ("cn", "1", "all", None, "int"),
     "clients_per_node": ("cpn", "2", "all", None, "int"),
-    "db_nodes": ("dbn", "1", "all", None, "int"),
-    "db_cpus": ("dbc", "1", "all", None, "int"),
-    "db_tpq": ("tpq", "1", "all", None, "int"),
-    "net_ifname": ("if", "", "all", None, "str"),
+    "db_nodes": ("dbn", "1", "throughput,inference,aggregation", None, "int"),
+    "db_cpus": ("dbc", "1", "throughput,inference,aggregation", None, "int"),
+    "db_tpq": ("tpq", "1", "throughput,inference,aggregation", None, "int"),
+    "net_ifname": ("if", "", "throughput,inference,aggregation", None, "str"),
     "colocated": ("col", "0", "throughput,inference", None, "bool"),
-    "pin_app_cpus": ("pin", "0", "all", None, "bool"),
+    "pin_app_cpus": ("pin", "0", "throughput,inference,aggregation", None, "bool"),
     "iterations": ("it", "20", "all", "--iterations", "int"),
-    "tensor_bytes": ("tb", "1M", "throughput,aggregation", "--tensor-bytes", "size"),
+    "tensor_bytes": ("tb", "1M", "throughput,aggregation,baseline", "--tensor-bytes", "size"),
     "mode": ("mode", "tensor", "throughput", "--mode", "str"),
-    "device": ("dev", "cpu", "throughput,inference", "--device", "str"),
+    "device": ("dev", "cpu", "throughput,inference,baseline", "--device", "str"),
     "num_devices": ("nd", "1", "inference", "--num-devices", "int"),
     "model": ("model", "resnet50", "inference", "--model", "str"),
     "batch_size": ("bs", "1", "inference", "--batch-size", "int"),
     "tensors_per_dataset": ("tpd", "2", "aggregation", "--tensors-per-dataset", "int"),
     "client_threads": ("ct", "1", "aggregation", "--client-threads", "int"),
+    "pattern": ("pat", "pingpong", "baseline", "--pattern", "str"),
 }
 
-APPS = ("throughput", "inference", "aggregation")
+APPS = ("throughput", "inference", "aggregation", "baseline")
+
+# Apps that use no database: the sweep starts none for them, and their
+# cases need only client nodes.
+NO_DB_APPS = ("baseline",)
 
 # The parameters that describe a database: cases that agree on all of them
 # share one database, started once.
@@ -128,7 +133,7 @@ def db_name(key):
 
 
 def nodes_needed(case):
-    cn, dbn = int(case["client_nodes"]), int(case["db_nodes"])
+    cn, dbn = int(case["client_nodes"]), int(case.get("db_nodes", "0"))
     if case.get("colocated", "0") == "1":
         return cn
     return cn + dbn
@@ -139,8 +144,9 @@ def split_nodes(nodes, case, local, share=False):
     db_nodes nodes hold the database, the next client_nodes run the app.
     Colocated: one database on every client node. Local (no allocation):
     everything runs here, databases of several nodes as several processes;
-    only one client node is possible."""
-    cn, dbn = int(case["client_nodes"]), int(case["db_nodes"])
+    only one client node is possible. A case without db_nodes (an app that
+    uses no database) gets no database hosts."""
+    cn, dbn = int(case["client_nodes"]), int(case.get("db_nodes", "0"))
     colocated = case.get("colocated", "0") == "1"
     if local:
         if cn != 1:

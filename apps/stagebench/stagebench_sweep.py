@@ -55,16 +55,29 @@ def say(msg):
     print(f"stagebench sweep: {msg}", flush=True)
 
 
+def print_help(app=None):
+    """The usage and the parameters (of APP, or of every app) with their
+    defaults."""
+    print(USAGE)
+    print(f"\napps: {', '.join(sbplan.APPS)}")
+    print(f"\nparameters{' of ' + app if app else ''} (default; apps it applies to):")
+    for name, (_, default, apps, _, _) in sbplan.PARAMS.items():
+        if app and not sbplan.applies(name, app):
+            continue
+        print(f"  --{name.replace('_', '-'):22s} {default or '(none)':10s} {apps}")
+    print("\nValues: one, or a comma-separated list; every combination is one case. See docs/sweep.md.")
+
+
 def parse(argv):
     if not argv or argv[0] in ("-h", "--help"):
-        print(USAGE)
-        print("\nparameters (defaults):")
-        for name, (_, default, apps, _, _) in sbplan.PARAMS.items():
-            print(f"  --{name.replace('_', '-'):22s} {default or '(none)':10s} {apps}")
+        print_help()
         sys.exit(0 if argv else 2)
     app = argv[0]
     if app not in sbplan.APPS:
         die(f"unknown app '{app}' (known: {', '.join(sbplan.APPS)})")
+    if "-h" in argv[1:] or "--help" in argv[1:]:
+        print_help(app)
+        sys.exit(0)
     opts = {"out": None, "dry_run": False, "launcher": "auto", "share_nodes": False}
     given = {}
     i = 1
@@ -205,13 +218,19 @@ class Sweep:
 
     def plan_lines(self):
         n = len(self.cases)
-        lines = [f"# sweep {self.app}: {n} case(s) in {len(sbplan.groups(self.cases))} database "
-                 f"configuration(s); nodes: {'this machine' if self.local else ' '.join(self.nodes)}"]
+        dbs = "no database" if self.app in sbplan.NO_DB_APPS else \
+            f"{len(sbplan.groups(self.cases))} database configuration(s)"
+        lines = [f"# sweep {self.app}: {n} case(s), {dbs}; "
+                 f"nodes: {'this machine' if self.local else ' '.join(self.nodes)}"]
         for key, idx in sbplan.groups(self.cases):
-            lines.append(f"# database {sbplan.db_name(key)}: {len(idx)} case(s)")
+            if self.app in sbplan.NO_DB_APPS:
+                lines.append(f"# no database ({self.app} uses none): {len(idx)} case(s)")
+            else:
+                lines.append(f"# database {sbplan.db_name(key)}: {len(idx)} case(s)")
             for i in idx:
                 db, cl = self.hosts[i]
-                where = "" if self.local else f"  db on {','.join(db)}, clients on {','.join(cl)}"
+                where = "" if self.local else (f"  db on {','.join(db)}," if db else " ") + \
+                    f" clients on {','.join(cl)}"
                 lines.append(f"  [{i + 1:{len(str(n))}d}/{n}] {sbplan.case_name(self.app, self.cases[i])}{where}")
         return lines
 
@@ -219,6 +238,8 @@ class Sweep:
         return subprocess.run([self.frontend, *args], env=env, capture_output=capture, text=True)
 
     def start_db(self, key, idx):
+        if self.app in sbplan.NO_DB_APPS:
+            return dict(os.environ), None, ""
         d = dict(key)
         state = os.path.join(self.out, sbplan.db_name(key), "state")
         os.makedirs(state, exist_ok=True)
@@ -244,7 +265,7 @@ class Sweep:
         return env, env, ""
 
     def stop_db(self, env):
-        if env:
+        if env and self.app not in sbplan.NO_DB_APPS:
             self.frontend_cmd("db", "stop", env=env)
         self.db_state = None
 
@@ -288,7 +309,7 @@ class Sweep:
             killed = rc < 0 or rc >= 128 or bool(killed_files(self.app, casedir))
             with open(os.path.join(casedir, "FAILED"), "w") as f:
                 f.write(f"exit {rc}" + (" (killed)" if killed else "") + "\n")
-            if not self.stop_signal:
+            if not self.stop_signal and self.app not in sbplan.NO_DB_APPS:
                 self.last_cleanup = self.cleanup(env, casedir, killed)
         return ok, rc, casedir
 
@@ -313,7 +334,7 @@ class Sweep:
         return f"cleanup: deleted {n} keys left by {why}"
 
     def copy_db_log(self, env, casedir):
-        state = env.get("SB_STATE") if env else None
+        state = env.get("SB_STATE") if env and self.app not in sbplan.NO_DB_APPS else None
         if not state or not os.path.isdir(state):
             return
         with open(os.path.join(casedir, "db.log"), "w") as out:
