@@ -78,6 +78,12 @@ typedef struct {
   /* The figure of merit of the last line: NULL for aggregate GB/s, else
    * the loop's items per second, named by this ("images"). */
   const char *fom_items;
+  /* The phase whose aggregate rate is that figure of merit; NULL:
+   * loop_time (the whole iteration). sb-agg-consumer names get_list, the
+   * fetch itself, since its loop_time is mostly waiting for producers.
+   * `stagebench report` takes its headline rate from the same phase
+   * (HEADLINE in apps/stagebench/sbreport_tables.py); keep the two alike. */
+  const char *rate_phase;
   /* 1: the app uses no database (sb-baseline). The driver then opens no
    * connection (ctx->db stays NULL), records no client_init phase, reads
    * no SB_DB_* settings and collects no database provenance; --db is

@@ -358,6 +358,7 @@ static const sb_app_t consumer_app = {
   .loop_items = cons_loop_items,
   .describe = cons_describe,
   .latency_phase = "get_list",
+  .rate_phase = "get_list",
   .verify_passed = "every tensor of every dataset matched its producer's pattern",
   .verify_failed = "mismatches (missing datasets or tensors, or wrong bytes)",
 };
