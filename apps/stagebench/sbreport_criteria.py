@@ -28,14 +28,25 @@ One criterion per line, `#` starts a comment (docs/report.md):
 
 Every case x phase row that matches is judged; the line reports the worst
 value (the largest for < and <=, the smallest for > and >=) and its case.
-A criterion that matches no row is an ERROR, as is a malformed line.
+
+A criterion whose app has no file in the folder, and no failed case or
+refused file either, is NOT RUN: that app was not part of this run, which
+is neither a pass nor a failure (an example criteria file can cover every
+app). A criterion of an app that is here but that matches no row (unknown
+phase or parameter, a value not swept) is an ERROR, as is a malformed line,
+and so is one of an app whose cases all failed or were refused.
 """
 
 import fnmatch
 import re
 import xml.etree.ElementTree as ET
 
-from sbreport_units import OPS_UNITS, RATE_UNITS, TIME_UNITS, fmt_num, parse_value, show_value
+
+def _hashable(v):
+    return tuple(v) if isinstance(v, list) else v
+
+from sbreport_units import (OPS_UNITS, RATE_UNITS, TIME_UNITS, fmt_num, parse_value, show_value,
+                            value_key)
 
 # stat -> (row column, kind, default unit or None when the unit is required)
 STATS = {
@@ -77,6 +88,19 @@ class Criterion:
         self.error = None     # why the line is malformed
 
 
+# The apps a criterion may name (with or without sb-).
+KNOWN_APPS = ("sb-throughput", "sb-inference", "sb-agg-producer", "sb-agg-consumer", "sb-baseline")
+
+# Verdicts of one criterion. NOT RUN: the criterion's app was not run here.
+VERDICTS = ("PASS", "FAIL", "ERROR", "NOT RUN")
+
+# The sweep's app names (case directories start with them) and the files'
+# apps they stand for.
+SWEEP_APPS = {"throughput": ("sb-throughput",), "inference": ("sb-inference",),
+              "aggregation": ("sb-agg-producer", "sb-agg-consumer"),
+              "baseline": ("sb-baseline",)}
+
+
 class Result:
     def __init__(self, crit, verdict, message, measured=None, case=None, n=0):
         self.crit, self.verdict, self.message = crit, verdict, message
@@ -84,6 +108,19 @@ class Result:
 
     def line(self):
         return f"{self.verdict:<5} {self.crit.text}  {self.message}"
+
+
+def attempted_apps(paths):
+    """The apps that a failed case directory or a refused file (paths
+    relative to the folder) says were run: case directories are named
+    after the sweep's app (throughput_cn1_.., aggregation_..)."""
+    out = set()
+    for p in paths:
+        for part in p.replace("\\", "/").split("/"):
+            head = part.split("_", 1)[0]
+            if head in SWEEP_APPS and "_" in part:
+                out.update(SWEEP_APPS[head])
+    return out
 
 
 def parse_line(lineno, text):
@@ -184,7 +221,8 @@ def _why_unmatched(c, rows):
             return f"no case has a parameter '{n}'"
     seen = []
     for n, _, _ in c.where:
-        vals = sorted({show_value(n, r.get(n)) for r in phases if r.get(n) is not None})
+        vals = [show_value(n, v) for v in sorted(
+            {_hashable(r.get(n)) for r in phases if r.get(n) is not None}, key=value_key)]
         seen.append(f"{n}: {', '.join(vals[:8])}{', ...' if len(vals) > 8 else ''}")
     status = "" if any(n == "status" for n, _, _ in c.where) else \
         "; only status=complete cases count unless the line names status"
@@ -197,10 +235,31 @@ def _show(c, v):
     return f"{fmt_num(v / c.scale)} {c.unit}"
 
 
-def evaluate(c, rows):
-    """The Result of one criterion over the report's rows."""
+def _app_names(spec):
+    if spec in APP_ALIASES:
+        return APP_ALIASES[spec]
+    return (spec if spec.startswith("sb-") else "sb-" + spec,)
+
+
+def evaluate(c, rows, attempted=frozenset()):
+    """The Result of one criterion over the report's rows. attempted: apps
+    with a failed case or refused file here (their criteria are ERROR, not
+    NOT RUN, when no row of theirs is left)."""
     if c.error:
         return Result(c, "ERROR", f"line {c.lineno}: {c.error}")
+    if c.app != "*" and not any(_app_match(c.app, r["app"]) for r in rows):
+        names = _app_names(c.app)
+        if not all(a in KNOWN_APPS for a in names):
+            # A misspelt app is never NOT RUN: it would never be judged.
+            return Result(c, "ERROR", f"matches no case: unknown app '{c.app}' (known: "
+                                      f"{', '.join(a[3:] for a in KNOWN_APPS)}, aggregation, *)")
+        tried = [a for a in names if a in attempted]
+        if tried:
+            return Result(c, "ERROR", f"matches no case: {', '.join(tried)} was run here but no "
+                                      "file of it could be read (failed cases or refused files, "
+                                      "listed in the report)")
+        return Result(c, "NOT RUN", f"no {' or '.join(names)} file in this folder "
+                                    "(app not run; neither a pass nor a failure)")
     matched = matching_rows(c, rows)
     if not matched:
         return Result(c, "ERROR", f"matches no case: {_why_unmatched(c, rows)}")
@@ -229,8 +288,21 @@ def evaluate(c, rows):
     return Result(c, "PASS" if ok else "FAIL", msg, worst, worst_row["case"], n)
 
 
-def evaluate_all(criteria, rows):
-    return [evaluate(c, rows) for c in criteria]
+def evaluate_all(criteria, rows, attempted=frozenset()):
+    return [evaluate(c, rows, attempted) for c in criteria]
+
+
+def counts(results):
+    """{verdict: number of lines} for every verdict."""
+    return {v: sum(r.verdict == v for r in results) for v in VERDICTS}
+
+
+def exit_failed(results):
+    """Whether the criteria make the report's exit status 1: a FAIL or an
+    ERROR, or no line judged at all (every line NOT RUN). NOT RUN lines
+    beside judged ones do not."""
+    n = counts(results)
+    return bool(results) and (n["FAIL"] > 0 or n["ERROR"] > 0 or n["PASS"] == 0)
 
 
 def junit_xml(results, suite_name="stagebench acceptance", source=""):
@@ -238,10 +310,12 @@ def junit_xml(results, suite_name="stagebench acceptance", source=""):
     failure, ERROR an error), as bytes."""
     fails = sum(r.verdict == "FAIL" for r in results)
     errors = sum(r.verdict == "ERROR" for r in results)
+    skipped = sum(r.verdict == "NOT RUN" for r in results)
     root = ET.Element("testsuites", name="stagebench", tests=str(len(results)),
-                      failures=str(fails), errors=str(errors))
+                      failures=str(fails), errors=str(errors), skipped=str(skipped))
     suite = ET.SubElement(root, "testsuite", name=suite_name, tests=str(len(results)),
-                          failures=str(fails), errors=str(errors), skipped="0", time="0")
+                          failures=str(fails), errors=str(errors), skipped=str(skipped),
+                          time="0")
     if source:
         props = ET.SubElement(suite, "properties")
         ET.SubElement(props, "property", name="criteria", value=source)
@@ -254,6 +328,8 @@ def junit_xml(results, suite_name="stagebench acceptance", source=""):
             ET.SubElement(tc, "failure", message=r.message, type="criterion").text = r.line()
         elif r.verdict == "ERROR":
             ET.SubElement(tc, "error", message=r.message, type="criterion").text = r.line()
+        elif r.verdict == "NOT RUN":
+            ET.SubElement(tc, "skipped", message=r.message).text = r.line()
         else:
             ET.SubElement(tc, "system-out").text = r.line()
     ET.indent(root)

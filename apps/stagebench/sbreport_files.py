@@ -60,6 +60,7 @@ class RunFile:
         self.verify_errors = 0
         self.phases = {}    # name -> {"data" (seconds), "bytes_per_sample", "items_per_sample"}
         self.metrics = {}   # name -> {"data", "units"}
+        self.metrics_hosts = []  # /metrics "hosts": the nodes of its columns 1..
 
 
 def status_text(rf):
@@ -230,6 +231,8 @@ def load(path, top):
                     "items_per_sample": int(value(ds.attrs.get("items_per_sample", 1))),
                 }
             if "metrics" in f:
+                hosts = value(f["metrics"].attrs.get("hosts", ""))
+                rf.metrics_hosts = [h for h in str(hosts).split(",") if h] if hosts else []
                 for name, ds in f["metrics"].items():
                     if isinstance(ds, h5py.Dataset) and ds.dtype.kind in "fiu" and ds.ndim in (1, 2):
                         rf.metrics[name] = {"data": np.asarray(ds[...], dtype=np.float64),

@@ -1,9 +1,11 @@
 """The one-page report: report.md and a self-contained report.html.
 
-Both are rendered from one list of blocks, so they say the same: the
-verdict, the system (from /system), the parameters swept, the headline
-table, the plots (embedded in the HTML as base64 PNG), the acceptance
-results, and what could not be read.
+Both are rendered from one list of blocks, so they say the same, in this
+order: the verdict (linking to the acceptance table), the headline table
+with each figure beside its reference, the references, the acceptance
+results (FAIL, ERROR and NOT RUN rows marked), what could not be read, the
+parameters swept, the plots (embedded in the HTML as base64 PNG), the
+system (from /system), and the verdict again.
 """
 
 import base64
@@ -13,8 +15,9 @@ import os
 import re
 
 from sbreport_files import status_text
-from sbreport_tables import HEADLINE, distinguishing, varying
-from sbreport_units import fmt_num, show_value, time_unit_for
+from sbreport_tables import (HEADLINE, _hashable, app_order, distinguishing, headline_phases,
+                             varying)
+from sbreport_units import fmt_num, natural_key, show_value, time_unit_for, value_key
 
 SYSTEM_KEYS = ("stagebench_version", "git_commit", "rank0_hostname", "os", "cpu_model",
                "online_cpus", "mpi_library", "mpi_standard", "hdf5_version", "hiredis_version",
@@ -36,16 +39,26 @@ def h1(t):
     return ("h1", t)
 
 
-def h2(t):
-    return ("h2", t)
+def h2(t, anchor=None):
+    """A section heading; anchor: its id in the HTML (Markdown viewers
+    make the same from the title: "Acceptance" -> #acceptance)."""
+    return ("h2", t, anchor or anchor_of(t))
+
+
+def anchor_of(title):
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+ACCEPTANCE = "acceptance"
 
 
 def para(t):
     return ("p", t)
 
 
-def table(head, rows, align=None):
-    return ("table", head, rows, align or ["l"] * len(head))
+def table(head, rows, align=None, classes=None):
+    """classes: one CSS class per row (HTML), e.g. the verdict of a criterion."""
+    return ("table", head, rows, align or ["l"] * len(head), classes or [""] * len(rows))
 
 
 def items(xs):
@@ -58,24 +71,31 @@ def image(plot):
 
 # -- content ------------------------------------------------------------------------------
 def verdict_text(results, failed_cases, refused, killed=()):
+    """(word, sentence): word PASS, FAIL, NOT RUN (every criterion's app
+    absent) or NONE (no criteria)."""
     if results is None:
         v = "no acceptance criteria given (stagebench report DIR --criteria FILE)"
         word = "NONE"
     else:
-        nf = sum(r.verdict == "FAIL" for r in results)
-        ne = sum(r.verdict == "ERROR" for r in results)
+        n = {k: sum(r.verdict == k for r in results) for k in ("PASS", "FAIL", "ERROR", "NOT RUN")}
+        nr = (f"; {n['NOT RUN']} NOT RUN (their apps have no file in this folder: neither a pass "
+              "nor a failure)" if n["NOT RUN"] else "")
+        judged = len(results) - n["NOT RUN"]
         if not results:
             word, v = "NONE", "the criteria file holds no criteria"
-        elif nf == 0 and ne == 0:
-            word, v = "PASS", f"all {len(results)} acceptance criteria passed"
+        elif judged == 0:
+            word, v = "NOT RUN", (f"none of the {len(results)} acceptance criteria could be judged: "
+                                  "their apps have no file in this folder")
+        elif n["FAIL"] == 0 and n["ERROR"] == 0:
+            word, v = "PASS", f"all {judged} judged acceptance criteria passed" + nr
         else:
             word = "FAIL"
             parts = []
-            if nf:
-                parts.append(f"{nf} of {len(results)} acceptance criteria failed")
-            if ne:
-                parts.append(f"{ne} of {len(results)} could not be judged (ERROR)")
-            v = ", ".join(parts)
+            if n["FAIL"]:
+                parts.append(f"{n['FAIL']} of {judged} judged acceptance criteria failed")
+            if n["ERROR"]:
+                parts.append(f"{n['ERROR']} could not be judged (ERROR)")
+            v = ", ".join(parts) + nr
     notes = []
     if failed_cases:
         notes.append(f"{len(failed_cases)} case(s) failed")
@@ -129,14 +149,14 @@ def params_blocks(rows):
     by_app = {}
     for r in rows:
         by_app.setdefault(r["app"], []).append(r)
-    for app, ars in sorted(by_app.items()):
+    for app, ars in sorted(by_app.items(), key=lambda kv: app_order(kv[0])):
         vary = varying(ars)
         cases = len({r["case"] for r in ars})
         if vary:
             trows = []
             for v in vary:
-                vals = sorted({r.get(v) for r in ars if r.get(v) is not None},
-                              key=lambda x: (isinstance(x, str), x))
+                vals = sorted({_hashable(r.get(v)) for r in ars if r.get(v) is not None},
+                              key=value_key)
                 trows.append([v, ", ".join(show_value(v, x) for x in vals)])
             out.append(para(f"{app}: {cases} case(s)."))
             out.append(table(["parameter", "values"], trows))
@@ -159,7 +179,7 @@ def case_label(r, vary):
     return lab or r["case"]
 
 
-def headline_blocks(rows, case_links):
+def headline_blocks(rows, case_links, refs=None):
     out = [h2("Headline")]
     trows = []
     by_app = {}
@@ -167,11 +187,12 @@ def headline_blocks(rows, case_links):
         by_app.setdefault(r["app"], []).append(r)
     lat_all = [r["p50_s"] for r in rows if r["p50_s"] is not None]
     unit, scale = time_unit_for(lat_all)
-    for app, ars in sorted(by_app.items()):
-        lat_phase, rate_phase = HEADLINE.get(app, ("loop_time", "loop_time"))
+    with_refs = refs is not None and refs.any()
+    for app, ars in sorted(by_app.items(), key=lambda kv: app_order(kv[0])):
         vary = distinguishing(ars)
         for case in sorted({r["case"] for r in ars}, key=lambda c: _case_order(ars, c, vary)):
             crs = {r["phase"]: r for r in ars if r["case"] == case}
+            lat_phase, rate_phase = headline_phases(app, crs)
             lat, rate = crs.get(lat_phase), crs.get(rate_phase)
             any_r = next(iter(crs.values()))
             if rate is not None and app == "sb-inference":
@@ -190,13 +211,39 @@ def headline_blocks(rows, case_links):
                 fmt_num(lat["p50_s"] / scale) if lat and lat["p50_s"] is not None else "-",
                 fmt_num(lat["p99_s"] / scale) if lat and lat["p99_s"] is not None else "-",
                 fmt_num(lat["max_s"] / scale) if lat and lat["max_s"] is not None else "-",
-                fig])
-    out.append(table(["case", "app", "status", "ranks", "latency phase", f"p50 ({unit})",
-                      f"p99 ({unit})", f"max ({unit})", "aggregate"], trows,
-                     ["l", "l", "l", "r", "l", "r", "r", "r", "r"]))
-    out.append(para("Every phase of every case, with min, mean, p90, std, the spread of "
-                    "per-rank medians and ops/s: results.csv (one row per case x phase), "
-                    "results.json, cases/."))
+                fig] + ([refs.headline_cell(app, crs, rate)] if with_refs else []))
+    head = ["case", "app", "status", "ranks", "latency phase", f"p50 ({unit})",
+            f"p99 ({unit})", f"max ({unit})", "aggregate"] + (["vs reference"] if with_refs else [])
+    out.append(table(head, trows, ["l", "l", "l", "r", "l", "r", "r", "r", "r", "l"][:len(head)]))
+    if not with_refs:
+        out.append(para("Reference: no reference in this folder. Run sb-baseline at the same "
+                        "tensor sizes (the MPI figure), or save redis-benchmark --csv output as "
+                        "redis-benchmark-d<SIZE>-c<CLIENTS>.csv, and the headline shows each "
+                        "figure beside it (docs/report.md, References)."))
+    out.append(para("aggregate: the rate of the phase in brackets, summed over ranks (the "
+                    "app's last line quotes the same). Every phase of every case, with min, "
+                    "mean, p90, std, the spread of per-rank medians and ops/s: results.csv "
+                    "(one row per case x phase), results.json, cases/."))
+    return out
+
+
+def references_blocks(refs):
+    if refs is None or not (refs.any() or refs.rb_unreadable):
+        return []
+    out = [h2("References")]
+    out.append(para("What the headline figures are compared with, measured on this system and "
+                    "found in this folder. MPI: sb-baseline's loop_time aggregate at the same "
+                    "tensor size (the same definition: every byte on the wire counted once, "
+                    "summed over ranks), with the same client ranks where it has them, else "
+                    "the nearest count it has (the column says which). redis-benchmark: "
+                    "sb-throughput's put_tensor and unpack_tensor ops/s against its SET and GET "
+                    "at the same value size."))
+    if refs.any():
+        out.append(table(["reference", "case or file", "what", "value"], refs.table_rows(),
+                         ["l", "l", "l", "r"]))
+    if refs.rb_unreadable:
+        out.append(para("redis-benchmark files not read:"))
+        out.append(items(f"{p}: {why}" for p, why in refs.rb_unreadable))
     return out
 
 
@@ -210,9 +257,10 @@ def _status_cell(case_rows):
 
 
 def _case_order(rows, case, vary):
+    """Cases by the values of the parameters that tell them apart (sizes
+    and counts by value: 1K, 64K, 1M), then by name in natural order."""
     r = next(x for x in rows if x["case"] == case)
-    return tuple((0, r.get(v), "") if isinstance(r.get(v), (int, float)) else
-                 (1, 0, str(r.get(v))) for v in vary) + ((1, 0, case),)
+    return tuple(value_key(r.get(v)) for v in vary) + (natural_key(case),)
 
 
 def problems_blocks(refused, failed_cases, writing, killed=()):
@@ -245,8 +293,11 @@ def plots_blocks(plots, skipped):
     out = [h2("Plots")]
     order = {"throughput": 0, "inference": 1, "aggregation": 2, "latency": 3, "metrics": 4}
     main, more = [], []
+    metrics = []
     for p in sorted(plots, key=lambda p: order.get(p.kind, 9)):
-        if p.kind == "latency" and HEADLINE.get(p.app, ("",))[0] != p.phase:
+        if p.kind == "metrics":
+            metrics.append(p)
+        elif p.kind == "latency" and HEADLINE.get(p.app, ("",))[0] != p.phase:
             more.append(p)
         else:
             main.append(p)
@@ -254,6 +305,9 @@ def plots_blocks(plots, skipped):
         out.append(image(p))
     if more:
         out.append(("details", f"Latency of the other phases ({len(more)} plots)", more))
+    if metrics:
+        out.append(("details", f"Node metrics during each run: CPU busy and network rates "
+                               f"against time ({len(metrics)} plots)", metrics))
     if not plots:
         out.append(para("No plots."))
     if skipped:
@@ -263,33 +317,51 @@ def plots_blocks(plots, skipped):
 
 
 def criteria_blocks(results, source):
-    out = [h2("Acceptance")]
+    out = [h2("Acceptance", ACCEPTANCE)]
     if results is None:
-        out.append(para("No criteria file given."))
+        out.append(para("No criteria file given (stagebench report DIR --criteria FILE; "
+                        "results/acceptance-example.txt is one to start from)."))
         return out
     out.append(para(f"Criteria from {source}; each line judged on its worst matching case "
-                    "(status=complete cases unless the line says otherwise). Also junit.xml."))
-    out.append(table(["result", "criterion", "measured"],
-                     [[r.verdict, r.crit.text, r.message] for r in results]))
+                    "(status=complete cases unless the line says otherwise). FAIL: the worst "
+                    "case misses the bound. ERROR: the line cannot be judged (malformed, or it "
+                    "matches no case of an app that is here). NOT RUN: the line's app has no "
+                    "file in this folder, neither a pass nor a failure. Also criteria.txt and "
+                    "junit.xml."))
+    out.append(table(["result", "line", "criterion", "measured"],
+                     [[("result", r.verdict), str(r.crit.lineno), r.crit.text, r.message]
+                      for r in results], ["l", "r", "l", "l"],
+                     ["v-" + r.verdict.replace(" ", "-") for r in results]))
     return out
 
 
+def _verdict_block(word, v, results):
+    """The verdict box: the word, the sentence, the lines that did not pass
+    (at most 5) and a link to the acceptance table."""
+    bad = [r for r in (results or []) if r.verdict in ("FAIL", "ERROR")]
+    return ("verdict", word, v, [f"{r.verdict} line {r.crit.lineno}: {r.crit.text}"
+                                 for r in bad[:5]] + ([f"... and {len(bad) - 5} more"]
+                                                      if len(bad) > 5 else []),
+            results is not None)
+
+
 def build(meta, files, rows, plots, skipped, results, refused, failed_cases, writing,
-          case_links, criteria_source):
+          case_links, criteria_source, refs=None):
     killed = [rf.relpath for rf in files if rf.killed]
     word, v = verdict_text(results, failed_cases, refused, killed)
-    apps = sorted({rf.app for rf in files})
+    apps = sorted({rf.app for rf in files}, key=app_order)
     blocks = [h1(f"stagebench report: {meta['dir_name']}"),
-              ("verdict", word, v),
+              _verdict_block(word, v, results),
               para(f"{len(files)} file(s) in {len({rf.case for rf in files})} case(s) "
                    f"({', '.join(apps)}) under {meta['dir']}; generated {meta['generated_utc']}.")]
-    blocks += system_blocks(files)
-    blocks += params_blocks(rows)
-    blocks += headline_blocks(rows, case_links)
-    blocks += problems_blocks(refused, failed_cases, writing, killed)
-    blocks += plots_blocks(plots, skipped)
+    blocks += headline_blocks(rows, case_links, refs)
+    blocks += references_blocks(refs)
     blocks += criteria_blocks(results, criteria_source)
-    blocks += [h2("Verdict"), ("verdict", word, v)]
+    blocks += problems_blocks(refused, failed_cases, writing, killed)
+    blocks += params_blocks(rows)
+    blocks += plots_blocks(plots, skipped)
+    blocks += system_blocks(files)
+    blocks += [h2("Verdict", "verdict-again"), _verdict_block(word, v, results)]
     return blocks
 
 
@@ -297,7 +369,14 @@ def build(meta, files, rows, plots, skipped, results, refused, failed_cases, wri
 def _md_cell(c):
     if isinstance(c, tuple) and c[0] == "link":
         return f"[{_md_escape(c[1])}]({c[2]})"
+    if isinstance(c, tuple) and c[0] == "result":
+        # FAIL and ERROR stand out in bold, NOT RUN in italics.
+        return {"FAIL": "**FAIL**", "ERROR": "**ERROR**", "NOT RUN": "*NOT RUN*"}.get(c[1], c[1])
     return _md_escape(str(c))
+
+
+def _verdict_class(word):
+    return "NOTRUN" if word == "NOT RUN" else word
 
 
 def _md_escape(s):
@@ -315,11 +394,14 @@ def to_markdown(blocks):
         elif k == "p":
             out += [b[1], ""]
         elif k == "verdict":
-            out += [f"**Verdict: {b[1]}** — {b[2]}", ""]
+            link = f" ([acceptance results](#{ACCEPTANCE}))" if b[4] else ""
+            out += [f"**Verdict: {b[1]}** — {b[2]}{link}", ""]
+            if b[3]:
+                out += [f"- {_md_escape(x)}" for x in b[3]] + [""]
         elif k == "list":
             out += [f"- {_md_escape(str(x))}" for x in b[1]] + [""]
         elif k == "table":
-            _, head, rows, align = b
+            _, head, rows, align, _classes = b
             out.append("| " + " | ".join(_md_escape(h) for h in head) + " |")
             out.append("|" + "|".join("---:" if a == "r" else "---" for a in align) + "|")
             for r in rows:
@@ -341,8 +423,14 @@ table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
 td,th{border:1px solid #ccc;padding:.25em .5em;vertical-align:top}th{background:#f3f3f3}
 td.r{text-align:right;font-variant-numeric:tabular-nums}
 .verdict{font-size:1.15em;padding:.5em .8em;border-radius:4px;display:inline-block}
+.verdict a{color:inherit}.verdict ul{margin:.3em 0 0 0;padding-left:1.2em;font-size:.85em}
 .PASS{background:#dff5e1;border:1px solid #3a3}.FAIL{background:#fde2e2;border:1px solid #c33}
-.NONE{background:#eee;border:1px solid #999}
+.NONE{background:#eee;border:1px solid #999}.NOTRUN{background:#eee;border:1px solid #777}
+tr.v-PASS td:first-child{color:#1a7a2a;font-weight:bold}
+tr.v-FAIL td{background:#fde2e2}tr.v-FAIL td:first-child{color:#a00;font-weight:bold}
+tr.v-ERROR td{background:#fff0d0}tr.v-ERROR td:first-child{color:#a35a00;font-weight:bold}
+tr.v-NOT-RUN td{color:#777;font-style:italic;background:#f7f7f7}
+.badge{display:inline-block;padding:0 .35em;border-radius:3px;font-size:.85em}
 .fig{margin:1em 0}.fig img{max-width:100%;border:1px solid #eee}
 .cap{font-size:.85em;color:#555;margin-top:.2em}summary{cursor:pointer;margin:.5em 0}
 """
@@ -351,6 +439,8 @@ td.r{text-align:right;font-variant-numeric:tabular-nums}
 def _html_cell(c):
     if isinstance(c, tuple) and c[0] == "link":
         return f'<a href="{html.escape(c[2])}">{html.escape(c[1])}</a>'
+    if isinstance(c, tuple) and c[0] == "result":
+        return html.escape(c[1])
     return html.escape(str(c))
 
 
@@ -372,22 +462,28 @@ def to_html(blocks, outdir):
            f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"]
     for b in blocks:
         k = b[0]
-        if k in ("h1", "h2"):
-            out.append(f"<{k}>{html.escape(b[1])}</{k}>")
+        if k == "h1":
+            out.append(f"<h1>{html.escape(b[1])}</h1>")
+        elif k == "h2":
+            out.append(f'<h2 id="{html.escape(b[2])}">{html.escape(b[1])}</h2>')
         elif k == "p":
             out.append(f"<p>{html.escape(b[1])}</p>")
         elif k == "verdict":
-            out.append(f'<p><span class="verdict {b[1]}"><b>Verdict: {b[1]}</b> — '
-                       f"{html.escape(b[2])}</span></p>")
+            link = (f' <a href="#{ACCEPTANCE}">See the acceptance results</a>.' if b[4] else "")
+            lst = ("<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in b[3]) + "</ul>"
+                   if b[3] else "")
+            out.append(f'<div class="verdict {_verdict_class(b[1])}"><b>Verdict: '
+                       f"{html.escape(b[1])}</b> — {html.escape(b[2])}.{link}{lst}</div>")
         elif k == "list":
             out.append("<ul>" + "".join(f"<li>{html.escape(str(x))}</li>" for x in b[1]) +
                        "</ul>")
         elif k == "table":
-            _, head, rows, align = b
+            _, head, rows, align, classes = b
             out.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) +
                        "</tr>")
-            for r in rows:
-                out.append("<tr>" + "".join(
+            for r, cls in zip(rows, classes):
+                attr = f' class="{html.escape(cls)}"' if cls else ""
+                out.append(f"<tr{attr}>" + "".join(
                     f'<td class="{a}">{_html_cell(c)}</td>' for c, a in zip(r, align)) + "</tr>")
             out.append("</table>")
         elif k == "img":

@@ -34,8 +34,9 @@ import numpy as np
 
 from sbreport_stats import finite, quantiles
 import sbplan
-from sbreport_tables import BOOKKEEPING, HEADLINE, determined, distinguishing, safe_name, varying
-from sbreport_units import fmt_size, show_value, time_unit_for
+from sbreport_tables import (BOOKKEEPING, HEADLINE, _hashable, determined, distinguishing,
+                              safe_name, varying)
+from sbreport_units import fmt_size, show_value, time_unit_for, value_key
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
           "#7f7f7f", "#bcbd22", "#17becf")
@@ -95,7 +96,7 @@ def _short(name):
 
 
 def _sortkey(v):
-    return (0, v, "") if isinstance(v, (int, float)) else (1, 0, str(v))
+    return value_key(v)
 
 
 class Plotter:
@@ -107,9 +108,11 @@ class Plotter:
         self.plots, self.skipped = [], []
 
     # -- drawing ------------------------------------------------------------------------
-    def _draw(self, plot, data_blocks, body):
+    def _draw(self, plot, data_blocks, body, multiplot=False, size=SIZE):
         """Writes NAME.dat (blocks separated by two blank lines, gnuplot's
-        'index') and NAME.gp, runs gnuplot; records the plot or the error."""
+        'index') and NAME.gp, runs gnuplot; records the plot or the error.
+        multiplot: body draws several panels, so the SVG draws it again
+        (replot redraws only the last panel)."""
         os.makedirs(self.srcdir, exist_ok=True)
         with open(os.path.join(self.srcdir, plot.name + ".dat"), "w") as f:
             for i, block in enumerate(data_blocks):
@@ -118,8 +121,8 @@ class Plotter:
                 f.write(f"# block {i}\n")
                 for line in block:
                     f.write(" ".join(line) + "\n")
-        png_term = (f"set terminal pngcairo size {SIZE} font {gq(FONT)} noenhanced"
-                    if self.terminal == "pngcairo" else f"set terminal png size {SIZE} noenhanced")
+        png_term = (f"set terminal pngcairo size {size} font {gq(FONT)} noenhanced"
+                    if self.terminal == "pngcairo" else f"set terminal png size {size} noenhanced")
         script = "\n".join([
             f"# {plot.title.splitlines()[0]} (written by stagebench report; redraw: gnuplot "
             f"{plot.name}.gp)",
@@ -132,9 +135,9 @@ class Plotter:
             "set border lc rgb '#444444'",
             f"DAT = '{plot.name}.dat'",
             body,
-            f"set terminal svg size {SIZE} font {gq(FONT)} noenhanced background rgb 'white'",
+            f"set terminal svg size {size} font {gq(FONT)} noenhanced background rgb 'white'",
             f"set output '../{plot.name}.svg'",
-            "replot",
+            body if multiplot else "replot",
             "unset output",
             ""])
         gp = os.path.join(self.srcdir, plot.name + ".gp")
@@ -176,8 +179,9 @@ class Plotter:
                 continue
             facets = {}
             for r in prs:
-                facets.setdefault(tuple(show_value(n, r.get(n)) for n in facet_names), []).append(r)
-            for fkey, frs in sorted(facets.items()):
+                facets.setdefault(tuple(_hashable(r.get(n)) for n in facet_names), []).append(r)
+            for raw, frs in sorted(facets.items(), key=lambda kv: tuple(map(_sortkey, kv[0]))):
+                fkey = tuple(show_value(n, v) for n, v in zip(facet_names, raw))
                 facet = ", ".join(f"{n}={v}" for n, v in zip(facet_names, fkey))
                 suffix = safe_name("_".join(f"{n}-{v}" for n, v in zip(facet_names, fkey))) \
                     if len(facets) > 1 else None
@@ -270,10 +274,11 @@ class Plotter:
 
     # -- line plots ---------------------------------------------------------------------
     def _lines(self, name, title, caption, rows, x, ycols, xlabel, ylabel, xsize=False,
-               ylog_ok=True, kind=""):
+               ylog_ok=True, kind="", refs=()):
         """One line per series (db_nodes and the other swept parameters),
         x the parameter x, y from each of ycols [(column, scale, label,
-        dashtype, point)]."""
+        dashtype, point)]; refs: reference lines [(label, [(x, y)])], drawn
+        grey and dashed."""
         rows = [r for r in rows if r.get(x) is not None and
                 any(r.get(c) is not None for c, *_ in ycols)]
         snames = _series_names(rows, x)
@@ -300,6 +305,13 @@ class Plotter:
                 t = f"{label}" + (f" {ylab}" if len(ycols) > 1 else "")
                 plots.append(f"DAT index {gi} using 1:{yi + 2} with linespoints lc rgb '{col}' "
                              f"dt {dt} pt {pt} ps 1.2 lw 2 title {gq(t)}")
+        for ri, (rlabel, pts) in enumerate(refs):
+            gi = len(blocks)
+            blocks.append([[repr(float(a)), repr(float(b))] for a, b in sorted(pts)])
+            ys += [b for _, b in pts]
+            grey = ("#555555", "#999999", "#333333")[ri % 3]
+            plots.append(f"DAT index {gi} using 1:2 with linespoints lc rgb '{grey}' dt 3 pt 4 "
+                         f"ps 1.0 lw 2 title {gq(rlabel)}")
         xs = sorted({float(r[x]) for r in rows})
         lines = []
         if xsize or (xs[0] > 0 and xs[-1] / xs[0] >= 8):
@@ -340,13 +352,18 @@ class Plotter:
             what = (f"{_app(app)} {phase} aggregate throughput (sum over ranks of each rank's "
                     "bytes / time in the phase)")
             if len(sizes) > 1:
+                refs = self._baseline_lines(prs) if app == "sb-throughput" else []
                 self._lines(f"throughput_{_app(app)}",
                             f"{_app(app)}: {phase} aggregate throughput against tensor size",
                             f"{what} against the tensor size, one line per db_nodes and other "
-                            "swept parameter.",
+                            "swept parameter." + (
+                                " Grey dotted: the MPI baseline (sb-baseline loop_time "
+                                "aggregate, same definition) at the same sizes, for reference."
+                                if refs else ""),
                             prs, "tensor_bytes", [("agg_gb_per_s", 1.0, "", 1, 7)],
                             "tensor size (bytes, log scale)",
-                            f"{phase} aggregate throughput (GB/s)", xsize=True, kind="throughput")
+                            f"{phase} aggregate throughput (GB/s)", xsize=True, kind="throughput",
+                            refs=refs)
             else:
                 self.skipped.append((f"{_app(app)} throughput against tensor size",
                                      f"one tensor size only ({fmt_size(sizes[0])})"))
@@ -362,6 +379,25 @@ class Plotter:
             self.skipped.append(("throughput against tensor size",
                                  "no throughput or aggregation case with a tensor size and "
                                  "aggregate rate"))
+
+    def _baseline_lines(self, prs):
+        """The MPI baseline as reference lines for a plot against tensor
+        size: one per pattern and rank count among the client counts
+        plotted (all rank counts when none of them is)."""
+        base = getattr(self, "refs", None)
+        base = base.baseline if base is not None else []
+        sizes = {r["tensor_bytes"] for r in prs}
+        base = [b for b in base if b["tensor_bytes"] in sizes]
+        totals = {r["client_total"] for r in prs}
+        if any(b.get("client_total") in totals for b in base):
+            base = [b for b in base if b.get("client_total") in totals]
+        groups = {}
+        for b in base:
+            groups.setdefault((b.get("pattern") or "baseline", b.get("client_total")), []).append(
+                (b["tensor_bytes"], b["agg_bytes_per_s"] / 1e9))
+        return [(f"MPI {pat}, {n} ranks (reference)", pts)
+                for (pat, n), pts in sorted(groups.items(), key=lambda kv: tuple(
+                    map(_sortkey, kv[0])))]
 
     def inference(self, rows):
         prs = [r for r in rows if r["app"] == "sb-inference" and r["phase"] == "loop_time" and
@@ -394,43 +430,122 @@ class Plotter:
                     ylog_ok=False, kind="aggregation")
 
     def metrics(self, files):
+        """One figure per file with /metrics: one panel per quantity, all
+        against the time since the timed loop started (s), node 0's column.
+        Cumulative byte counters (net_*_bytes, lo_*_bytes) are drawn as
+        rates: the difference between samples over the time between them."""
         with_m = [rf for rf in files if rf.metrics]
         if not with_m:
             self.skipped.append(("metrics time series", "no file has /metrics"))
             return
         for rf in with_m:
-            blocks, plots = [], []
-            for i, (name, m) in enumerate(sorted(rf.metrics.items())):
-                d = m["data"]
-                if d.ndim == 2 and d.shape[1] >= 2:
-                    t, v = d[:, 0], d[:, 1]
-                else:
-                    v = d.ravel()
-                    t = np.arange(v.size, dtype=np.float64)
-                blocks.append([[repr(float(a)), repr(float(b))] for a, b in zip(t, v)] or
-                              [["NaN", "NaN"]])
-                lab = name + (f" ({m['units']})" if m["units"] else "")
-                plots.append(f"DAT index {i} using 1:2 with lines lw 1.5 "
-                             f"lc rgb '{COLORS[i % len(COLORS)]}' title {gq(lab)}")
-            units = {m["units"] for m in rf.metrics.values()}
-            ylab = next(iter(units)) if len(units) == 1 and "" not in units else "value"
-            body = "\n".join(["set xlabel 'time (s), or sample number'",
-                              f"set ylabel {gq(ylab)}",
-                              "plot " + ", \\\n     ".join(plots)])
-            plot = Plot("metrics_" + safe_name(rf.case + "_" + _app(rf.app)),
-                        f"{rf.case}: metrics ({_app(rf.app)})",
-                        f"/metrics series of {rf.relpath}.")
+            panels = metric_panels(rf.metrics)
+            name = "metrics_" + safe_name(rf.case + "_" + _app(rf.app))
+            title = f"{rf.case}: node metrics ({_app(rf.app)})"
+            if not panels:
+                self.skipped.append((title, "no /metrics series with a time column"))
+                continue
+            blocks, body = [], ["set multiplot layout %d,1 title %s noenhanced"
+                                % (len(panels), gq(title)),
+                                "unset title", "set key outside right top vertical noenhanced opaque box "
+                                "lc rgb '#bbbbbb'",
+                                "set lmargin 12", "set rmargin 24"]
+            tmax = max((float(np.nanmax(t)) for p in panels for _, t, _ in p["series"]
+                        if t.size and np.any(np.isfinite(t))), default=1.0)
+            for pi, p in enumerate(panels):
+                last = pi == len(panels) - 1
+                plots = []
+                for label, t, v in p["series"]:
+                    gi = len(blocks)
+                    blocks.append([[repr(float(a)), repr(float(b))] for a, b in zip(t, v)] or
+                                  [["NaN", "NaN"]])
+                    col = COLORS[gi % len(COLORS)]
+                    # tx dashed: loopback's rx and tx are the same bytes.
+                    dt = 2 if "_tx" in label else 1
+                    plots.append(f"DAT index {gi} using 1:2 with lines lw 1.8 dt {dt} "
+                                 f"lc rgb '{col}' title {gq(label)}")
+                body += [f"set xrange [0:{tmax * 1.02!r}]",
+                         "set xlabel " + gq("time since the timed loop started (s)") if last
+                         else "unset xlabel",
+                         f"set ylabel {gq(p['ylabel'])}",
+                         p.get("yrange", "set yrange [0:*]"),
+                         "plot " + ", \\\n     ".join(plots)]
+            body.append("unset multiplot")
+            host = rf.metrics_hosts[0] if rf.metrics_hosts else "rank 0's node"
+            plot = Plot(name, title,
+                        f"/metrics of {rf.relpath}, node 0 ({host}), against the time since "
+                        "the timed loop started: one panel per quantity; the network counters "
+                        "as rates (bytes per second between samples).")
             plot.kind = "metrics"
-            self._draw(plot, blocks, body)
+            self._draw(plot, blocks, "\n".join(body), multiplot=True,
+                       size=f"960,{180 + 230 * len(panels)}")
 
 
-def make_plots(outdir, rows, files):
+# /metrics series that count bytes since the loop started (drawn as rates).
+CUMULATIVE = re.compile(r"^(net|lo)_(rx|tx)_bytes$")
+
+
+def _rate_unit(values):
+    top = max((abs(v) for v in values if np.isfinite(v)), default=0.0)
+    for unit, scale in (("GB/s", 1e9), ("MB/s", 1e6), ("KB/s", 1e3)):
+        if top >= scale:
+            return unit, scale
+    return "B/s", 1.0
+
+
+def metric_panels(metrics):
+    """The panels of one file's metrics figure: [{"ylabel", "series":
+    [(label, t, v)], "yrange"?}], one quantity (and unit) per panel:
+    utilisation %, network rates, GPU memory, GPU power, then any other
+    series by its units. Column 0 is time (s), column 1 node 0."""
+    groups = {}
+    for name in sorted(metrics):
+        m = metrics[name]
+        d = m["data"]
+        if d.ndim != 2 or d.shape[1] < 2 or d.shape[0] == 0:
+            continue
+        t, v = d[:, 0], d[:, 1]
+        ok = np.isfinite(t)
+        t, v = t[ok], v[ok]
+        if CUMULATIVE.match(name):
+            # From 0 at the loop's start: the first sample's rate too.
+            t0 = np.concatenate(([0.0], t)) if t.size and t[0] > 0 else t
+            v0 = np.concatenate(([0.0], v)) if t.size and t[0] > 0 else v
+            dt = np.diff(t0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rate = np.where(dt > 0, np.diff(v0) / dt, np.nan)
+            groups.setdefault("rate", []).append((name.replace("_bytes", ""), t0[1:], rate))
+        elif m["units"] == "%":
+            groups.setdefault("%", []).append((name, t, v))
+        elif name == "gpu_mem_used_bytes":
+            groups.setdefault("gpumem", []).append((name, t, v / 2.0 ** 30))
+        else:
+            groups.setdefault(m["units"] or name, []).append((name, t, v))
+    panels = []
+    if "%" in groups:
+        panels.append({"ylabel": "busy (%)", "series": groups.pop("%"),
+                       "yrange": "set yrange [0:105]"})
+    if "rate" in groups:
+        series = groups.pop("rate")
+        unit, scale = _rate_unit([x for _, _, v in series for x in v])
+        panels.append({"ylabel": f"network rate ({unit})",
+                       "series": [(lab + " rate", t, v / scale) for lab, t, v in series]})
+    if "gpumem" in groups:
+        panels.append({"ylabel": "GPU memory used (GiB)", "series": groups.pop("gpumem")})
+    for units, series in groups.items():
+        label = series[0][0] if len(series) == 1 else ", ".join(s[0] for s in series)
+        panels.append({"ylabel": f"{label} ({units})", "series": series})
+    return panels
+
+
+def make_plots(outdir, rows, files, refs=None):
     """Draws every plot the data allows; returns (plots, skipped) with
     skipped a list of (what, why)."""
     term = png_terminal()
     if term is None:
         return [], [("all plots", "gnuplot not found (Debian gnuplot-nox; stagebench setup)")]
     p = Plotter(outdir, term)
+    p.refs = refs
     p.latency(rows)
     p.throughput(rows)
     p.inference(rows)

@@ -28,13 +28,31 @@ TIME_STATS = ("min", "mean", "p50", "p90", "p99", "max", "std", "rank_p50_min", 
 SWEEP_PARAMS = tuple(n for n in sbplan.PARAMS)
 
 # Each app's headline: the phase whose latency it is judged by, and the
-# phase whose aggregate rate is its figure of merit (as in its last line).
+# phase whose aggregate rate is its figure of merit. The rate phase is the
+# one the app's own last line quotes (sb_app_t.rate_phase in
+# common/sb_app.h, loop_time unless the app names another): keep them alike.
+# sb-baseline's latency phase is its pattern's (pingpong, ring, allgather).
 HEADLINE = {
     "sb-throughput": ("put_tensor", "loop_time"),
     "sb-inference": ("run_model", "loop_time"),
     "sb-agg-producer": ("put_dataset", "loop_time"),
     "sb-agg-consumer": ("get_list", "get_list"),
+    "sb-baseline": (None, "loop_time"),
 }
+# The order apps appear in on the page.
+APP_ORDER = ("sb-throughput", "sb-inference", "sb-agg-producer", "sb-agg-consumer", "sb-baseline")
+
+
+def app_order(app):
+    return (APP_ORDER.index(app) if app in APP_ORDER else len(APP_ORDER), app)
+
+
+def headline_phases(app, phases):
+    """(latency phase, rate phase) of app, given the phases a case has."""
+    lat, rate = HEADLINE.get(app, ("loop_time", "loop_time"))
+    if lat is None:
+        lat = next((p for p in phases if p not in ("loop_time", "client_init")), "loop_time")
+    return lat, rate
 
 
 def rows_of(rf):

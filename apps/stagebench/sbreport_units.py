@@ -97,3 +97,38 @@ def show_value(name, v):
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
+
+
+_NATURAL = re.compile(r"([0-9]+(?:\.[0-9]+)?)([KMGT]?)(?![A-Za-z])")
+
+
+def natural_key(text):
+    """A sort key that orders numbers inside text by value, sizes with their
+    K/M/G/T suffix included: 'tb1K' < 'tb64K' < 'tb1M', 'cpn2' < 'cpn16'.
+    Case directory names sort by their parameters' values this way."""
+    parts = _NATURAL.split(str(text))
+    key = []
+    # split() with two groups: text, number, suffix, text, number, suffix, ...
+    for i in range(0, len(parts), 3):
+        key.append((0, 0.0, parts[i]))
+        if i + 2 < len(parts):
+            num = float(parts[i + 1]) * SIZE_SUFFIX[parts[i + 2]]
+            key.append((1, num, ""))
+    return tuple(key)
+
+
+def value_key(v):
+    """A sort key for parameter values of any type: numbers by value, then
+    strings in natural order ('1K' < '64K' < '1M' as sizes), None last."""
+    if v is None:
+        return (2, 0.0, ())
+    if isinstance(v, bool):
+        return (0, float(v), ())
+    if isinstance(v, (int, float)):
+        return (0, float(v), ())
+    if isinstance(v, (list, tuple)):
+        return (1, 0.0, tuple(value_key(x) for x in v))
+    size = parse_size(str(v))
+    if size is not None:
+        return (0, float(size), ())
+    return (1, 0.0, natural_key(v))

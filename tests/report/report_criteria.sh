@@ -77,7 +77,7 @@ grep -q "<failure" "$rep/junit.xml" && grep -q "$worst_case" "$rep/junit.xml" ||
 # 3. Unmatched and malformed: ERROR, never a pass.
 cat > "$SB_TMP/unmatched" <<'EOF'
 throughput.put_tensor.p99 < 2ms where tensor_bytes=1M
-inference.run_model.p99 < 1s
+thruput.run_model.p99 < 1s
 throughput.no_such_phase.p99 < 1s
 throughput.put_tensor.p99 < 1s where frobnicate=3
 throughput.put_tensor.p99 < 2
@@ -92,7 +92,7 @@ echo "$out"
 [ "$(grep -c '^ERROR ' <<< "$out")" = 8 ] || sb_fail "expected 8 ERROR lines"
 grep -q "^ERROR throughput.put_tensor.p99 < 2ms where tensor_bytes=1M  matches no case: .*tensor_bytes: 1K, 64K" <<< "$out" ||
   sb_fail "the unmatched size line does not say which sizes exist"
-grep -q "^ERROR inference.run_model.p99 < 1s  matches no case: no case of app 'inference'" <<< "$out" || sb_fail "unknown app"
+grep -q "^ERROR thruput.run_model.p99 < 1s  matches no case: unknown app 'thruput'" <<< "$out" || sb_fail "unknown app"
 grep -q "^ERROR throughput.no_such_phase.p99 < 1s  matches no case: app 'throughput' has no phase 'no_such_phase'" <<< "$out" ||
   sb_fail "unknown phase"
 grep -q "^ERROR .*frobnicate=3  matches no case: no case has a parameter 'frobnicate'" <<< "$out" || sb_fail "unknown parameter"
@@ -111,6 +111,82 @@ xmllint --noout "$rep/junit.xml" || sb_fail "junit.xml does not parse"
 report "$SB_SOURCE_DIR/results/acceptance-example.txt"
 grep -q "line [0-9]*:" <<< "$out" && sb_fail "the example criteria file has malformed lines: $out"
 xmllint --noout "$rep/junit.xml" || sb_fail "junit.xml of the example does not parse"
+
+# 4b. NOT RUN: criteria of an app with no file in the folder (a
+# throughput-only folder judged with aggregation and inference lines, as the
+# shipped example has) are NOT RUN, which is not a failure: exit 0 when the
+# judged lines pass; junit counts them as skipped; the page marks them. A
+# where clause that matches no case of an app that is here stays an ERROR.
+tp=$SB_TMP/tponly
+mkdir -p "$tp"
+cp -r "$sw"/throughput_* "$tp/"
+cat > "$SB_TMP/notrun" <<'EOF2'
+throughput.put_tensor.p99 < 10s
+aggregation.get_list.p99 < 10s
+agg-producer.put_dataset.p50 < 10s
+inference.run_model.p99 < 10s where model=resnet50
+baseline.loop_time.gbps > 0.001GB/s
+EOF2
+bash "$FE" report "$tp" --criteria "$SB_TMP/notrun" > "$SB_TMP/out" 2> "$SB_TMP/err"
+rc=$?
+out=$(cat "$SB_TMP/out")
+echo "$out"
+[ $rc = 0 ] || sb_fail "NOT RUN lines beside passing ones: exit $rc, expected 0: $(cat "$SB_TMP/err")"
+[ "$(grep -c '^PASS ' <<< "$out")" = 1 ] && [ "$(grep -c '^NOT RUN ' <<< "$out")" = 4 ] ||
+  sb_fail "expected 1 PASS and 4 NOT RUN lines"
+grep -q "^NOT RUN inference.run_model.p99 < 10s where model=resnet50  no sb-inference file in this folder" <<< "$out" ||
+  sb_fail "the NOT RUN line does not say why"
+grep -q "Verdict: PASS" "$tp/report/report.md" || sb_fail "NOT RUN made the verdict something else than PASS"
+grep -q "4 NOT RUN" "$tp/report/report.md" || sb_fail "the verdict does not count the NOT RUN lines"
+[ "$(xmllint --xpath 'string(/testsuites/testsuite/@skipped)' "$tp/report/junit.xml")" = 4 ] &&
+  [ "$(xmllint --xpath 'count(//testcase/skipped)' "$tp/report/junit.xml")" = 4 ] ||
+  sb_fail "junit: NOT RUN lines are not skipped test cases"
+[ "$(grep -c '<tr class="v-NOT-RUN">' "$tp/report/report.html")" = 4 ] || sb_fail "report.html does not mark the NOT RUN rows"
+# Every line NOT RUN: nothing judged, verdict NOT RUN, exit 1.
+sed -n '2,5p' "$SB_TMP/notrun" > "$SB_TMP/notrun-only"
+bash "$FE" report "$tp" --criteria "$SB_TMP/notrun-only" --no-plots > "$SB_TMP/out" 2>&1
+[ $? = 1 ] || sb_fail "only NOT RUN lines: expected exit 1 (nothing judged)"
+grep -q "Verdict: NOT RUN" "$tp/report/report.md" || sb_fail "only NOT RUN lines: verdict is not NOT RUN"
+# The shipped example on the throughput-only folder: its aggregation and
+# inference lines NOT RUN, no FAIL but its count >= 20 (this sweep has 10
+# iterations), ERRORs only for its 1M lines (this sweep has 1K and 64K).
+bash "$FE" report "$tp" --criteria "$SB_SOURCE_DIR/results/acceptance-example.txt" --no-plots > "$SB_TMP/out" 2>&1
+grep '^FAIL ' "$SB_TMP/out" | grep -qv 'loop_time.count >= 20' && sb_fail "the example fails on a throughput-only folder: $(cat "$SB_TMP/out")"
+grep -q '^NOT RUN aggregation\.' "$SB_TMP/out" && grep -q '^NOT RUN inference\.' "$SB_TMP/out" ||
+  sb_fail "the example's aggregation and inference lines are not NOT RUN: $(cat "$SB_TMP/out")"
+grep '^ERROR ' "$SB_TMP/out" | grep -v 'tensor_bytes: 1K, 64K' && sb_fail "the example has other ERRORs here"
+rm -rf "$tp/report"
+
+# 4c. The page: the verdict box links to the acceptance table, FAIL rows
+# are marked; one headline per app: the consumer's last line quotes the
+# same rate (get_list) as the report's headline and results.csv.
+bash "$FE" report "$sw" --criteria "$SB_TMP/fail" --no-plots > /dev/null 2>&1
+html=$rep/report.html
+box=$(sed -n '/<div class="verdict FAIL">/,/<\/div>/p' "$html" | head -1)
+grep -q 'href="#acceptance"' <<< "$box" || sb_fail "the verdict box does not link to the acceptance table"
+grep -q 'FAIL line 1: throughput.put_tensor.p99 &lt; 1ns' <<< "$box" || sb_fail "the verdict box does not name the failing line"
+grep -q '<h2 id="acceptance">Acceptance</h2>' "$html" || sb_fail "no acceptance anchor"
+[ "$(grep -c '<tr class="v-FAIL">' "$html")" = 2 ] && [ "$(grep -c '<tr class="v-PASS">' "$html")" = 1 ] ||
+  sb_fail "report.html does not mark the FAIL rows"
+grep -q '(\[acceptance results\](#acceptance))' "$rep/report.md" || sb_fail "report.md verdict has no link"
+csv_load "$csv"
+n=0
+for d in "$sw"/aggregation_*; do
+  [ -f "$d/stdout" ] || continue
+  case=$(basename "$d")
+  line=$(grep '^# sb-agg-consumer: ' "$d/stdout" | tail -1)
+  read -r num unit < <(sed -n 's/.* \([0-9.]*\) \([MG]B\/s\) aggregate.*/\1 \2/p' <<< "$line")
+  bps=$(csv_get "$csv" "$case" sb-agg-consumer get_list agg_bytes_per_s)
+  awk -v n="$num" -v u="$unit" -v b="$bps" 'BEGIN { s = (u == "GB/s") ? 1e9 : 1e6
+      exit !(n != "" && b != "" && (n - b / s) ^ 2 <= 0.0005 ^ 2 + 1e-30) }' ||
+    sb_fail "$case: the consumer's last line says '$num $unit', get_list in results.csv is $bps B/s ($line)"
+  n=$((n + 1))
+done
+CSV_LOADED="" # later reports rewrite results.csv
+[ $n -ge 2 ] || sb_fail "no aggregation case's stdout to compare with ($n)"
+grep -q '| agg-consumer | complete | 1 | get_list | .*(get_list) |' "$rep/report.md" ||
+  sb_fail "the report's consumer headline is not get_list's rate"
+echo "consumer last line = report headline (get_list) in $n cases"
 
 # 5. A partial case (the run stopped by SIGTERM, as a walltime kill does; its
 # ranks padded with NaN) is left out unless the line names status; its

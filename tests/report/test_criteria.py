@@ -32,6 +32,24 @@ def judge(text):
     return C.evaluate(C.parse(text)[0], ROWS)
 
 
+class Ordering(unittest.TestCase):
+    def test_sizes_sort_by_value(self):
+        self.assertEqual(sorted(["tb1M", "tb64K", "tb1K"], key=U.natural_key),
+                         ["tb1K", "tb64K", "tb1M"])
+        cases = ["throughput_cn1_cpn4_it200_tb1M_x", "throughput_cn1_cpn4_it200_tb64K_x",
+                 "throughput_cn1_cpn16_it200_tb1K_x", "throughput_cn1_cpn4_it200_tb1K_x"]
+        self.assertEqual(sorted(cases, key=U.natural_key),
+                         [cases[3], cases[1], cases[0], cases[2]])
+        self.assertEqual(sorted(["1M", 65536, "1K", "tiny", "resnet50", None], key=U.value_key),
+                         ["1K", 65536, "1M", "resnet50", "tiny", None])
+
+    def test_unmatched_lists_values_in_order(self):
+        rows = [row(c, 0.001, tensor_bytes=b) for c, b in (("x", 1 << 20), ("y", 1024),
+                                                             ("z", 65536))]
+        r = C.evaluate(C.parse("throughput.put_tensor.p99 < 1s where tensor_bytes=4M")[0], rows)
+        self.assertIn("tensor_bytes: 1K, 64K, 1M", r.message)
+
+
 class Units(unittest.TestCase):
     def test_sizes_are_binary(self):
         self.assertEqual(U.parse_size("1K"), 1024)
@@ -114,12 +132,42 @@ class Judging(unittest.TestCase):
 
     def test_unmatched_is_an_error(self):
         for text, why in (("throughput.put_tensor.p99 < 1s where tensor_bytes=4M", "1K, 1M"),
-                          ("inference.run_model.p99 < 1s", "no case of app"),
+                          ("thruput.put_tensor.p99 < 1s", "unknown app 'thruput'"),
                           ("throughput.get_list.p99 < 1s", "no phase"),
                           ("throughput.put_tensor.p99 < 1s where nope=1", "no case has a parameter")):
             r = judge(text)
             self.assertEqual(r.verdict, "ERROR", text)
             self.assertIn(why, r.message, text)
+
+    def test_app_not_run(self):
+        # An app with no row here: NOT RUN, neither PASS nor FAIL, and not an
+        # exit failure beside judged lines.
+        for text in ("inference.run_model.p99 < 1s", "sb-inference.loop_time.images_per_s > 1",
+                     "baseline.loop_time.gbps > 1", "agg-producer.put_dataset.p50 < 1s"):
+            rows = [r for r in ROWS if r["app"] != "sb-agg-consumer"] \
+                if "agg" in text else ROWS
+            r = C.evaluate(C.parse(text)[0], rows)
+            self.assertEqual(r.verdict, "NOT RUN", text)
+            self.assertIn("not run", r.message, text)
+        res = C.evaluate_all(C.parse("throughput.put_tensor.p99 < 1s\n"
+                                     "inference.run_model.p99 < 1s\n"), ROWS)
+        self.assertEqual([r.verdict for r in res], ["PASS", "NOT RUN"])
+        self.assertFalse(C.exit_failed(res))
+        self.assertTrue(C.exit_failed(res[1:]))   # nothing judged at all
+        self.assertEqual(C.counts(res)["NOT RUN"], 1)
+        root = ET.fromstring(C.junit_xml(res))
+        self.assertEqual(root.get("skipped"), "1")
+        self.assertEqual(len(root.findall(".//testcase/skipped")), 1)
+        # Still an ERROR when the app was run but none of its files is left
+        # (every case failed, or its files were refused).
+        att = C.attempted_apps(["inference/inference_cn1_cpn2_it4_modelresnet50_bs1"])
+        self.assertEqual(att, {"sb-inference"})
+        r = C.evaluate(C.parse("inference.run_model.p99 < 1s")[0], ROWS, att)
+        self.assertEqual(r.verdict, "ERROR")
+        self.assertIn("was run here", r.message)
+        # A where clause that matches no case of an app that is here: ERROR.
+        self.assertEqual(judge("throughput.put_tensor.p99 < 1s where tensor_bytes=4M").verdict,
+                         "ERROR")
 
     def test_app_aliases(self):
         self.assertEqual(judge("aggregation.get_list.p99 < 1s where client_threads=4").verdict, "PASS")
