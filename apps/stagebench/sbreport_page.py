@@ -430,6 +430,7 @@ tr.v-PASS td:first-child{color:#1a7a2a;font-weight:bold}
 tr.v-FAIL td{background:#fde2e2}tr.v-FAIL td:first-child{color:#a00;font-weight:bold}
 tr.v-ERROR td{background:#fff0d0}tr.v-ERROR td:first-child{color:#a35a00;font-weight:bold}
 tr.v-NOT-RUN td{color:#777;font-style:italic;background:#f7f7f7}
+tr[class^="v-"] td:first-child{white-space:nowrap}
 .badge{display:inline-block;padding:0 .35em;border-radius:3px;font-size:.85em}
 .fig{margin:1em 0}.fig img{max-width:100%;border:1px solid #eee}
 .cap{font-size:.85em;color:#555;margin-top:.2em}summary{cursor:pointer;margin:.5em 0}
