@@ -34,7 +34,8 @@ sb_add() {
 }
 
 # sb_sweep APP OPTIONS...: the sweep, with the results folder (OUT), the
-# launcher (LAUNCHER, default auto) and node sharing (SHARE_NODES=1) from the
+# launcher (LAUNCHER, default auto), node sharing (SHARE_NODES=1) and
+# DRY_RUN=1 (print the plan against the allocation's nodes and stop) from the
 # environment. Its exit code is the number of failed cases.
 sb_sweep() {
   local app=$1 sb out
@@ -43,6 +44,7 @@ sb_sweep() {
   out=${OUT:-results/$app-${SLURM_JOB_ID:-${PBS_JOBID:-local}}}
   local extra=(--launcher "${LAUNCHER:-auto}" --out "$out")
   if [ -n "${SHARE_NODES:-}" ] && [ "$SHARE_NODES" != 0 ]; then extra+=(--share-nodes); fi
+  if [ -n "${DRY_RUN:-}" ] && [ "$DRY_RUN" != 0 ]; then extra+=(--dry-run); fi
   echo "stagebench: $sb sweep $app $* ${extra[*]}"
   "$sb" sweep "$app" "$@" "${extra[@]}"
 }

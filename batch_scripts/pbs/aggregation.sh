@@ -1,6 +1,7 @@
 #!/bin/bash
 #PBS -N sb-aggregation
 #PBS -l select=2
+#PBS -l place=scatter:excl
 #PBS -l walltime=01:00:00
 #PBS -j oe
 #
@@ -9,7 +10,11 @@
 # What it runs: `stagebench sweep aggregation` over every combination of the
 # lists below, one case each, with resume: resubmitting after a walltime kill
 # skips the cases whose files say status=complete.
-# Nodes: DB_NODES + CLIENT_NODES (largest value of each list); the consumer runs on the first client node.
+# Nodes: the largest DB_NODES + the largest CLIENT_NODES (the database on nodes of
+# its own): 2 by default; CLIENT_NODES='1 2 4' needs 5 (qsub -l select=5: the command
+# line overrides the line above). A plan that does not fit is refused before
+# anything starts.
+# The consumer runs on the first client node.
 # Edit: the #PBS -l select/walltime lines to your sizes, plus your site's account,
 # partition or queue options; everything else is an environment variable:
 #   qsub -v TENSOR_BYTES='1K 1M' batch_scripts/pbs/aggregation.sh
@@ -25,7 +30,8 @@
 #   ITERATIONS           "20"         timed iterations per case
 # and STAGEBENCH or SB_ROOT (where stagebench is), OUT (results folder),
 # LAUNCHER (auto: srun under Slurm, mpiexec + $PBS_NODEFILE under PBS),
-# SHARE_NODES=1 (let database and clients share nodes in a small allocation).
+# SHARE_NODES=1 (let database and clients share nodes in a small allocation),
+# DRY_RUN=1 (print the plan against the allocation and stop).
 set -euo pipefail
 cd "${PBS_O_WORKDIR:-$PWD}"
 here=${SB_ROOT:-${SLURM_SUBMIT_DIR:-${PBS_O_WORKDIR:-$PWD}}}/batch_scripts

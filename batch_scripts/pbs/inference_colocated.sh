@@ -1,6 +1,7 @@
 #!/bin/bash
 #PBS -N sb-inference_colocated
 #PBS -l select=1
+#PBS -l place=scatter:excl
 #PBS -l walltime=01:00:00
 #PBS -j oe
 #
@@ -9,10 +10,12 @@
 # What it runs: `stagebench sweep inference` over every combination of the
 # lists below, one case each, with resume: resubmitting after a walltime kill
 # skips the cases whose files say status=complete.
-# Nodes: CLIENT_NODES (largest value).
+# Nodes: the largest CLIENT_NODES (each client node also runs its database): 1 by
+# default; CLIENT_NODES='1 2 4' needs 4 (qsub -l select=4: the command line overrides
+# the line above).
 # Edit: the #PBS -l select/walltime lines to your sizes, plus your site's account,
 # partition or queue options; everything else is an environment variable:
-#   qsub -v TENSOR_BYTES='1K 1M' batch_scripts/pbs/inference_colocated.sh
+#   qsub -v "MODEL=resnet18,BATCH_SIZE=1 8 32" batch_scripts/pbs/inference_colocated.sh
 #
 # Knobs (default):
 #   CLIENT_NODES         "1"          client nodes (each with its database)
@@ -25,7 +28,8 @@
 #   ITERATIONS           "20"         timed iterations per case
 # and STAGEBENCH or SB_ROOT (where stagebench is), OUT (results folder),
 # LAUNCHER (auto: srun under Slurm, mpiexec + $PBS_NODEFILE under PBS),
-# SHARE_NODES=1 (let database and clients share nodes in a small allocation).
+# SHARE_NODES=1 (let database and clients share nodes in a small allocation),
+# DRY_RUN=1 (print the plan against the allocation and stop).
 set -euo pipefail
 cd "${PBS_O_WORKDIR:-$PWD}"
 here=${SB_ROOT:-${SLURM_SUBMIT_DIR:-${PBS_O_WORKDIR:-$PWD}}}/batch_scripts

@@ -10,10 +10,13 @@
 # What it runs: `stagebench sweep inference` over every combination of the
 # lists below, one case each, with resume: resubmitting after a walltime kill
 # skips the cases whose files say status=complete.
-# Nodes: DB_NODES + CLIENT_NODES (largest value of each list).
+# Nodes: the largest DB_NODES + the largest CLIENT_NODES (the database on nodes of
+# its own): 2 by default; CLIENT_NODES='1 2 4' needs 5 (sbatch --nodes=5: the command
+# line overrides the line above). A plan that does not fit is refused before
+# anything starts.
 # Edit: the #SBATCH --nodes/--time lines to your sizes, plus your site's account,
 # partition or queue options; everything else is an environment variable:
-#   TENSOR_BYTES='1K 1M' sbatch batch_scripts/slurm/inference.sh
+#   MODEL=resnet18 BATCH_SIZE='1 8 32' sbatch batch_scripts/slurm/inference.sh
 #
 # Knobs (default):
 #   CLIENT_NODES         "1"          client nodes
@@ -23,11 +26,13 @@
 #   DB_TPQ               "1"          THREADS_PER_QUEUE of the module
 #   MODEL                "resnet50"   tiny, resnet18, resnet34 or resnet50
 #   BATCH_SIZE           "1 8"        images per request
-#   DEVICE               "cpu"        cpu (gpu once the GPU layer lands)
+#   DEVICE               "cpu"        cpu, or gpu: the models on the database nodes' GPUs (a CUDA
+#                                     build; add your site's GPU request, e.g. --gres=gpu:N)
 #   ITERATIONS           "20"         timed iterations per case
 # and STAGEBENCH or SB_ROOT (where stagebench is), OUT (results folder),
 # LAUNCHER (auto: srun under Slurm, mpiexec + $PBS_NODEFILE under PBS),
-# SHARE_NODES=1 (let database and clients share nodes in a small allocation).
+# SHARE_NODES=1 (let database and clients share nodes in a small allocation),
+# DRY_RUN=1 (print the plan against the allocation and stop).
 set -euo pipefail
 here=${SB_ROOT:-${SLURM_SUBMIT_DIR:-${PBS_O_WORKDIR:-$PWD}}}/batch_scripts
 [ -f "$here/common.sh" ] || here=$(dirname "$(readlink -f "$0")")/..

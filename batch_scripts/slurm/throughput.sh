@@ -10,7 +10,11 @@
 # What it runs: `stagebench sweep throughput` over every combination of the
 # lists below, one case each, with resume: resubmitting after a walltime kill
 # skips the cases whose files say status=complete.
-# Nodes: DB_NODES + CLIENT_NODES (largest value of each list): the database on the first DB_NODES nodes, clients on the next.
+# Nodes: the largest DB_NODES + the largest CLIENT_NODES (the database on nodes of
+# its own): 2 by default; CLIENT_NODES='1 2 4' needs 5 (sbatch --nodes=5: the command
+# line overrides the line above). A plan that does not fit is refused before
+# anything starts.
+# The database takes the first DB_NODES nodes, the clients the next ones.
 # Edit: the #SBATCH --nodes/--time lines to your sizes, plus your site's account,
 # partition or queue options; everything else is an environment variable:
 #   TENSOR_BYTES='1K 1M' sbatch batch_scripts/slurm/throughput.sh
@@ -26,7 +30,8 @@
 #   NET_IFNAME           (empty)      network interface the database binds to (empty: default)
 # and STAGEBENCH or SB_ROOT (where stagebench is), OUT (results folder),
 # LAUNCHER (auto: srun under Slurm, mpiexec + $PBS_NODEFILE under PBS),
-# SHARE_NODES=1 (let database and clients share nodes in a small allocation).
+# SHARE_NODES=1 (let database and clients share nodes in a small allocation),
+# DRY_RUN=1 (print the plan against the allocation and stop).
 set -euo pipefail
 here=${SB_ROOT:-${SLURM_SUBMIT_DIR:-${PBS_O_WORKDIR:-$PWD}}}/batch_scripts
 [ -f "$here/common.sh" ] || here=$(dirname "$(readlink -f "$0")")/..
