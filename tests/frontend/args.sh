@@ -49,8 +49,10 @@ bash "$fe" run baseline -n 2 --iterations 2 2>&1 | grep -q oversubscribed && [ "
 # A database that cannot start: the server log's reason, in db start's error
 # and in the sweep's progress line. (An executable that is not a module.)
 cp "$(type -P true)" "$SB_TMP/notamodule.so"
+# (A start that wrongly succeeds leaves a server: stopped by its pid file.)
+stop_bad() { [ -f "$SB_TMP/bad/db.pid" ] && kill $(cat "$SB_TMP/bad/db.pid") 2>/dev/null; return 0; }
 SB_MODULE=$SB_TMP/notamodule.so SB_STATE=$SB_TMP/bad bash "$fe" db start > "$SB_TMP/bad.log" 2>&1 &&
-  sb_fail "db start with a file that is no module succeeded"
+  { stop_bad; sb_fail "db start with a file that is no module succeeded"; }
 grep -q "error: database did not start: redis-server on port [0-9]* exited: Module .*notamodule.so failed to load" "$SB_TMP/bad.log" ||
   { cat "$SB_TMP/bad.log"; sb_fail "db start does not give the server log's reason"; }
 SB_MODULE=$SB_TMP/notamodule.so bash "$fe" sweep throughput --iterations 2 --out "$SB_TMP/badsweep" > "$SB_TMP/badsweep.log" 2>&1
@@ -58,7 +60,7 @@ grep -q "FAILED: database db_n1_c1_t1 did not start: .*Module .*notamodule.so fa
   { cat "$SB_TMP/badsweep.log"; sb_fail "the sweep's progress line does not give the reason"; }
 chmod 644 "$SB_TMP/notamodule.so"
 SB_MODULE=$SB_TMP/notamodule.so SB_STATE=$SB_TMP/bad bash "$fe" db start > "$SB_TMP/bad.log" 2>&1 &&
-  sb_fail "db start with a module file without execute permission succeeded"
+  { stop_bad; sb_fail "db start with a module file without execute permission succeeded"; }
 grep -q "is not executable, and redis-server loads only executable modules" "$SB_TMP/bad.log" ||
   { cat "$SB_TMP/bad.log"; sb_fail "no clear error for a module without execute permission"; }
 
