@@ -2,7 +2,10 @@
  *
  *   AI.INFO key            key, type, backend, device, tag, duration, samples,
  *                          calls, errors (RedisAI's layout), then executions
- *   AI.INFO key RESETSTAT  zeroes the key's statistics; replies OK
+ *                          and disconnected
+ *   AI.INFO key RESETSTAT  the same reply (the statistics up to now), then
+ *                          zeroes them: a field/value array, which is what
+ *                          SmartRedis's get_ai_info(reset_stat=True) parses
  *   AI.INFO                the module: version, backend, devices, GPU status, queue
  *                          and threads
  */
@@ -17,7 +20,7 @@ static int reply_key_info(RedisModuleCtx *ctx, RedisModuleString *key, const cha
                           const sbai_stats_t *st, int is_model)
 {
   char dev[SBAI_DEVICE_NAME_LEN];
-  RedisModule_ReplyWithArray(ctx, 20);
+  RedisModule_ReplyWithArray(ctx, 22);
   RedisModule_ReplyWithCString(ctx, "key");
   RedisModule_ReplyWithString(ctx, key);
   RedisModule_ReplyWithCString(ctx, "type");
@@ -39,6 +42,8 @@ static int reply_key_info(RedisModuleCtx *ctx, RedisModuleString *key, const cha
   RedisModule_ReplyWithLongLong(ctx, st->errors);
   RedisModule_ReplyWithCString(ctx, "executions");
   RedisModule_ReplyWithLongLong(ctx, st->executions);
+  RedisModule_ReplyWithCString(ctx, "disconnected");
+  RedisModule_ReplyWithLongLong(ctx, st->disconnected);
   return REDISMODULE_OK;
 }
 
@@ -47,7 +52,7 @@ static int reply_module_info(RedisModuleCtx *ctx)
   size_t n = sbai_builtin_count();
   int gpus = sbai_gpu_count();
   char dev[SBAI_DEVICE_NAME_LEN];
-  RedisModule_ReplyWithArray(ctx, 16);
+  RedisModule_ReplyWithArray(ctx, 18);
   RedisModule_ReplyWithCString(ctx, "version");
   RedisModule_ReplyWithLongLong(ctx, SBAI_MODULE_VERSION);
   RedisModule_ReplyWithCString(ctx, "backend");
@@ -66,6 +71,8 @@ static int reply_module_info(RedisModuleCtx *ctx)
   RedisModule_ReplyWithLongLong(ctx, sbai_queue_kernel_threads());
   RedisModule_ReplyWithCString(ctx, "queue_length");
   RedisModule_ReplyWithLongLong(ctx, (long long)sbai_queue_length());
+  RedisModule_ReplyWithCString(ctx, "disconnected");
+  RedisModule_ReplyWithLongLong(ctx, sbai_run_disconnected_total());
   RedisModule_ReplyWithCString(ctx, "builtins");
   RedisModule_ReplyWithArray(ctx, (long)n);
   for (size_t i = 0; i < n; i++)
@@ -96,21 +103,22 @@ static int info_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
   status = sbai_model_lookup(ctx, argv[1], &m);
   if (status == SBAI_KEY_OK) {
     st = &m->stats;
-    if (!reset)
-      return reply_key_info(ctx, argv[1], "MODEL", SBAI_MODEL_BACKEND, m->device, m->tag,
-                            m->tag_len, st, 1);
+    reply_key_info(ctx, argv[1], "MODEL", SBAI_MODEL_BACKEND, m->device, m->tag, m->tag_len, st,
+                   1);
   } else if (status == SBAI_KEY_EMPTY) {
     return sbai_reply_error(ctx, "cannot find run info for key");
   } else if (sbai_script_lookup(ctx, argv[1], &s) == SBAI_KEY_OK) {
     st = &s->stats;
-    if (!reset)
-      return reply_key_info(ctx, argv[1], "SCRIPT", SBAI_SCRIPT_BACKEND, SBAI_DEVICE_CPU, s->tag,
-                            s->tag_len, st, 0);
+    reply_key_info(ctx, argv[1], "SCRIPT", SBAI_SCRIPT_BACKEND, SBAI_DEVICE_CPU, s->tag,
+                   s->tag_len, st, 0);
   } else {
     return RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
   }
-  *st = (sbai_stats_t){0};
-  return RedisModule_ReplyWithSimpleString(ctx, "OK");
+  /* RESETSTAT: the reply above holds the statistics being reset (RedisAI
+   * replies OK, which SmartRedis's get_ai_info cannot parse). */
+  if (reset)
+    *st = (sbai_stats_t){0};
+  return REDISMODULE_OK;
 }
 
 int sbai_info_register(RedisModuleCtx *ctx)

@@ -19,6 +19,7 @@ typedef struct option_row {
   long long min, max, dflt;
   int is_size;
   const char *const *words; /* a value may be one of these words: its index */
+  int runtime;              /* AI.CONFIG NAME VALUE may change it after loading */
 } option_row_t;
 
 #define MIB (1024LL * 1024LL)
@@ -45,6 +46,10 @@ static const option_row_t option_table[] = {
    .min = 0, .max = 1LL << 50, .dflt = 0, .is_size = 1},
   {.name = "GPU_PRECISION", .offset = offsetof(sb_options_t, gpu_precision),
    .min = 0, .max = 1, .dflt = 1, .words = precision_words},
+  /* RedisAI's name and default (511 MiB). Clients read it to split the
+   * models they send into BLOB chunks; SmartRedis takes it as a C int. */
+  {.name = "MODEL_CHUNK_SIZE", .offset = offsetof(sb_options_t, model_chunk_size),
+   .min = 1, .max = 2147483647LL, .dflt = 511 * MIB, .is_size = 1, .runtime = 1},
 };
 
 #define OPTION_COUNT (sizeof option_table / sizeof option_table[0])
@@ -137,6 +142,29 @@ int sb_options_set(sb_options_t *opts, const char *name, size_t name_len, const 
                      sbai_printable(value, value_len, qv), row->name, row->min, row->max);
   *(long long *)((char *)opts + row->offset) = v;
   return 0;
+}
+
+int sb_options_set_runtime(sb_options_t *opts, const char *name, size_t name_len,
+                           const char *value, size_t value_len, char *err, size_t errlen)
+{
+  const option_row_t *row = find(name, name_len);
+  char qn[SBAI_TEXT_LEN];
+
+  if (!row)
+    return sbai_errf(err, errlen, "unknown option '%s'", sbai_printable(name, name_len, qn));
+  if (!row->runtime) {
+    char settable[128] = "";
+    for (size_t i = 0; i < OPTION_COUNT; i++)
+      if (option_table[i].runtime) {
+        strncat(settable, settable[0] ? ", " : "", sizeof settable - strlen(settable) - 1);
+        strncat(settable, option_table[i].name, sizeof settable - strlen(settable) - 1);
+      }
+    return sbai_errf(err, errlen,
+                     "%s is set when the module loads (--loadmodule sbai.so %s VALUE); "
+                     "AI.CONFIG changes only %s",
+                     row->name, row->name, settable);
+  }
+  return sb_options_set(opts, name, name_len, value, value_len, err, errlen);
 }
 
 int sb_options_check(const sb_options_t *opts, char *err, size_t errlen)

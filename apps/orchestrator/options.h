@@ -21,9 +21,11 @@ typedef struct sb_options {
   long long gpu_pool_init;        /* GPU_POOL_INIT: bytes reserved in each GPU's memory pool */
   long long gpu_pool_max;         /* GPU_POOL_MAX: most bytes runs take on one GPU (0: no limit) */
   long long gpu_precision;        /* GPU_PRECISION: 0 FP32, 1 TF32 (sb_k_cuda_precision_t) */
+  long long model_chunk_size;     /* MODEL_CHUNK_SIZE: bytes per BLOB chunk clients send */
 } sb_options_t;
 
-/* Fills *opts with the defaults: 1, 0, 0, 512 MiB, 8, 1024, 256 MiB, 0, TF32. */
+/* Fills *opts with the defaults: 1, 0, 0, 512 MiB, 8, 1024, 256 MiB, 0, TF32,
+ * 511 MiB. */
 void sb_options_defaults(sb_options_t *opts);
 
 /* Sets option `name` (case-insensitive) from its text value. Integer options
@@ -34,6 +36,12 @@ void sb_options_defaults(sb_options_t *opts);
  * unchanged. */
 int sb_options_set(sb_options_t *opts, const char *name, size_t name_len, const char *value,
                    size_t value_len, char *err, size_t errlen);
+
+/* Like sb_options_set, for AI.CONFIG NAME VALUE on a running server: only
+ * the options that may change after loading (MODEL_CHUNK_SIZE); any other
+ * known name fails with a message saying it is a load-time option. */
+int sb_options_set_runtime(sb_options_t *opts, const char *name, size_t name_len,
+                           const char *value, size_t value_len, char *err, size_t errlen);
 
 /* Checks the options against each other (each is already in its range):
  * GPU_POOL_INIT must not exceed a GPU_POOL_MAX other than 0. */

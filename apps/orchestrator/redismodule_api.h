@@ -81,6 +81,10 @@ typedef int (*RedisModuleCmdFunc)(RedisModuleCtx *ctx, RedisModuleString **argv,
  * after the reply callback (also when the client has disconnected). */
 typedef void (*RedisModuleFreePrivdataFunc)(RedisModuleCtx *ctx, void *privdata);
 
+/* Called on the main thread when a blocked client disconnects before the
+ * module unblocked it; bc stays valid until RedisModule_UnblockClient. */
+typedef void (*RedisModuleDisconnectFunc)(RedisModuleCtx *ctx, RedisModuleBlockedClient *bc);
+
 /* Callbacks of a custom data type. The server reads the fields of version 1,
  * which are exactly these, in this order. */
 typedef struct RedisModuleTypeMethods {
@@ -150,6 +154,9 @@ typedef struct RedisModuleTypeMethods {
   /* thread-safe: queues privdata for the reply callback on the main thread */          \
   X(int, UnblockClient, (RedisModuleBlockedClient * bc, void *privdata), )              \
   X(void *, GetBlockedClientPrivateData, (RedisModuleCtx * ctx), )                      \
+  /* main thread: called if the blocked client goes away before it is unblocked */      \
+  X(void, SetDisconnectCallback,                                                        \
+    (RedisModuleBlockedClient * bc, RedisModuleDisconnectFunc callback), )              \
   /* replication */                                                                     \
   X(int, ReplicateVerbatim, (RedisModuleCtx * ctx), )                                   \
   X(int, Replicate, (RedisModuleCtx * ctx, const char *cmdname, const char *fmt, ...), ) \

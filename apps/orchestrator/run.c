@@ -233,6 +233,10 @@ static int run_reply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
 
   if (run->status == SBAI_RUN_TIMEDOUT)
     return RedisModule_ReplyWithSimpleString(ctx, "TIMEDOUT");
+  /* Skipped for a client that left: Redis calls no reply callback for it,
+   * but never leave such a run unanswered should it. */
+  if (run->status == SBAI_RUN_SKIPPED)
+    return sbai_reply_error(ctx, "the run was skipped: its client disconnected");
 
   st->calls++;
   if (run->leader) {
@@ -261,10 +265,67 @@ static int run_reply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
   return RedisModule_ReplyWithSimpleString(ctx, "OK");
 }
 
+/* The submitted runs not yet freed, newest first (main thread only): the
+ * disconnect callback finds its run here, as Redis passes it only the
+ * blocked client's handle. */
+static sbai_run_t *live_runs;
+static long long disconnected_total;
+
+long long sbai_run_disconnected_total(void)
+{
+  return disconnected_total;
+}
+
+static void live_add(sbai_run_t *run)
+{
+  run->live_prev = NULL;
+  run->live_next = live_runs;
+  if (live_runs)
+    live_runs->live_prev = run;
+  live_runs = run;
+}
+
+static void live_remove(sbai_run_t *run)
+{
+  if (run->live_prev)
+    run->live_prev->live_next = run->live_next;
+  else if (live_runs == run)
+    live_runs = run->live_next;
+  if (run->live_next)
+    run->live_next->live_prev = run->live_prev;
+  run->live_prev = run->live_next = NULL;
+}
+
+/* Called after the reply callback, or instead of it when the client has
+ * disconnected: the run is done with either way. */
 static void run_free_privdata(RedisModuleCtx *ctx, void *privdata)
 {
+  sbai_run_t *run = privdata;
   (void)ctx;
-  sbai_run_free(privdata);
+  live_remove(run);
+  if (run->status == SBAI_RUN_SKIPPED) {
+    run->stats->disconnected++;
+    disconnected_total++;
+  }
+  sbai_run_free(run);
+}
+
+/* The client of a blocked run went away (main thread). A run still in its
+ * queue is taken out and handed back at once; one a worker holds is marked,
+ * and the worker skips it unless it is already executing. */
+static void run_disconnected(RedisModuleCtx *ctx, RedisModuleBlockedClient *bc)
+{
+  sbai_run_t *run;
+  (void)ctx;
+  for (run = live_runs; run && run->bc != bc; run = run->live_next)
+    ;
+  if (!run)
+    return; /* not one of ours (cannot happen) */
+  atomic_store(&run->gone, 1);
+  if (sbai_queue_remove(run)) {
+    run->status = SBAI_RUN_SKIPPED;
+    sbai_run_finish(run);
+  }
 }
 
 int sbai_run_submit(RedisModuleCtx *ctx, sbai_run_t *run)
@@ -281,6 +342,8 @@ int sbai_run_submit(RedisModuleCtx *ctx, sbai_run_t *run)
     sbai_run_free(run);
     return sbai_reply_error(ctx, "could not block the client for the run");
   }
+  RedisModule_SetDisconnectCallback(run->bc, run_disconnected);
+  live_add(run);
   sbai_queue_push(run);
   return REDISMODULE_OK;
 }

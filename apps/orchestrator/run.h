@@ -22,6 +22,7 @@
 #include "tensor.h"
 #include "tensor_cmd.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 /* Most inputs or outputs of one run. */
@@ -38,6 +39,7 @@ typedef struct sbai_stats {
   long long calls;       /* requests run, successfully or not (not TIMEDOUT ones) */
   long long errors;      /* requests that failed while running */
   long long executions;  /* forward passes: a batch of k requests counts 1 */
+  long long disconnected; /* requests skipped: their client left before a worker reached them */
 } sbai_stats_t;
 
 typedef enum sbai_run_kind { SBAI_RUN_MODEL, SBAI_RUN_SCRIPT } sbai_run_kind_t;
@@ -47,6 +49,7 @@ typedef enum sbai_run_status {
   SBAI_RUN_DONE,     /* outputs computed */
   SBAI_RUN_FAILED,   /* err says why */
   SBAI_RUN_TIMEDOUT, /* its TIMEOUT passed before a worker started it */
+  SBAI_RUN_SKIPPED,  /* its client disconnected before a worker started it */
 } sbai_run_status_t;
 
 typedef struct sbai_run {
@@ -78,6 +81,12 @@ typedef struct sbai_run {
 
   RedisModuleBlockedClient *bc;
   struct sbai_run *next; /* queue link (run_queue.c) */
+
+  /* Set (main thread, disconnect callback) when the client went away while
+   * the run was blocked; a worker that reaches a run with it set skips it. */
+  atomic_int gone;
+  /* The submitted runs not yet freed: main thread only (run.c). */
+  struct sbai_run *live_prev, *live_next;
 } sbai_run_t;
 
 /* Nanoseconds of CLOCK_MONOTONIC. */
@@ -127,8 +136,16 @@ int sbai_parse_count(RedisModuleCtx *ctx, RedisModuleString *arg, const char *wh
 void sbai_run_report_keys(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int start,
                           int old);
 
+/* Runs skipped since the module loaded because their client disconnected
+ * before a worker reached them (AI.INFO's `disconnected`). Main thread. */
+long long sbai_run_disconnected_total(void);
+
 /* Blocks the client and queues the run; the reply comes from the reply
- * callback. Refuses (an error reply, the run freed) where the client cannot
+ * callback. If the client disconnects while the run still waits in its
+ * queue, the run is taken out of the queue and never executed (one a worker
+ * already took is skipped when the worker gets to it, unless it runs
+ * already: a run is never interrupted); it counts in the statistics'
+ * `disconnected`. Refuses (an error reply, the run freed) where the client cannot
  * be blocked: inside MULTI/EXEC, a Lua script or a module's RedisModule_Call.
  * Always returns REDISMODULE_OK, for the command to return. */
 int sbai_run_submit(RedisModuleCtx *ctx, sbai_run_t *run);

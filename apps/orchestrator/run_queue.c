@@ -66,6 +66,16 @@ static int expired(const sbai_run_t *r, uint64_t now)
   return r->deadline_ns != 0 && now >= r->deadline_ns;
 }
 
+/* Its client disconnected: the run is not to be executed. */
+static int gone(sbai_run_t *r)
+{
+  return atomic_load(&r->gone) != 0;
+}
+
+/* Puts r on the list of runs handed back unexecuted: skipped for a client
+ * that left, or else timed out. */
+static void add_dead(run_list_t *dead, sbai_run_t *r);
+
 /* Could r join the batch g is forming? */
 static int fits(const sbai_run_t *r, const gather_t *g)
 {
@@ -88,6 +98,12 @@ static void list_add(run_list_t *l, sbai_run_t *r)
     l->runs = runs, l->cap = cap;
   }
   l->runs[l->count++] = r;
+}
+
+static void add_dead(run_list_t *dead, sbai_run_t *r)
+{
+  r->status = gone(r) ? SBAI_RUN_SKIPPED : SBAI_RUN_TIMEDOUT;
+  list_add(dead, r);
 }
 
 /* Unlinks r (whose predecessor is prev, NULL for the head). Locked. */
@@ -131,8 +147,8 @@ static void collect(queue_t *q, gather_t *g, run_list_t *batch, int64_t *total,
     sbai_run_t *next = r->next;
     if (fits(r, g)) {
       unlink_run(q, prev, r);
-      if (expired(r, now)) {
-        list_add(dead, r);
+      if (gone(r) || expired(r, now)) {
+        add_dead(dead, r);
       } else {
         list_add(batch, r);
         *total += r->batch;
@@ -159,9 +175,9 @@ static uint64_t expire_members(run_list_t *batch, int64_t *total, run_list_t *de
   int kept = 0;
   for (int i = 0; i < batch->count; i++) {
     sbai_run_t *r = batch->runs[i];
-    if (expired(r, now)) {
+    if (gone(r) || expired(r, now)) {
       *total -= r->batch;
-      list_add(dead, r);
+      add_dead(dead, r);
       continue;
     }
     if (r->deadline_ns && (!earliest || r->deadline_ns < earliest))
@@ -252,18 +268,16 @@ static void *worker_main(void *arg)
       pthread_cond_wait(&q->cv, &q->mu);
 
     batch.count = dead.count = 0;
-    if (expired(r, sbai_now_ns()))
-      list_add(&dead, r);
+    if (gone(r) || expired(r, sbai_now_ns()))
+      add_dead(&dead, r);
     else if (batching(r))
       form_batch(q, r, &batch, &dead);
     else
       list_add(&batch, r);
     pthread_mutex_unlock(&q->mu);
 
-    for (int i = 0; i < dead.count; i++) {
-      dead.runs[i]->status = SBAI_RUN_TIMEDOUT;
+    for (int i = 0; i < dead.count; i++)
       sbai_run_finish(dead.runs[i]);
-    }
     if (batch.count > 0) {
       if (init_err[0])
         fail_batch(&batch, init_err);
@@ -375,6 +389,21 @@ void sbai_queue_push(sbai_run_t *run)
   /* Wake every worker: an idle one may take it, or a forming batch may. */
   pthread_cond_broadcast(&q->cv);
   pthread_mutex_unlock(&q->mu);
+}
+
+int sbai_queue_remove(sbai_run_t *run)
+{
+  queue_t *q = queue_of(run->device);
+  sbai_run_t *prev = NULL, *r;
+  if (!atomic_load(&q->started))
+    return 0;
+  pthread_mutex_lock(&q->mu);
+  for (r = q->head; r && r != run; prev = r, r = r->next)
+    ;
+  if (r)
+    unlink_run(q, prev, r);
+  pthread_mutex_unlock(&q->mu);
+  return r != NULL;
 }
 
 size_t sbai_queue_length(void)

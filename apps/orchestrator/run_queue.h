@@ -8,6 +8,8 @@
  * worker takes the oldest request of its queue that no batch in formation
  * is waiting for and:
  *
+ * - skips a request whose client disconnected (run->gone), without running
+ *   it;
  * - replies TIMEDOUT, without running it, when the request's TIMEOUT has
  *   passed (checked when a worker reaches it, so the reply comes then);
  * - for a model stored with BATCHSIZE b > 0, also takes the other queued
@@ -43,6 +45,11 @@ int sbai_queue_started(int device);
 /* Queues a submitted run on its device's queue (main thread). A run for a
  * device without a queue is failed at once (its client gets the error). */
 void sbai_queue_push(sbai_run_t *run);
+
+/* Takes a queued run out of its queue (main thread, for a client that
+ * disconnected). Returns 1 if it was there (the caller then owns it and must
+ * finish it), 0 if a worker has taken it already. */
+int sbai_queue_remove(sbai_run_t *run);
 
 /* Requests waiting in all queues now (not counting those being run). */
 size_t sbai_queue_length(void);

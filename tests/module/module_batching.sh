@@ -39,7 +39,11 @@ executions=$(info_field tb executions)
 echo "batched: $calls calls in $executions executions"
 
 # ---- other image sizes are not merged; a request above BATCHSIZE runs alone ---------------------
-expect_reply OK AI.INFO tb RESETSTAT
+# RESETSTAT replies the statistics it resets (a field/value array, as
+# SmartRedis's get_ai_info parses), then zeroes them.
+[ "$(sb_cli AI.INFO tb RESETSTAT | awk 'w { print; exit } $0 == "calls" { w = 1 }')" = "$calls" ] ||
+  sb_fail "AI.INFO tb RESETSTAT did not reply the calls being reset"
+[ "$(info_field tb calls)" = 0 ] || sb_fail "AI.INFO tb RESETSTAT did not reset"
 "$SB_CHECK" nchw 1 40 40 21 "$SB_TMP/w1.bin" || sb_fail "cannot make inputs"
 "$SB_CHECK" nchw 10 32 32 22 "$SB_TMP/big.bin" || sb_fail "cannot make inputs"
 expect_reply OK -x AI.TENSORSET w1 FLOAT 1 3 40 40 BLOB <"$SB_TMP/w1.bin"

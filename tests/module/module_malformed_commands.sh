@@ -122,6 +122,21 @@ expect_error "ERR META given twice" AI.TENSORGET keep META META
 expect_error "ERR unknown option 'BOGUS'" AI.CONFIG GET BOGUS
 expect_error "ERR unsupported AI.CONFIG subcommand 'SET'" AI.CONFIG SET THREADS_PER_QUEUE 2
 expect_error "ERR unsupported AI.CONFIG subcommand 'BACKENDSPATH'" AI.CONFIG BACKENDSPATH /x
+expect_error "ERR unsupported AI.CONFIG subcommand 'LOADBACKEND' (this server has GET <option> and MODEL_CHUNK_SIZE <bytes>; it loads no backends)" \
+  AI.CONFIG LOADBACKEND TORCH /x
+expect_error "ERR wrong number of arguments" AI.CONFIG MODEL_CHUNK_SIZE
+expect_error "ERR wrong number of arguments" AI.CONFIG MODEL_CHUNK_SIZE 1 2
+expect_error "ERR invalid value '0' for MODEL_CHUNK_SIZE: must be between 1 and 2147483647" \
+  AI.CONFIG MODEL_CHUNK_SIZE 0
+expect_error "ERR invalid value '2G' for MODEL_CHUNK_SIZE: must be between 1 and 2147483647" \
+  AI.CONFIG MODEL_CHUNK_SIZE 2G
+expect_error "ERR invalid value '-5' for MODEL_CHUNK_SIZE" AI.CONFIG MODEL_CHUNK_SIZE -5
+expect_error "ERR invalid value 'x' for MODEL_CHUNK_SIZE" AI.CONFIG MODEL_CHUNK_SIZE x
+expect_error "ERR THREADS_PER_QUEUE is set when the module loads (--loadmodule sbai.so THREADS_PER_QUEUE VALUE); AI.CONFIG changes only MODEL_CHUNK_SIZE" \
+  AI.CONFIG THREADS_PER_QUEUE 2
+expect_error "ERR MAX_TENSOR_BYTES is set when the module loads" AI.CONFIG max_tensor_bytes 1K
+[ "$(sb_cli AI.CONFIG GET MODEL_CHUNK_SIZE)" = 535822336 ] || sb_fail "a refused AI.CONFIG changed MODEL_CHUNK_SIZE"
+[ "$(sb_cli AI.CONFIG GET THREADS_PER_QUEUE)" = 1 ] || sb_fail "a refused AI.CONFIG changed THREADS_PER_QUEUE"
 sb_alive
 
 # ---- bad load options: the module (and so the server) refuses to start -----------------

@@ -128,7 +128,7 @@ expect_error "ERR AI.MODELRUN: INPUTS and OUTPUTS each need at least one key" \
 expect_reply 0 EXISTS o
 [ "$(info_field tiny calls)" = 7 ] || sb_fail "refused runs were counted"
 [ "$(info_field tiny errors)" = 0 ] || sb_fail "refused runs counted as errors"
-expect_reply OK AI.INFO tiny RESETSTAT
+[ "$(sb_cli AI.INFO tiny RESETSTAT | sed -n 2p)" = tiny ] || sb_fail "AI.INFO tiny RESETSTAT: $(sb_cli AI.INFO tiny RESETSTAT | tr '\n' ' ')"
 [ "$(info_field tiny calls)" = 0 ] && [ "$(info_field tiny duration)" = 0 ] ||
   sb_fail "RESETSTAT: $(sb_cli AI.INFO tiny | tr '\n' ' ')"
 

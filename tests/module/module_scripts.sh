@@ -66,7 +66,12 @@ grep -q '^source$' "$SB_TMP/get.txt" && grep -q '^Entry Points$' "$SB_TMP/get.tx
 [ "$(info_field s_new samples)" = -1 ] || sb_fail "AI.INFO s_new samples (RedisAI: -1 for scripts)"
 [ "$(info_field s_new tag)" = v2 ] || sb_fail "AI.INFO s_new tag"
 [ "$(info_field s_old calls)" = 2 ] || sb_fail "AI.INFO s_old calls: $(info_field s_old calls)"
-expect_reply OK AI.INFO s_old RESETSTAT
+# RESETSTAT replies the layout of AI.INFO key with the statistics it resets.
+got=$(sb_cli AI.INFO s_old RESETSTAT | tr '\n' ' ')
+case "$got" in
+  "key s_old type SCRIPT backend BUILTIN device CPU tag "*" calls 2 errors 0 executions 2 disconnected 0 ") ;;
+  *) sb_fail "AI.INFO s_old RESETSTAT -> [$got]" ;;
+esac
 [ "$(info_field s_old calls)" = 0 ] || sb_fail "AI.INFO RESETSTAT did not reset"
 
 # ---- refused scripts and functions ----------------------------------------------------------

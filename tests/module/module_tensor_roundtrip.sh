@@ -17,6 +17,15 @@ expect_reply 5 AI.CONFIG GET MAX_TENSOR_RANK
 [ "$(sb_cli --no-raw AI.CONFIG GET MAX_TENSOR_BYTES)" = "(integer) 1048576" ] ||
   sb_fail "AI.CONFIG GET does not reply with an integer"
 
+# ---- MODEL_CHUNK_SIZE (RedisAI's): read by SmartRedis before it stores a
+# model, and changed at run time with AI.CONFIG MODEL_CHUNK_SIZE n -------------
+[ "$(sb_cli --no-raw AI.CONFIG GET MODEL_CHUNK_SIZE)" = "(integer) 535822336" ] ||
+  sb_fail "AI.CONFIG GET MODEL_CHUNK_SIZE: $(sb_cli AI.CONFIG GET MODEL_CHUNK_SIZE), want 511 MiB"
+expect_reply OK AI.CONFIG MODEL_CHUNK_SIZE 1024
+expect_reply 1024 AI.CONFIG GET MODEL_CHUNK_SIZE
+expect_reply OK AI.CONFIG model_chunk_size 64K
+expect_reply 65536 AI.CONFIG GET model_chunk_size
+
 # ---- every dtype: BLOB in, BLOB / META / VALUES out ------------------------------
 declare -A SIZE=([FLOAT]=4 [DOUBLE]=8 [INT8]=1 [INT16]=2 [INT32]=4 [INT64]=8 [UINT8]=1
   [UINT16]=2 [BOOL]=1)

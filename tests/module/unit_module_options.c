@@ -104,10 +104,31 @@ int main(void)
             && strstr(err, "GPU_POOL_INIT"),
         "GPU_POOL_INIT above a GPU_POOL_MAX refused by the cross check");
 
-  CHECK(sb_options_count() == 9, "nine options");
+  /* MODEL_CHUNK_SIZE (RedisAI's name and default): a load option that
+   * AI.CONFIG may also change at run time; the others only load. */
+  CHECK(get(&o, "MODEL_CHUNK_SIZE") == 511LL * 1024 * 1024, "default MODEL_CHUNK_SIZE 511 MiB");
+  CHECK(set(&o, "MODEL_CHUNK_SIZE", "1M") == 0 && o.model_chunk_size == 1048576,
+        "MODEL_CHUNK_SIZE 1M at load");
+  CHECK(sb_options_set_runtime(&o, "model_chunk_size", 16, "4096", 4, err, sizeof err) == 0
+            && o.model_chunk_size == 4096,
+        "MODEL_CHUNK_SIZE set at run time");
+  before = o;
+  CHECK(sb_options_set_runtime(&o, "MODEL_CHUNK_SIZE", 16, "2147483648", 10, err, sizeof err) != 0
+            && strstr(err, "between 1 and 2147483647"),
+        "MODEL_CHUNK_SIZE above a C int refused (SmartRedis reads it as one)");
+  CHECK(sb_options_set_runtime(&o, "MAX_BATCH", 9, "8", 1, err, sizeof err) != 0
+            && strstr(err, "MAX_BATCH is set when the module loads")
+            && strstr(err, "AI.CONFIG changes only MODEL_CHUNK_SIZE"),
+        "a load-time option refused at run time, the settable ones named");
+  CHECK(sb_options_set_runtime(&o, "NOPE", 4, "1", 1, err, sizeof err) != 0
+            && strstr(err, "unknown option 'NOPE'"),
+        "unknown option refused at run time");
+  CHECK(memcmp(&before, &o, sizeof o) == 0, "refused run-time values leave the options unchanged");
+
+  CHECK(sb_options_count() == 10, "ten options");
   CHECK(sb_options_name(0) && strcmp(sb_options_name(0), "THREADS_PER_QUEUE") == 0,
         "first option name");
-  CHECK(sb_options_name(9) == NULL, "option name out of range");
+  CHECK(sb_options_name(10) == NULL, "option name out of range");
 
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);
