@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A long run of one fuzz target, for a session (docs/fuzzing.md):
+# A long run of one fuzz target, for minutes to hours (docs/fuzzing.md):
 #   tests/fuzz/run_long.sh TARGET SECONDS [BUILD_DIR]
 # BUILD_DIR is a clang tree (default /tmp/build-fuzz). The working corpus
 # lives in BUILD_DIR/fuzz-corpus/TARGET (seeded from tests/fuzz/corpus and

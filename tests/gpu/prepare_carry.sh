@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Prepares, on this (CPU) machine, what a run on the lent GPU machine carries
-# (docs/gpu.md, "On a GPU machine"): the GPU machine has CUDA, PyTorch and
-# CMake but no MPI, HDF5, hiredis or redis-server, and reaches no package
-# registry.
+# Prepares, on a Debian (CPU) machine, what to copy to a machine with an
+# NVIDIA GPU that has CUDA, PyTorch and CMake but no MPI, HDF5, hiredis or
+# redis-server, and reaches no package registry (docs/gpu.md, "On a GPU
+# machine").
 #
 #   bash tests/gpu/prepare_carry.sh        # from the repository root
 #
@@ -11,8 +11,8 @@
 # 2. downloads into .gpu-deps/ the Debian package of every shared library
 #    the built programs, redis-server, redis-cli and mpiexec load, except
 #    the C and C++ runtimes (the GPU machine's own must be used);
-# 3. adds both folders to .git/info/exclude, checks the carry fits in the
-#    device tool's 64 MiB, and prints the carry list and the run command.
+# 3. adds both folders to .git/info/exclude, checks that what is copied stays
+#    under 64 MiB, and prints the folders to copy and the run command.
 # Environment: SB_CUDA_ARCHS (default 90), SB_JOBS (default 2).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -48,10 +48,10 @@ rm -rf .gpu-deps && mkdir -p .gpu-deps
 ls .gpu-deps/*.deb >/dev/null 2>&1 || { echo "# apt-get download failed"; exit 2; }
 
 size=$(du -cb .gpu-deps "$build/bin" "$build/lib" | tail -1 | cut -f1)
-echo "# carry: $((size / 1048576)) MiB of 64 (.gpu-deps, $build/bin, $build/lib)"
-[ "$size" -lt $((64 * 1048576)) ] || { echo "# too big for the device tool's carry"; exit 1; }
+echo "# to copy: $((size / 1048576)) MiB of 64 (.gpu-deps, $build/bin, $build/lib)"
+[ "$size" -lt $((64 * 1048576)) ] || { echo "# larger than 64 MiB: too big to copy as one small bundle"; exit 1; }
 cat <<EOF
-# device run, carry [".gpu-deps", "$build/bin", "$build/lib"]:
+# on the GPU machine, with .gpu-deps, $build/bin and $build/lib copied into the repository root:
 mkdir -p /tmp/sbroot && for f in .gpu-deps/*.deb; do dpkg -x "\$f" /tmp/sbroot; done
 export PATH=/tmp/sbroot/usr/bin:\$PATH LD_LIBRARY_PATH=/tmp/sbroot/usr/lib/x86_64-linux-gnu:/tmp/sbroot/lib/x86_64-linux-gnu:\$LD_LIBRARY_PATH
 SB_BUILD_DIR=\$PWD/$build bash tests/gpu/run.sh

@@ -15,7 +15,7 @@
 # Steps 1, 2 and 4 need only nvcc and a C compiler with OpenMP (2 and 4 also
 # the jansson headers, or SB_BUILD_DIR). Step 3 needs the suite built with
 # CMake (MPI, HDF5, hiredis) and redis-server on PATH: on the GPU machine those
-# come from unpacked .deb files (../shared/recipes/gpu-device.md, docs/gpu.md).
+# come from unpacked .deb files (tests/gpu/prepare_carry.sh, docs/gpu.md).
 # Environment:
 #   SB_CUDA_ARCH   nvcc -arch value (default: native, the GPU of this machine)
 #   SB_GPU_BUILD   build folder of the nvcc-only path (default: /tmp/sb-gpu-build)

@@ -16,7 +16,7 @@
 #    ring = send/recv to itself, all-gather), beside MPI on the host.
 #
 # Needs on PATH: mpiexec, redis-server, redis-cli (the recipe's
-# /tmp/sbroot, ../shared/recipes/gpu-device.md); libnccl.so.2 on
+# /tmp/sbroot: tests/gpu/prepare_carry.sh, docs/gpu.md); libnccl.so.2 on
 # LD_LIBRARY_PATH (else it is looked for in PyTorch's environment).
 # Environment:
 #   SB_GPU_APPS_SIZES   tensor sizes (default "64K 1M 16M 64M")

@@ -1,4 +1,4 @@
-# A real single-node Slurm for tests (../shared/recipes/local-slurm.md):
+# A real single-node Slurm for tests:
 # munged, slurmctld and slurmd in the foreground under a private directory,
 # stopped by PID on exit. Source after tests/lib/sbtest.sh.
 #   sb_start_slurm   sets SLURM_CONF and SB_SLURM_HOST; skips the test (77)
