@@ -11,21 +11,35 @@
 #include <string.h>
 #include <time.h>
 
-#define FIELD_TENSORS ".tensors"
-#define FIELD_COMPLETE ".complete"
+/* SmartRedis's names (docs/aggregation.md, "Key layout"). */
+#define FIELD_TENSORS ".tensor_names"
+#define FIELD_COMPLETE ".COMPLETE"
 
-static int name_ok(const char *name, const char *what)
+/* SmartRedis's metadata type bytes (SRMetaDataType). */
+enum { MT_DOUBLE = 1, MT_FLOAT, MT_INT32, MT_INT64, MT_UINT32, MT_UINT64, MT_STRING };
+
+static int name_ok(const char *name, const char *what, const char *forbidden)
 {
   if (!name || !*name)
     return sb_error("empty %s name", what);
-  if (strpbrk(name, "{},"))
-    return sb_error("%s name '%s' contains '{', '}' or ','", what, name);
+  if (forbidden && strpbrk(name, forbidden))
+    return sb_error("%s name '%s' contains '{' or '}'", what, name);
+  return SB_OK;
+}
+
+int sb_dataset_key(const char *name, char *buf, size_t len)
+{
+  if (name_ok(name, "dataset", "{}") != SB_OK)
+    return SB_ERR;
+  int n = snprintf(buf, len, "{%s}", name);
+  if (n < 0 || (size_t)n >= len)
+    return sb_error("dataset name '%s' is too long", name);
   return SB_OK;
 }
 
 int sb_dataset_meta_key(const char *name, char *buf, size_t len)
 {
-  if (name_ok(name, "dataset") != SB_OK)
+  if (name_ok(name, "dataset", "{}") != SB_OK)
     return SB_ERR;
   int n = snprintf(buf, len, "{%s}.meta", name);
   if (n < 0 || (size_t)n >= len)
@@ -35,11 +49,184 @@ int sb_dataset_meta_key(const char *name, char *buf, size_t len)
 
 int sb_dataset_tensor_key(const char *name, const char *tensor, char *buf, size_t len)
 {
-  if (name_ok(name, "dataset") != SB_OK || name_ok(tensor, "tensor") != SB_OK)
+  if (name_ok(name, "dataset", "{}") != SB_OK || name_ok(tensor, "tensor", NULL) != SB_OK)
     return SB_ERR;
   int n = snprintf(buf, len, "{%s}.%s", name, tensor);
   if (n < 0 || (size_t)n >= len)
     return sb_error("dataset '%s' tensor '%s': key too long", name, tensor);
+  return SB_OK;
+}
+
+int sb_dataset_name_from_key(const char *key, size_t keylen, char *buf, size_t len)
+{
+  const char *open = memchr(key, '{', keylen), *close = NULL;
+  for (size_t k = keylen; k > 0; k--)
+    if (key[k - 1] == '}') {
+      close = key + k - 1;
+      break;
+    }
+  if (!open || !close || close <= open + 1)
+    return sb_error("list entry '%.*s' is not a dataset key '{NAME}'", (int)(keylen > 200 ? 200 : keylen),
+                    key);
+  size_t n = (size_t)(close - open - 1);
+  if (n + 1 > len)
+    return sb_error("list entry '%.*s': dataset name too long", (int)(keylen > 200 ? 200 : keylen), key);
+  memcpy(buf, open + 1, n);
+  buf[n] = '\0';
+  if (memchr(buf, '\0', n) || strpbrk(buf, "{}"))
+    return sb_error("list entry '%.*s' is not a dataset key '{NAME}'", (int)(keylen > 200 ? 200 : keylen),
+                    key);
+  return SB_OK;
+}
+
+/* Little-endian 64-bit length, whatever the host's byte order. */
+static void put_le64(unsigned char *p, uint64_t v)
+{
+  for (int k = 0; k < 8; k++)
+    p[k] = (unsigned char)(v >> (8 * k));
+}
+
+static uint64_t get_le64(const unsigned char *p)
+{
+  uint64_t v = 0;
+  for (int k = 0; k < 8; k++)
+    v |= (uint64_t)p[k] << (8 * k);
+  return v;
+}
+
+int sb_dataset_encode_strings(int n, const char *const *strs, char **out, size_t *outlen)
+{
+  size_t total = 1, pos = 0;
+  unsigned char *buf;
+  *out = NULL;
+  *outlen = 0;
+  if (n < 0)
+    return sb_error("encode_strings: negative count");
+  for (int k = 0; k < n; k++)
+    total += 8 + strlen(strs[k]);
+  if (!(buf = malloc(total)))
+    return sb_error("out of memory");
+  buf[pos++] = MT_STRING;
+  for (int k = 0; k < n; k++) {
+    size_t len = strlen(strs[k]);
+    put_le64(buf + pos, len);
+    pos += 8;
+    memcpy(buf + pos, strs[k], len);
+    pos += len;
+  }
+  *out = (char *)buf;
+  *outlen = total;
+  return SB_OK;
+}
+
+int sb_dataset_decode_strings(const char *buf, size_t len, char ***strs, size_t *n)
+{
+  const unsigned char *p = (const unsigned char *)buf;
+  size_t pos = 1, count = 0, cap = 0;
+  char **out = NULL;
+  *strs = NULL;
+  *n = 0;
+  if (len < 1 || p[0] != MT_STRING)
+    return sb_error("not a string field (type byte %d, %zu bytes)", len ? p[0] : -1, len);
+  while (pos < len) {
+    uint64_t slen;
+    if (len - pos < 8) {
+      sb_list_names_free(out, count);
+      return sb_error("string field truncated at byte %zu of %zu (no room for a length)", pos, len);
+    }
+    slen = get_le64(p + pos);
+    pos += 8;
+    if (slen > len - pos) {
+      sb_list_names_free(out, count);
+      return sb_error("string field truncated: a string of %llu bytes at byte %zu of %zu",
+                      (unsigned long long)slen, pos, len);
+    }
+    if (count == cap) {
+      size_t ncap = cap ? 2 * cap : 8;
+      char **grown = realloc(out, ncap * sizeof *out);
+      if (!grown) {
+        sb_list_names_free(out, count);
+        return sb_error("out of memory");
+      }
+      out = grown;
+      cap = ncap;
+    }
+    if (!(out[count] = malloc((size_t)slen + 1))) {
+      sb_list_names_free(out, count);
+      return sb_error("out of memory");
+    }
+    memcpy(out[count], p + pos, (size_t)slen);
+    out[count][slen] = '\0';
+    count++;
+    pos += (size_t)slen;
+  }
+  if (!out && !(out = calloc(1, sizeof *out)))
+    return sb_error("out of memory");
+  *strs = out;
+  *n = count;
+  return SB_OK;
+}
+
+int sb_dataset_field_text(const char *buf, size_t len, char **text)
+{
+  const unsigned char *p = (const unsigned char *)buf;
+  size_t width, nvals, cap, pos = 0;
+  char *out;
+  *text = NULL;
+  if (len < 1)
+    return sb_error("empty metadata field (no type byte)");
+  if (p[0] == MT_STRING) {
+    char **strs = NULL;
+    size_t n = 0, total = 1;
+    if (sb_dataset_decode_strings(buf, len, &strs, &n) != SB_OK)
+      return SB_ERR;
+    for (size_t k = 0; k < n; k++)
+      total += strlen(strs[k]) + 1;
+    if (!(out = malloc(total))) {
+      sb_list_names_free(strs, n);
+      return sb_error("out of memory");
+    }
+    out[0] = '\0';
+    for (size_t k = 0; k < n; k++) {
+      if (k)
+        strcat(out, ",");
+      strcat(out, strs[k]);
+    }
+    sb_list_names_free(strs, n);
+    *text = out;
+    return SB_OK;
+  }
+  switch (p[0]) {
+  case MT_DOUBLE: case MT_INT64: case MT_UINT64: width = 8; break;
+  case MT_FLOAT: case MT_INT32: case MT_UINT32: width = 4; break;
+  default: return sb_error("unknown metadata type byte %d", p[0]);
+  }
+  if ((len - 1) % width)
+    return sb_error("metadata field of type %d: %zu value bytes, not a multiple of %zu", p[0],
+                    len - 1, width);
+  nvals = (len - 1) / width;
+  cap = nvals * 32 + 1;
+  if (!(out = malloc(cap)))
+    return sb_error("out of memory");
+  out[0] = '\0';
+  for (size_t k = 0; k < nvals; k++) {
+    const unsigned char *v = p + 1 + k * width;
+    uint64_t u = 0;
+    for (size_t b = 0; b < width; b++)
+      u |= (uint64_t)v[b] << (8 * b);
+    if (k)
+      out[pos++] = ',';
+    switch (p[0]) {
+    case MT_DOUBLE: { double d; memcpy(&d, &u, 8); pos += (size_t)snprintf(out + pos, cap - pos, "%.17g", d); break; }
+    case MT_FLOAT: { uint32_t u32 = (uint32_t)u; float f; memcpy(&f, &u32, 4); pos += (size_t)snprintf(out + pos, cap - pos, "%.9g", (double)f); break; }
+    case MT_INT32: pos += (size_t)snprintf(out + pos, cap - pos, "%" PRId32, (int32_t)(uint32_t)u); break;
+    case MT_INT64: pos += (size_t)snprintf(out + pos, cap - pos, "%" PRId64, (int64_t)u); break;
+    case MT_UINT32: pos += (size_t)snprintf(out + pos, cap - pos, "%" PRIu32, (uint32_t)u); break;
+    default: pos += (size_t)snprintf(out + pos, cap - pos, "%" PRIu64, u); break;
+    }
+  }
+  out[pos] = '\0';
+  *text = out;
   return SB_OK;
 }
 
@@ -82,17 +269,17 @@ static void put_cleanup(sb_db_t *db, const char *name, const char *meta, int nte
 int sb_dataset_put(sb_db_t *db, const char *name, int nfields, const sb_dataset_field_t *fields,
                    int ntensors, const sb_dataset_tensor_t *tensors)
 {
-  /* First exchange (pipelined): DEL of the meta hash (a stale .complete of
+  /* First exchange (pipelined): DEL of the meta hash (a stale .COMPLETE of
    * an earlier put of this name must not vouch for the new tensors), then
    * one AI.TENSORSET per tensor. Second, only when every reply of the first
-   * was OK: one HSET of .tensors, the caller's fields and .complete — one
-   * command, so the meta appears whole or not at all. */
+   * was OK: one HSET of .tensor_names, the caller's fields and .COMPLETE —
+   * one command, so the meta appears whole or not at all. */
   int ncmd = ntensors + 1, rc = SB_ERR, sent = 0;
   sb_db_cmd_t *cmds = NULL;
-  const char **argv = NULL, **hset;
-  size_t *argvlen = NULL, *hsetlen, total_args, used = 0;
-  char *keys = NULL, *dims = NULL, *list = NULL, meta[SB_DATASET_KEY_MAX];
-  size_t list_len = 0;
+  const char **argv = NULL, **hset, **tnames = NULL;
+  size_t *argvlen = NULL, *hsetlen, total_args, used = 0, list_len = 0;
+  char *keys = NULL, *dims = NULL, *list = NULL, **encoded = NULL, meta[SB_DATASET_KEY_MAX];
+  size_t *encoded_len = NULL;
 
   if (ntensors < 1 || ntensors > SB_DATASET_MAX_TENSORS)
     return sb_error("dataset %s: %d tensors (1..%d)", name, ntensors, SB_DATASET_MAX_TENSORS);
@@ -106,14 +293,13 @@ int sb_dataset_put(sb_db_t *db, const char *name, int nfields, const sb_dataset_
   argvlen = calloc(total_args, sizeof *argvlen);
   keys = malloc((size_t)ntensors * SB_DATASET_KEY_MAX);
   dims = malloc((size_t)ntensors * SB_DATASET_MAX_DIMS * 24);
-  for (int t = 0; t < ntensors; t++)
-    list_len += strlen(tensors[t].name ? tensors[t].name : "") + 1;
-  list = malloc(list_len + 1);
-  if (!cmds || !argv || !argvlen || !keys || !dims || !list) {
+  tnames = calloc((size_t)ntensors, sizeof *tnames);
+  encoded = calloc((size_t)nfields + 1, sizeof *encoded);
+  encoded_len = calloc((size_t)nfields + 1, sizeof *encoded_len);
+  if (!cmds || !argv || !argvlen || !keys || !dims || !tnames || !encoded || !encoded_len) {
     sb_error("out of memory");
     goto done;
   }
-  list[0] = '\0';
 #define ARG(s, n) (argv[used] = (s), argvlen[used] = (n), used++)
   cmds[0].argv = argv + used;
   cmds[0].argvlen = argvlen + used;
@@ -143,27 +329,30 @@ int sb_dataset_put(sb_db_t *db, const char *name, int nfields, const sb_dataset_
     ARG("BLOB", 4);
     ARG(x->data, x->bytes);
     cmds[1 + t].argc = 5 + x->ndims;
-    if (t)
-      strcat(list, ",");
-    strcat(list, x->name);
+    tnames[t] = x->name;
   }
+  if (sb_dataset_encode_strings(ntensors, tnames, &list, &list_len) != SB_OK)
+    goto done;
   hset = argv + used;
   hsetlen = argvlen + used;
   ARG("HSET", 4);
   ARG(meta, strlen(meta));
   ARG(FIELD_TENSORS, strlen(FIELD_TENSORS));
-  ARG(list, strlen(list));
+  ARG(list, list_len);
   for (int f = 0; f < nfields; f++) {
-    if (!fields[f].field || fields[f].field[0] == '.') {
-      sb_error("dataset %s: field names starting with '.' are reserved", name);
+    if (!fields[f].field || !fields[f].field[0] || fields[f].field[0] == '.') {
+      sb_error("dataset %s: field names must be non-empty; those starting with '.' are reserved",
+               name);
       goto done;
     }
     if (!fields[f].value) {
       sb_error("dataset %s: field %s has no value", name, fields[f].field);
       goto done;
     }
+    if (sb_dataset_encode_strings(1, &fields[f].value, &encoded[f], &encoded_len[f]) != SB_OK)
+      goto done;
     ARG(fields[f].field, strlen(fields[f].field));
-    ARG(fields[f].value, strlen(fields[f].value));
+    ARG(encoded[f], encoded_len[f]);
   }
   ARG(FIELD_COMPLETE, strlen(FIELD_COMPLETE));
   ARG("1", 1);
@@ -182,6 +371,11 @@ done:
       put_cleanup(db, name, meta, ntensors, keys);
     sb_error_prefix("put_dataset %s", name);
   }
+  for (int f = 0; encoded && f < nfields; f++)
+    free(encoded[f]);
+  free(encoded);
+  free(encoded_len);
+  free(tnames);
   free(cmds);
   free(argv);
   free(argvlen);
@@ -193,83 +387,141 @@ done:
 
 /* ---- get ------------------------------------------------------------------------ */
 
-static int hget(sb_db_t *db, const char *key, const char *field, char **value)
+/* A dataset's meta hash as HGETALL returned it. */
+typedef struct {
+  sb_db_reply_t *r;
+  int exists, complete, has_tensors;
+  char **tnames;
+  size_t ntnames;
+} meta_t;
+
+static void meta_free(meta_t *m)
 {
-  const char *argv[3] = {"HGET", key, field};
-  size_t argvlen[3] = {4, strlen(key), strlen(field)};
-  sb_db_reply_t *r = NULL;
-  size_t len = 0;
-  const char *s;
-  *value = NULL;
-  if (sb_db_command(db, 1, 3, argv, argvlen, &r) != SB_OK)
-    return SB_ERR;
-  s = sb_db_reply_kind(r) == 'n' ? NULL : sb_db_reply_str(r, &len);
-  if (s) {
-    *value = malloc(len + 1);
-    if (!*value) {
-      sb_db_reply_free(r);
-      return sb_error("out of memory");
-    }
-    memcpy(*value, s, len);
-    (*value)[len] = '\0';
+  sb_db_reply_free(m->r);
+  sb_list_names_free(m->tnames, m->ntnames);
+  memset(m, 0, sizeof *m);
+}
+
+/* The value of field f in m (NULL if absent). */
+static const char *meta_field(const meta_t *m, const char *f, size_t *len)
+{
+  size_t n = strlen(f);
+  for (size_t k = 0; k + 1 < sb_db_reply_len(m->r); k += 2) {
+    size_t flen = 0;
+    const char *name = sb_db_reply_str(sb_db_reply_at(m->r, k), &flen);
+    if (name && flen == n && memcmp(name, f, n) == 0)
+      return sb_db_reply_str(sb_db_reply_at(m->r, k + 1), len);
   }
-  sb_db_reply_free(r);
+  return NULL;
+}
+
+/* HGETALL {name}.meta; decodes .tensor_names. */
+static int meta_read(sb_db_t *db, const char *name, meta_t *m)
+{
+  char key[SB_DATASET_KEY_MAX];
+  const char *argv[2] = {"HGETALL", key};
+  size_t argvlen[2] = {7, 0}, len = 0;
+  const char *v;
+  memset(m, 0, sizeof *m);
+  if (sb_dataset_meta_key(name, key, sizeof key) != SB_OK)
+    return SB_ERR;
+  argvlen[1] = strlen(key);
+  if (sb_db_command(db, 1, 2, argv, argvlen, &m->r) != SB_OK)
+    return SB_ERR;
+  if (sb_db_reply_kind(m->r) != 'a' || sb_db_reply_len(m->r) % 2) {
+    meta_free(m);
+    return sb_error("HGETALL %s: unexpected reply", key);
+  }
+  m->exists = sb_db_reply_len(m->r) > 0;
+  m->complete = meta_field(m, FIELD_COMPLETE, &len) != NULL;
+  if ((v = meta_field(m, FIELD_TENSORS, &len))) {
+    if (sb_dataset_decode_strings(v, len, &m->tnames, &m->ntnames) != SB_OK) {
+      meta_free(m);
+      return sb_error_prefix("dataset %s: field %s", name, FIELD_TENSORS);
+    }
+    m->has_tensors = 1;
+  }
   return SB_OK;
+}
+
+static int meta_lists(const meta_t *m, const char *tensor)
+{
+  for (size_t k = 0; k < m->ntnames; k++)
+    if (strcmp(m->tnames[k], tensor) == 0)
+      return 1;
+  return 0;
 }
 
 int sb_dataset_exists(sb_db_t *db, const char *name, int *complete)
 {
-  char meta[SB_DATASET_KEY_MAX], *v = NULL;
-  if (sb_dataset_meta_key(name, meta, sizeof meta) != SB_OK || hget(db, meta, FIELD_COMPLETE, &v) != SB_OK)
+  char meta[SB_DATASET_KEY_MAX];
+  const char *argv[3] = {"HEXISTS", meta, FIELD_COMPLETE};
+  size_t argvlen[3] = {7, 0, strlen(FIELD_COMPLETE)};
+  sb_db_reply_t *r = NULL;
+  *complete = 0;
+  if (sb_dataset_meta_key(name, meta, sizeof meta) != SB_OK)
     return SB_ERR;
-  *complete = v && strcmp(v, "1") == 0;
-  free(v);
+  argvlen[1] = strlen(meta);
+  if (sb_db_command(db, 1, 3, argv, argvlen, &r) != SB_OK)
+    return SB_ERR;
+  *complete = sb_db_reply_int(r) == 1;
+  sb_db_reply_free(r);
   return SB_OK;
 }
 
-/* Is `tensor` one of the comma-separated names in list? */
-static int in_list(const char *list, const char *tensor)
+/* EXISTS key: *n = 1 or 0. */
+static int key_exists(sb_db_t *db, const char *key, long long *n)
 {
-  size_t n = strlen(tensor);
-  for (const char *p = list; p && *p;) {
-    const char *end = strchr(p, ',');
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    if (len == n && strncmp(p, tensor, n) == 0)
-      return 1;
-    p = end ? end + 1 : NULL;
-  }
-  return 0;
+  const char *argv[2] = {"EXISTS", key};
+  size_t argvlen[2] = {6, strlen(key)};
+  sb_db_reply_t *r = NULL;
+  if (sb_db_command(db, 1, 2, argv, argvlen, &r) != SB_OK)
+    return SB_ERR;
+  *n = sb_db_reply_int(r);
+  sb_db_reply_free(r);
+  return SB_OK;
 }
 
 int sb_dataset_get(sb_db_t *db, const char *name, int nfields, const char *const *fields,
                    char **values, int ntensors, sb_dataset_tensor_t *tensors, int *complete_out)
 {
-  char meta[SB_DATASET_KEY_MAX], key[SB_DATASET_KEY_MAX], *complete = NULL, *list = NULL;
+  char key[SB_DATASET_KEY_MAX];
+  meta_t m;
   int rc = SB_ERR;
   *complete_out = 0;
   for (int f = 0; f < nfields; f++)
     values[f] = NULL;
   for (int t = 0; t < ntensors; t++)
     tensors[t].present = 0;
-  if (sb_dataset_meta_key(name, meta, sizeof meta) != SB_OK)
+  if (meta_read(db, name, &m) != SB_OK)
     return SB_ERR;
-  if (hget(db, meta, FIELD_COMPLETE, &complete) != SB_OK || hget(db, meta, FIELD_TENSORS, &list) != SB_OK)
-    goto done;
-  if (!complete || strcmp(complete, "1") != 0) {
-    rc = SB_OK;
-    goto done;
+  if (!m.complete) {
+    meta_free(&m);
+    return SB_OK;
   }
-  for (int f = 0; f < nfields; f++)
-    if (hget(db, meta, fields[f], &values[f]) != SB_OK)
+  for (int f = 0; f < nfields; f++) {
+    size_t len = 0;
+    const char *v = meta_field(&m, fields[f], &len);
+    if (v && sb_dataset_field_text(v, len, &values[f]) != SB_OK) {
+      sb_error_prefix("dataset %s: field %s", name, fields[f]);
       goto done;
+    }
+  }
   for (int t = 0; t < ntensors; t++) {
     sb_dataset_tensor_t *x = &tensors[t];
-    if (!in_list(list, x->name))
+    if (!meta_lists(&m, x->name))
       continue;
     if (sb_dataset_tensor_key(name, x->name, key, sizeof key) != SB_OK)
       goto done;
     if (sb_db_get_tensor(db, key, x->dtype, x->dims, x->ndims, x->buf, x->bytes) != SB_OK) {
-      sb_error_prefix("dataset %s tensor %s", name, x->name);
+      char why[512];
+      long long n = 1;
+      snprintf(why, sizeof why, "%s", sb_error_msg());
+      if (key_exists(db, key, &n) == SB_OK && n == 0)
+        sb_error("dataset %s is incomplete: tensor %s (listed in %s) is missing: no key %s", name,
+                 x->name, FIELD_TENSORS, key);
+      else
+        sb_error("dataset %s tensor %s: %s", name, x->name, why);
       goto done;
     }
     x->present = 1;
@@ -282,8 +534,7 @@ done:
       free(values[f]);
       values[f] = NULL;
     }
-  free(complete);
-  free(list);
+  meta_free(&m);
   return rc;
 }
 
@@ -291,8 +542,11 @@ done:
 
 int sb_list_append(sb_db_t *db, const char *list, const char *name)
 {
-  const char *argv[3] = {"RPUSH", list, name};
-  size_t argvlen[3] = {5, strlen(list), strlen(name)};
+  char key[SB_DATASET_KEY_MAX];
+  if (sb_dataset_key(name, key, sizeof key) != SB_OK)
+    return SB_ERR;
+  const char *argv[3] = {"RPUSH", list, key};
+  size_t argvlen[3] = {5, strlen(list), strlen(key)};
   /* Not idempotent: a re-send would append twice. */
   return sb_db_command(db, 0, 3, argv, argvlen, NULL);
 }
@@ -365,14 +619,21 @@ int sb_list_range(sb_db_t *db, const char *list, char ***names, size_t *n)
   for (size_t i = 0; i < count; i++) {
     size_t len = 0;
     const char *s = sb_db_reply_str(sb_db_reply_at(r, i), &len);
-    out[i] = malloc(len + 1);
-    if (!out[i]) {
+    char name[SB_DATASET_KEY_MAX];
+    int ok = 0;
+    if (!s)
+      sb_error("entry %zu is not a string", i);
+    else if (sb_dataset_name_from_key(s, len, name, sizeof name) == SB_OK) {
+      if (!(out[i] = strdup(name)))
+        sb_error("out of memory");
+      else
+        ok = 1;
+    }
+    if (!ok) {
       sb_list_names_free(out, i);
       sb_db_reply_free(r);
-      return sb_error("out of memory");
+      return sb_error_prefix("list %s", list);
     }
-    memcpy(out[i], s ? s : "", s ? len : 0);
-    out[i][s ? len : 0] = '\0';
   }
   sb_db_reply_free(r);
   *names = out;
@@ -380,60 +641,94 @@ int sb_list_range(sb_db_t *db, const char *list, char ***names, size_t *n)
   return SB_OK;
 }
 
-/* DEL of one dataset's keys: its meta hash and the tensors it lists. */
-static int delete_dataset(sb_db_t *db, const char *name)
+/* The DEL of one dataset's keys (meta hash and the tensors it lists) into
+ * argv (malloc'd, with the key strings in *keys); *argc 0 when the dataset
+ * is absent. A present dataset without .COMPLETE or .tensor_names is
+ * SB_ERR: its tensors cannot all be named, and nothing of it is touched. */
+static int delete_plan(sb_db_t *db, const char *name, int *argc, const char ***argv,
+                       size_t **argvlen, char **keys)
 {
-  char meta[SB_DATASET_KEY_MAX], *list = NULL, *keys = NULL;
-  int rc = SB_ERR, ntensors = 0, k = 0;
-  const char **argv = NULL;
-  size_t *argvlen = NULL;
-  if (sb_dataset_meta_key(name, meta, sizeof meta) != SB_OK || hget(db, meta, FIELD_TENSORS, &list) != SB_OK)
+  meta_t m;
+  int k = 0;
+  *argc = 0;
+  *argv = NULL;
+  *argvlen = NULL;
+  *keys = NULL;
+  if (meta_read(db, name, &m) != SB_OK)
     return SB_ERR;
-  if (list && *list) {
-    ntensors = 1;
-    for (const char *p = list; *p; p++)
-      ntensors += *p == ',';
+  if (!m.exists) {
+    meta_free(&m);
+    return SB_OK;
   }
-  argv = calloc((size_t)ntensors + 2, sizeof *argv);
-  argvlen = calloc((size_t)ntensors + 2, sizeof *argvlen);
-  keys = malloc(((size_t)ntensors + 1) * SB_DATASET_KEY_MAX);
-  if (!argv || !argvlen || !keys) {
-    sb_error("out of memory");
-    goto done;
+  if (!m.complete || !m.has_tensors) {
+    meta_free(&m);
+    return sb_error("dataset %s is incomplete (its meta hash lacks %s): left as it is", name,
+                    !m.complete ? FIELD_COMPLETE : FIELD_TENSORS);
   }
-  argv[k] = "DEL", argvlen[k++] = 3;
-  argv[k] = meta, argvlen[k++] = strlen(meta);
-  for (char *p = list, *save = NULL, *tok; ntensors && (tok = strtok_r(p, ",", &save)); p = NULL) {
-    char *key = keys + (size_t)(k - 2) * SB_DATASET_KEY_MAX;
-    if (k - 2 >= ntensors || sb_dataset_tensor_key(name, tok, key, SB_DATASET_KEY_MAX) != SB_OK)
-      goto done;
-    argv[k] = key, argvlen[k] = strlen(key);
-    k++;
+  *argv = calloc(m.ntnames + 2, sizeof **argv);
+  *argvlen = calloc(m.ntnames + 2, sizeof **argvlen);
+  *keys = malloc((m.ntnames + 1) * SB_DATASET_KEY_MAX);
+  if (!*argv || !*argvlen || !*keys) {
+    meta_free(&m);
+    return sb_error("out of memory");
   }
-  rc = sb_db_command(db, 1, k, argv, argvlen, NULL);
-done:
-  free(argv);
-  free(argvlen);
-  free(keys);
-  free(list);
-  return rc;
+  char *meta = *keys;
+  if (sb_dataset_meta_key(name, meta, SB_DATASET_KEY_MAX) != SB_OK) {
+    meta_free(&m);
+    return SB_ERR;
+  }
+  (*argv)[k] = "DEL", (*argvlen)[k++] = 3;
+  (*argv)[k] = meta, (*argvlen)[k++] = strlen(meta);
+  for (size_t t = 0; t < m.ntnames; t++) {
+    char *key = *keys + (t + 1) * SB_DATASET_KEY_MAX;
+    if (sb_dataset_tensor_key(name, m.tnames[t], key, SB_DATASET_KEY_MAX) != SB_OK) {
+      meta_free(&m);
+      return SB_ERR;
+    }
+    (*argv)[k] = key, (*argvlen)[k++] = strlen(key);
+  }
+  *argc = k;
+  meta_free(&m);
+  return SB_OK;
 }
 
 int sb_list_delete(sb_db_t *db, const char *list, int with_datasets)
 {
   const char *argv[2] = {"DEL", list};
   size_t argvlen[2] = {3, strlen(list)};
+  int rc = SB_OK;
   if (with_datasets) {
-    char **names = NULL;
-    size_t n = 0;
+    char **names = NULL, **keys = NULL;
+    const char ***dargv = NULL;
+    size_t n = 0, **dlen = NULL;
+    int *dargc = NULL;
     if (sb_list_range(db, list, &names, &n) != SB_OK)
-      return SB_ERR;
-    for (size_t i = 0; i < n; i++)
-      if (delete_dataset(db, names[i]) != SB_OK) {
-        sb_list_names_free(names, n);
-        return sb_error_prefix("delete_list %s", list);
-      }
+      return sb_error_prefix("delete_list %s", list);
+    dargc = calloc(n ? n : 1, sizeof *dargc);
+    dargv = calloc(n ? n : 1, sizeof *dargv);
+    dlen = calloc(n ? n : 1, sizeof *dlen);
+    keys = calloc(n ? n : 1, sizeof *keys);
+    if (!dargc || !dargv || !dlen || !keys)
+      rc = sb_error("out of memory");
+    /* Every dataset is looked at before anything is deleted: one that is
+     * incomplete leaves the list and all of the datasets as they were. */
+    for (size_t i = 0; rc == SB_OK && i < n; i++)
+      rc = delete_plan(db, names[i], &dargc[i], &dargv[i], &dlen[i], &keys[i]);
+    for (size_t i = 0; rc == SB_OK && i < n; i++)
+      if (dargc[i])
+        rc = sb_db_command(db, 1, dargc[i], dargv[i], dlen[i], NULL);
+    for (size_t i = 0; i < n && dargv; i++) {
+      free(dargv[i]);
+      free(dlen[i]);
+      free(keys[i]);
+    }
+    free(dargc);
+    free(dargv);
+    free(dlen);
+    free(keys);
     sb_list_names_free(names, n);
+    if (rc != SB_OK)
+      return sb_error_prefix("delete_list %s", list);
   }
   return sb_db_command(db, 1, 2, argv, argvlen, NULL);
 }

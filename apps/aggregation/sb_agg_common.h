@@ -1,37 +1,64 @@
 /* What sb-agg-producer and sb-agg-consumer agree on: list and dataset
- * names, the tensors' names and content (docs/aggregation.md).
+ * names, the tensors' names, shape and content (docs/aggregation.md).
  *
- * Iteration seq (warm-up iterations first, as the driver numbers them) uses
- * list "iteration_<seq>"; producer rank r's dataset of that iteration is
- * "agg_r<r>_i<seq>" with tensors "t0".."t<K-1>", each holding the
- * verification pattern of (rank r, stream seq·1024 + t) — so a tensor from
- * another rank, iteration or position fails the check. Datasets carry the
- * fields "producer_rank" and "iteration".
+ * The names are SmartSim-Scaling's: iteration seq (warm-up iterations
+ * first, as the driver numbers them) uses list "<list-prefix><seq>"
+ * ("iteration_<seq>"); producer rank r's dataset is
+ * "<dataset-prefix><r>" ("aggregation_rank_<r>", the same name in every
+ * iteration: the consumer deletes it with the list before the producer
+ * writes the next one) with tensors "tensor_0".."tensor_<K-1>" of shape
+ * [1, n]. Tensor t of iteration seq holds the verification pattern of
+ * (rank r, stream seq·1024 + t) — so a tensor from another rank, iteration
+ * or position fails the check. Datasets carry the string fields
+ * "producer_rank" and "iteration".
  */
 #ifndef SB_AGG_COMMON_H
 #define SB_AGG_COMMON_H
 
 #include "sb_dataset.h"
+#include "sb_error.h"
 #include "sb_pattern.h"
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #define SB_AGG_MAX_TENSORS 1024
 
-static inline void sb_agg_list_name(int64_t seq, char *buf, size_t len)
+/* The options' defaults (--list-prefix, --dataset-prefix). */
+#define SB_AGG_LIST_PREFIX "iteration_"
+#define SB_AGG_DATASET_PREFIX "aggregation_rank_"
+
+/* Longest prefix either option takes (names must fit SB_DATASET_KEY_MAX). */
+#define SB_AGG_PREFIX_MAX 200
+
+static inline void sb_agg_list_name(const char *prefix, int64_t seq, char *buf, size_t len)
 {
-  snprintf(buf, len, "iteration_%lld", (long long)seq);
+  snprintf(buf, len, "%s%lld", prefix, (long long)seq);
 }
 
-static inline void sb_agg_dataset_name(int rank, int64_t seq, char *buf, size_t len)
+static inline void sb_agg_dataset_name(const char *prefix, int rank, char *buf, size_t len)
 {
-  snprintf(buf, len, "agg_r%d_i%lld", rank, (long long)seq);
+  snprintf(buf, len, "%s%d", prefix, rank);
 }
 
 static inline void sb_agg_tensor_name(int t, char *buf, size_t len)
 {
-  snprintf(buf, len, "t%d", t);
+  snprintf(buf, len, "tensor_%d", t);
+}
+
+/* Checks the two prefixes given on the command line: not empty, not too
+ * long, and no '{' or '}' in the dataset prefix (the hash tag). */
+static inline int sb_agg_check_prefixes(const char *list_prefix, const char *dataset_prefix)
+{
+  if (!list_prefix || !*list_prefix || strlen(list_prefix) > SB_AGG_PREFIX_MAX)
+    return sb_error("--list-prefix must be 1..%d characters", SB_AGG_PREFIX_MAX);
+  if (!dataset_prefix || !*dataset_prefix || strlen(dataset_prefix) > SB_AGG_PREFIX_MAX)
+    return sb_error("--dataset-prefix must be 1..%d characters", SB_AGG_PREFIX_MAX);
+  if (strpbrk(dataset_prefix, "{}"))
+    return sb_error("--dataset-prefix '%s' contains '{' or '}' (dataset keys are {NAME})",
+                    dataset_prefix);
+  return SB_OK;
 }
 
 /* The pattern stream of tensor t of iteration seq. */
@@ -40,11 +67,13 @@ static inline uint64_t sb_agg_stream(int64_t seq, int t)
   return (uint64_t)seq * SB_AGG_MAX_TENSORS + (uint64_t)t;
 }
 
-/* Tensors travel as FLOAT when the size is a multiple of 4, else UINT8. */
-static inline void sb_agg_tensor_shape(uint64_t bytes, const char **dtype, int64_t *dim)
+/* Tensors travel as FLOAT when the size is a multiple of 4, else UINT8,
+ * shaped [1, n] (SmartSim-Scaling's {1, n_values}). */
+static inline void sb_agg_tensor_shape(uint64_t bytes, const char **dtype, int64_t dims[2])
 {
   *dtype = bytes % 4 == 0 ? "FLOAT" : "UINT8";
-  *dim = (int64_t)(bytes % 4 == 0 ? bytes / 4 : bytes);
+  dims[0] = 1;
+  dims[1] = (int64_t)(bytes % 4 == 0 ? bytes / 4 : bytes);
 }
 
 #endif

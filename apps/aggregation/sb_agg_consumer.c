@@ -1,12 +1,14 @@
 /* sb-agg-consumer: takes each iteration's aggregation list whole (the seeds'
- * aggregation consumer).
+ * aggregation consumer), in SmartRedis's dataset layout (sb_dataset.h).
  *
- * Iteration seq: poll until list iteration_<seq> holds --list-length
- * entries (bounded by --timeout), fetch every dataset it names with
- * --client-threads threads (each with its own connection), delete the list
- * and its datasets — which lets the producer go on. Every tensor byte is
- * then checked against what its producer rank must have written (outside
- * the timed part). Runs as one MPI rank. A producer rank's failure
+ * Iteration seq: poll until list iteration_<seq> (--list-prefix) holds
+ * --list-length entries (bounded by --timeout), fetch every dataset it
+ * names with --client-threads threads (each with its own connection),
+ * delete the list and its datasets — which lets the producer go on. A
+ * dataset that is absent or incomplete (no .COMPLETE, a listed tensor
+ * missing) fails the iteration before anything is deleted: its keys and the
+ * list stay as they were. Every tensor byte is then checked against what
+ * its producer rank must have written (outside the timed part). Runs as one MPI rank. A producer rank's failure
  * notice (iteration_abort, sb_agg_abort.h) ends the wait at once.
  * Phases: poll_list, get_list, delete_list, loop_time.
  * Moves list-length × K × tensor-bytes per iteration.
@@ -29,6 +31,7 @@
 
 static uint64_t opt_bytes;
 static int64_t opt_tensors, opt_length, opt_threads, opt_timeout, opt_poll_ms;
+static const char *opt_list_prefix, *opt_dataset_prefix;
 
 static const sb_opt_t cons_opts[] = {
   {"list-length", SB_OPT_INT, &opt_length, NULL,
@@ -43,6 +46,10 @@ static const sb_opt_t cons_opts[] = {
    86400},
   {"poll-interval", SB_OPT_INT, &opt_poll_ms, "10", "ms between two looks at the list", NULL, 1,
    60000},
+  {"list-prefix", SB_OPT_STR, &opt_list_prefix, SB_AGG_LIST_PREFIX,
+   "lists are named <prefix><iteration> (as the producer)", NULL, 0, 0},
+  {"dataset-prefix", SB_OPT_STR, &opt_dataset_prefix, SB_AGG_DATASET_PREFIX,
+   "producer rank r's dataset is <prefix><r> (as the producer)", NULL, 0, 0},
 };
 
 /* What one fetched dataset left for the check. */
@@ -55,7 +62,7 @@ typedef struct {
 
 typedef struct {
   slot_t *slots;
-  char (*tnames)[16];
+  char (*tnames)[24];
   char **names;
   size_t nnames;
   sb_dataset_pool_t *pool;
@@ -71,20 +78,20 @@ static int cons_configure(sb_app_ctx_t *ctx)
     return sb_error("sb-agg-consumer runs as one rank (got %d); use --client-threads for "
                     "parallel fetches",
                     ctx->nranks);
-  return SB_OK;
+  return sb_agg_check_prefixes(opt_list_prefix, opt_dataset_prefix);
 }
 
 static int cons_setup(sb_app_ctx_t *ctx)
 {
   cons_state_t *s = calloc(1, sizeof *s);
   const char *dtype;
-  int64_t dim;
+  int64_t dims[2];
   if (!s)
     return sb_error("out of memory");
   ctx->state = s;
   if (sb_ai_require_module(ctx->db, "datasets hold tensors") != SB_OK)
     return SB_ERR;
-  sb_agg_tensor_shape(opt_bytes, &dtype, &dim);
+  sb_agg_tensor_shape(opt_bytes, &dtype, dims);
   s->slots = calloc((size_t)opt_length, sizeof *s->slots);
   s->tnames = calloc((size_t)opt_tensors, sizeof *s->tnames);
   if (!s->slots || !s->tnames)
@@ -100,8 +107,9 @@ static int cons_setup(sb_app_ctx_t *ctx)
       if (!buf)
         return sb_error("cannot allocate %lld x %lld tensors of %llu bytes", (long long)opt_length,
                         (long long)opt_tensors, (unsigned long long)opt_bytes);
-      sl->tensors[t] = (sb_dataset_tensor_t){.name = s->tnames[t], .dtype = dtype, .ndims = 1,
-                                             .dims = {dim}, .buf = buf, .bytes = opt_bytes};
+      sl->tensors[t] = (sb_dataset_tensor_t){.name = s->tnames[t], .dtype = dtype, .ndims = 2,
+                                             .dims = {dims[0], dims[1]}, .buf = buf,
+                                             .bytes = opt_bytes};
     }
   }
   if (sb_agg_server_time(ctx->db, &s->since) != SB_OK)
@@ -145,6 +153,22 @@ static int fetch_one(sb_db_t *conn, const char *name, size_t i, void *arg)
     return SB_ERR;
   sl->rank_txt = values[0];
   sl->iter_txt = values[1];
+  /* Nothing is deleted after this: the dataset stays for a look. */
+  if (!sl->complete) {
+    int exists = 0;
+    char meta[SB_DATASET_KEY_MAX];
+    const char *argv[2] = {"EXISTS", meta};
+    size_t argvlen[2] = {6, 0};
+    sb_db_reply_t *r = NULL;
+    if (sb_dataset_meta_key(name, meta, sizeof meta) == SB_OK) {
+      argvlen[1] = strlen(meta);
+      if (sb_db_command(conn, 1, 2, argv, argvlen, &r) == SB_OK)
+        exists = sb_db_reply_int(r) == 1;
+      sb_db_reply_free(r);
+    }
+    return sb_error("dataset %s is incomplete: %s (nothing of the list was deleted)", name,
+                    exists ? "its meta hash has no .COMPLETE" : "it has no meta hash");
+  }
   return SB_OK;
 }
 
@@ -198,12 +222,12 @@ static int poll_list(sb_app_ctx_t *ctx, const char *list, int *met)
 static int cons_iteration(sb_app_ctx_t *ctx, int64_t seq, int timed)
 {
   cons_state_t *s = ctx->state;
-  char list[64];
+  char list[SB_AGG_PREFIX_MAX + 24];
   int met = 0;
   double t0, t1, t2, t3;
 
   clear_slots(s);
-  sb_agg_list_name(seq, list, sizeof list);
+  sb_agg_list_name(opt_list_prefix, seq, list, sizeof list);
   t0 = sb_now();
   if (poll_list(ctx, list, &met) != SB_OK)
     return SB_ERR;
@@ -275,6 +299,13 @@ static int cons_check(sb_app_ctx_t *ctx, int64_t seq)
     }
     if (seen[r]++)
       verify_error(ctx, "iteration %lld: producer rank %ld appended twice", (long long)seq, r);
+    {
+      char want[SB_AGG_PREFIX_MAX + 24];
+      sb_agg_dataset_name(opt_dataset_prefix, (int)r, want, sizeof want);
+      if (strcmp(want, sl->name) != 0)
+        verify_error(ctx, "producer rank %ld, iteration %lld: dataset is named %s, expected %s", r,
+                     (long long)seq, sl->name, want);
+    }
     if (!sl->iter_txt || strtoll(sl->iter_txt, NULL, 10) != seq)
       verify_error(ctx, "producer rank %ld, iteration %lld: dataset %s says iteration '%s'", r,
                    (long long)seq, sl->name, sl->iter_txt ? sl->iter_txt : "(none)");
@@ -345,8 +376,9 @@ static void cons_describe(const sb_app_ctx_t *ctx, char *buf, size_t len)
 
 static const sb_app_t consumer_app = {
   .name = "sb-agg-consumer",
-  .summary = "Waits for each aggregation list to fill, fetches its datasets with several "
-             "threads, verifies them and deletes the list.",
+  .summary = "Waits for each aggregation list iteration_<i> to fill, fetches its datasets "
+             "(SmartRedis's layout) with several threads, verifies them and deletes the list "
+             "and its datasets.",
   .opts = cons_opts,
   .n_opts = (int)(sizeof cons_opts / sizeof cons_opts[0]),
   .configure = cons_configure,

@@ -1,12 +1,14 @@
 /* sb-agg-producer: every rank appends one dataset per iteration to the
- * iteration's aggregation list (the seeds' aggregation producer, timed).
+ * iteration's aggregation list (the seeds' aggregation producer, timed),
+ * in SmartRedis's dataset layout (sb_dataset.h).
  *
  * Iteration seq: rank 0 waits until the consumer has deleted list
  * iteration_<seq-1> (bounded by --consume-timeout), then sends its verdict
  * to every other rank (point to point on the driver's control communicator,
  * which is also the barrier; a failed rank ends the wait of the others at
- * once), then every rank puts its dataset (K tensors) and RPUSHes its name
- * to iteration_<seq>. A rank that fails publishes the failure in
+ * once), then every rank puts its dataset aggregation_rank_<rank> (K
+ * tensors) and RPUSHes its key {aggregation_rank_<rank>} to iteration_<seq>
+ * (prefixes: --list-prefix, --dataset-prefix). A rank that fails publishes the failure in
  * iteration_abort (sb_agg_abort.h) for the consumer.
  * Phases: wait_consumed, put_dataset, append_to_list, loop_time.
  * Moves K × tensor-bytes per rank and iteration.
@@ -28,6 +30,7 @@
 
 static uint64_t opt_bytes;
 static int64_t opt_tensors, opt_timeout, opt_poll_ms;
+static const char *opt_list_prefix, *opt_dataset_prefix;
 
 static const sb_opt_t prod_opts[] = {
   {"tensor-bytes", SB_OPT_SIZE, &opt_bytes, "1K", "bytes per tensor", NULL, 0, 0},
@@ -37,12 +40,16 @@ static const sb_opt_t prod_opts[] = {
    "seconds rank 0 waits for the consumer to delete the previous list", NULL, 1, 86400},
   {"poll-interval", SB_OPT_INT, &opt_poll_ms, "10", "ms between two looks at the list", NULL, 1,
    60000},
+  {"list-prefix", SB_OPT_STR, &opt_list_prefix, SB_AGG_LIST_PREFIX,
+   "lists are named <prefix><iteration> (as the consumer)", NULL, 0, 0},
+  {"dataset-prefix", SB_OPT_STR, &opt_dataset_prefix, SB_AGG_DATASET_PREFIX,
+   "rank r writes dataset <prefix><r> (as the consumer)", NULL, 0, 0},
 };
 
 typedef struct {
   void **bufs;
   sb_dataset_tensor_t *tensors;
-  char (*tnames)[16];
+  char (*tnames)[24];
   int wait_phase, put_phase, append_phase;
   int64_t seq;   /* the iteration under way (-1: none yet) */
   int published; /* this rank's failure was written to iteration_abort (or tried) */
@@ -65,11 +72,17 @@ static void publish_failure(sb_app_ctx_t *ctx, int64_t seq, const char *message)
   sb_error("%s", saved);
 }
 
+static int prod_configure(sb_app_ctx_t *ctx)
+{
+  (void)ctx;
+  return sb_agg_check_prefixes(opt_list_prefix, opt_dataset_prefix);
+}
+
 static int prod_setup(sb_app_ctx_t *ctx)
 {
   prod_state_t *s = calloc(1, sizeof *s);
   const char *dtype;
-  int64_t dim;
+  int64_t dims[2];
   if (!s)
     return sb_error("out of memory");
   s->seq = -1;
@@ -97,14 +110,15 @@ static int prod_setup(sb_app_ctx_t *ctx)
   s->tnames = calloc((size_t)opt_tensors, sizeof *s->tnames);
   if (!s->bufs || !s->tensors || !s->tnames)
     return sb_error("out of memory");
-  sb_agg_tensor_shape(opt_bytes, &dtype, &dim);
+  sb_agg_tensor_shape(opt_bytes, &dtype, dims);
   for (int t = 0; t < opt_tensors; t++) {
     if (!(s->bufs[t] = malloc(opt_bytes)))
       return sb_error("cannot allocate %d tensors of %llu bytes", (int)opt_tensors,
                       (unsigned long long)opt_bytes);
     sb_agg_tensor_name(t, s->tnames[t], sizeof s->tnames[t]);
-    s->tensors[t] = (sb_dataset_tensor_t){.name = s->tnames[t], .dtype = dtype, .ndims = 1,
-                                          .dims = {dim}, .data = s->bufs[t], .bytes = opt_bytes};
+    s->tensors[t] = (sb_dataset_tensor_t){.name = s->tnames[t], .dtype = dtype, .ndims = 2,
+                                          .dims = {dims[0], dims[1]}, .data = s->bufs[t],
+                                          .bytes = opt_bytes};
   }
   s->wait_phase = sb_timings_add(&ctx->timings, "wait_consumed", ctx->opts.iterations, 0, 1);
   s->put_phase = sb_timings_add(&ctx->timings, "put_dataset", ctx->opts.iterations,
@@ -152,7 +166,7 @@ static int wait_consumed(sb_app_ctx_t *ctx, const char *prev, int *consumed)
 static int iteration_body(sb_app_ctx_t *ctx, int64_t seq, int timed)
 {
   prod_state_t *s = ctx->state;
-  char list[64], name[64], prev[64];
+  char list[SB_AGG_PREFIX_MAX + 24], name[SB_AGG_PREFIX_MAX + 24], prev[SB_AGG_PREFIX_MAX + 24];
   char rank_txt[24], seq_txt[24];
   int consumed = 1;
   double t0, t1, t2, t3;
@@ -160,7 +174,7 @@ static int iteration_body(sb_app_ctx_t *ctx, int64_t seq, int timed)
   t0 = sb_now();
   if (ctx->rank == 0) {
     if (seq > 0) {
-      sb_agg_list_name(seq - 1, prev, sizeof prev);
+      sb_agg_list_name(opt_list_prefix, seq - 1, prev, sizeof prev);
       if (wait_consumed(ctx, prev, &consumed) != SB_OK)
         /* No verdict: the failure's notice (the driver's) reaches the
          * others, and a failed peer may be gone. */
@@ -186,11 +200,11 @@ static int iteration_body(sb_app_ctx_t *ctx, int64_t seq, int timed)
                              (long long)seq);
   }
   if (consumed != 1)
-    return sb_error("the consumer did not consume list iteration_%lld in time",
+    return sb_error("the consumer did not consume list %s%lld in time", opt_list_prefix,
                     (long long)(seq - 1));
   t1 = sb_now();
-  sb_agg_list_name(seq, list, sizeof list);
-  sb_agg_dataset_name(ctx->rank, seq, name, sizeof name);
+  sb_agg_list_name(opt_list_prefix, seq, list, sizeof list);
+  sb_agg_dataset_name(opt_dataset_prefix, ctx->rank, name, sizeof name);
   snprintf(rank_txt, sizeof rank_txt, "%d", ctx->rank);
   snprintf(seq_txt, sizeof seq_txt, "%lld", (long long)seq);
   sb_dataset_field_t fields[2] = {{"producer_rank", rank_txt}, {"iteration", seq_txt}};
@@ -259,10 +273,12 @@ static void prod_describe(const sb_app_ctx_t *ctx, char *buf, size_t len)
 
 static const sb_app_t producer_app = {
   .name = "sb-agg-producer",
-  .summary = "Every rank appends one dataset per iteration to list iteration_<i>, after the "
-             "consumer has taken list iteration_<i-1>.",
+  .summary = "Every rank appends its dataset aggregation_rank_<rank> (SmartRedis's layout) to "
+             "list iteration_<i> each iteration, after the consumer has taken list "
+             "iteration_<i-1>.",
   .opts = prod_opts,
   .n_opts = (int)(sizeof prod_opts / sizeof prod_opts[0]),
+  .configure = prod_configure,
   .setup = prod_setup,
   .prepare = prod_prepare,
   .iteration = prod_iteration,

@@ -4,8 +4,9 @@
 #                       3 iterations, 2 tensors per dataset, both files checked
 #   consumer_timeout    no producer: the consumer gives up after --timeout
 #   producer_timeout    no consumer: the producer gives up after --consume-timeout
-#   corrupt             a dataset missing a tensor and one with wrong bytes are
-#                       reported naming producer rank, iteration and tensor
+#   corrupt             a complete dataset that lacks a tensor and one with wrong
+#                       bytes are reported naming producer rank, iteration and
+#                       tensor (incomplete datasets: tests/interop/incomplete.sh)
 #   rank_killed         producer (2 ranks) and consumer launched apart; once the
 #                       loop runs, producer rank 1's connection is killed
 #                       (CLIENT KILL): every process ends within 10 s, nonzero,
@@ -65,17 +66,20 @@ case $case_ in
     mpiexec -n 3 "$P" --iterations 1 --warmup 0 --tensor-bytes 1K > "$SB_TMP/p.out" 2>&1 ||
       { cat "$SB_TMP/p.out"; sb_fail "producer failed"; }
     [ "$(sb_cli llen iteration_0)" = 3 ] || sb_fail "list not filled"
-    # Rank 1's dataset loses tensor t1; rank 2's t0 gets other bytes.
-    sb_cli del '{agg_r1_i0}.t1' >/dev/null
-    sb_cli hset '{agg_r1_i0}.meta' .tensors t0 >/dev/null
-    sb_cli AI.TENSORSET '{agg_r2_i0}.t0' FLOAT 256 >/dev/null
+    # Rank 1's dataset loses tensor_1 (and no longer lists it: a complete
+    # dataset without the tensor); rank 2's tensor_0 gets other bytes.
+    # .tensor_names is SmartRedis's string field: type 7, 8-byte length, name.
+    sb_cli del '{aggregation_rank_1}.tensor_1' >/dev/null
+    printf '\007\010\000\000\000\000\000\000\000tensor_0' |
+      sb_cli -x hset '{aggregation_rank_1}.meta' .tensor_names >/dev/null
+    sb_cli AI.TENSORSET '{aggregation_rank_2}.tensor_0' FLOAT 1 256 >/dev/null
     mpiexec -n 1 "$C" --list-length 3 --iterations 1 --warmup 0 --tensor-bytes 1K \
       --out "$SB_TMP/c.h5" > "$SB_TMP/c.out" 2>&1
     rc=$?
     cat "$SB_TMP/c.out"
     [ $rc = 3 ] || sb_fail "consumer exited $rc, expected 3 (verification errors)"
-    grep -q "producer rank 1, iteration 0, tensor t1: missing" "$SB_TMP/c.out" || sb_fail "missing tensor not named"
-    grep -q "producer rank 2, iteration 0, tensor t0: .* words differ" "$SB_TMP/c.out" || sb_fail "wrong bytes not named"
+    grep -q "producer rank 1, iteration 0, tensor tensor_1: missing" "$SB_TMP/c.out" || sb_fail "missing tensor not named"
+    grep -q "producer rank 2, iteration 0, tensor tensor_0: .* words differ" "$SB_TMP/c.out" || sb_fail "wrong bytes not named"
     grep -q "^# verification: 2 mismatches" "$SB_TMP/c.out" || sb_fail "count of mismatches"
     ;;
   rank_killed | rank_killed_mpmd)

@@ -1,5 +1,5 @@
 # A dataset is all or nothing: a put whose tensor the server refuses leaves no
-# meta hash (so no .complete) and no tensor, and the producer says why.
+# meta hash (so no .COMPLETE) and no tensor, and the producer says why.
 # Usage: dataset_atomic.sh CASE
 #   limit      MAX_TENSOR_BYTES 1K: sb_dataset_put with one tensor over it
 #              (dataset_put_check), then sb-agg-producer with 4K tensors
@@ -21,11 +21,11 @@ case $case_ in
       --iterations 1 --warmup 0 --consume-timeout 5 > "$SB_TMP/p.out" 2>&1 || rc=$?
     cat "$SB_TMP/p.out"
     [ "$rc" = 1 ] || sb_fail "producer exited $rc, expected 1"
-    grep -q "put_dataset agg_r[01]_i0: .*AI.TENSORSET.*MAX_TENSOR_BYTES" "$SB_TMP/p.out" ||
+    grep -q "put_dataset aggregation_rank_[01]: .*AI.TENSORSET.*MAX_TENSOR_BYTES" "$SB_TMP/p.out" ||
       sb_fail "the producer's error does not name the dataset, the command and the limit"
     for r in 0 1; do
-      [ "$(sb_cli exists "{agg_r${r}_i0}.meta")" = 0 ] || sb_fail "{agg_r${r}_i0}.meta exists"
-      [ "$(sb_cli exists "{agg_r${r}_i0}.t0")" = 0 ] || sb_fail "{agg_r${r}_i0}.t0 exists"
+      [ "$(sb_cli exists "{aggregation_rank_${r}}.meta")" = 0 ] || sb_fail "{aggregation_rank_${r}}.meta exists"
+      [ "$(sb_cli exists "{aggregation_rank_${r}}.tensor_0")" = 0 ] || sb_fail "{aggregation_rank_${r}}.tensor_0 exists"
     done
     [ "$(sb_cli exists iteration_0)" = 0 ] || sb_fail "a refused dataset was appended to its list"
     ;;

@@ -88,7 +88,7 @@ int main(int argc, char **argv)
     CHECK(sb_dataset_exists(db, "ds", &complete) == SB_OK && complete, "first put not complete");
     printf("a put within the limit is complete\n");
     /* The same name again: t0 fits, t1 is over the limit, t2 fits. The
-     * earlier put's .complete must not vouch for it. */
+     * earlier put's .COMPLETE must not vouch for it. */
     set_tensor(&t[1], "t1", big, sizeof big);
     set_tensor(&t[2], "t2", small, sizeof small);
     CHECK(sb_dataset_put(db, "ds", 1, fields, 3, t) == SB_ERR, "a put with a refused tensor succeeded");
