@@ -61,9 +61,9 @@ fi
 echo "run: killed rank's keys deleted, others kept"
 
 # 2. db clean: each app's patterns, standalone and hash-tagged names.
-sb_cli rpush iteration_0 '{agg_r0_i0}' >/dev/null
-sb_cli hset '{agg_r0_i0}.meta' .tensors t0 >/dev/null
-sb_cli AI.TENSORSET '{agg_r0_i0}.t0' FLOAT 1 VALUES 1 >/dev/null
+sb_cli rpush iteration_0 '{aggregation_rank_0}' >/dev/null
+sb_cli hset '{aggregation_rank_0}.meta' .COMPLETE 1 >/dev/null
+sb_cli AI.TENSORSET '{aggregation_rank_0}.tensor_0' FLOAT 1 VALUES 1 >/dev/null
 sb_cli AI.TENSORSET 'sb:inf:r0:in' FLOAT 1 VALUES 1 >/dev/null
 sb_cli AI.TENSORSET 'sb:inf:{s1}:r2:out' FLOAT 1 VALUES 1 >/dev/null
 sb_cli set sb:inf:script keep >/dev/null
