@@ -69,13 +69,16 @@ grep -q "report: $demo/report/report.html" <<< "$last" || sb_fail "the last line
 for app in baseline throughput inference aggregation; do
   grep -q "# sweep $app: \([0-9]*\) of \1 complete, 0 failed" "$SB_TMP/demo.log" || sb_fail "the demo's $app sweep did not complete every case"
 done
-# A second demo writes a folder of its own; --out refuses a folder with results; --resume reuses it.
+# A second demo writes a folder of its own; --out refuses a folder with results; --resume reuses it
+# with the settings it was started with (SB_DEMO_ITERATIONS=20 then, the default 200 now).
 XDG_RUNTIME_DIR=$SB_TMP/run "$sb" demo --out "$demo" > "$SB_TMP/again.log" 2>&1 && sb_fail "demo --out of a folder with results was accepted"
 grep -q "holds results already.*--resume" "$SB_TMP/again.log" || { cat "$SB_TMP/again.log"; sb_fail "demo --out: no clear refusal"; }
 XDG_RUNTIME_DIR=$SB_TMP/run "$sb" demo --resume "$demo" > "$SB_TMP/resume.log" 2>&1 ||
   { cat "$SB_TMP/resume.log"; sb_fail "demo --resume failed"; }
-grep -q "complete, skipped" "$SB_TMP/resume.log" || sb_fail "demo --resume ran the complete cases again"
-grep -q "\.\.\. done" "$SB_TMP/resume.log" && sb_fail "demo --resume ran a case that was complete"
+grep -q "the folder's settings: 4 ranks, sizes 1K 64K 1M, 20 iterations" "$SB_TMP/resume.log" ||
+  { cat "$SB_TMP/resume.log"; sb_fail "demo --resume did not take the folder's settings"; }
+grep -q "complete, skipped" "$SB_TMP/resume.log" || { cat "$SB_TMP/resume.log"; sb_fail "demo --resume ran the complete cases again"; }
+grep "\.\.\. done" "$SB_TMP/resume.log" && { cat "$SB_TMP/resume.log"; sb_fail "demo --resume ran a case that was complete (above)"; }
 
 # ---- db start / run / db stop / report / doctor, installed ----
 export SB_STATE=$SB_TMP/state
