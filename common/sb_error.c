@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SB_ERRMSG_MAX 1024
-
 static _Thread_local char errmsg[SB_ERRMSG_MAX];
 
 int sb_error(const char *fmt, ...)
@@ -45,6 +43,8 @@ int sb_error_prefix(const char *fmt, ...)
 const char *sb_error_msg(void) { return errmsg; }
 
 void sb_error_clear(void) { errmsg[0] = '\0'; }
+
+char *sb_error_buffer(void) { return errmsg; }
 
 int sb_error_mpi(const char *file, int line, const char *expr, int code)
 {

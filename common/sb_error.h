@@ -1,9 +1,19 @@
 /* Error reporting for stagebench's library code.
  *
  * Library functions return SB_OK (0) or SB_ERR (-1) and leave a message in a
- * per-thread buffer; only main() decides to abort. The check macros record
- * file, line and the failing expression, then jump to the function's `fail:`
- * label so that the function can release what it holds.
+ * per-thread buffer; only main() decides to abort. The check macros below
+ * (SB_MPI, SB_H5, SB_TRY) record file, line and the failing expression, then
+ * jump to the function's `fail:` label so that the function can release what
+ * it holds; a function with nothing to release ends with
+ *
+ *     return SB_OK;
+ *   fail:
+ *     return SB_ERR;
+ *
+ * CUDA runtime calls are checked with SB_CUDA_CHECK (kernels/sb_cuda_check.h),
+ * the one CUDA check of every library, writing into this same message:
+ *
+ *     SB_CUDA_CHECK(cudaMalloc(&p, n), sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
  */
 #ifndef SB_ERROR_H
 #define SB_ERROR_H
@@ -12,6 +22,9 @@
 
 #define SB_OK 0
 #define SB_ERR (-1)
+
+/* Size of the per-thread message buffer, terminating NUL included. */
+#define SB_ERRMSG_MAX 1024
 
 /* Replaces the thread's last error message (printf-style). Always returns
  * SB_ERR so callers can write `return sb_error(...)`. */
@@ -27,12 +40,22 @@ const char *sb_error_msg(void);
 /* Clears the thread's last error message. */
 void sb_error_clear(void);
 
+/* The thread's message buffer itself (SB_ERRMSG_MAX bytes), for a formatter
+ * that writes the message in place: SB_CUDA_CHECK's err argument. Whatever
+ * is written there is what sb_error_msg() returns. */
+char *sb_error_buffer(void);
+
 /* Records an MPI failure with the library's error string. Returns SB_ERR. */
 int sb_error_mpi(const char *file, int line, const char *expr, int code);
 
 /* Records an HDF5 failure (negative return). Returns SB_ERR. */
 int sb_error_h5(const char *file, int line, const char *expr);
 
+/* SB_MPI(expr): the one MPI check of every library and app. expr is an MPI
+ * call (anything returning an MPI error code); on a code other than
+ * MPI_SUCCESS (0) the message becomes "FILE:LINE: expr failed: <MPI's
+ * error string>" (sb_error_mpi) and control jumps to the calling function's
+ * `fail:` label, which releases what the function holds and returns SB_ERR. */
 #define SB_MPI(expr)                                                          \
   do {                                                                        \
     int sb_rc_ = (expr);                                                      \

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #if HAVE_CUDA
+#include "sb_cuda_check.h"
 #include "sb_pattern_cuda.h"
 
 #include <cuda_runtime_api.h>
@@ -25,8 +26,9 @@ int sb_gpu_built(void) { return HAVE_CUDA; }
 int sb_error_cuda(const char *file, int line, const char *expr, int code)
 {
 #if HAVE_CUDA
-  return sb_error("%s:%d: %s failed: %s: %s", file, line, expr,
-                  cudaGetErrorName((cudaError_t)code), cudaGetErrorString((cudaError_t)code));
+  /* The text of SB_CUDA_CHECK (sb_cuda_check.h). */
+  return sb_error("%s:%d: %s: %s: %s", file, line, expr, cudaGetErrorName((cudaError_t)code),
+                  cudaGetErrorString((cudaError_t)code));
 #else
   return sb_error("%s:%d: %s failed: CUDA error %d (%s)", file, line, expr, code,
                   SB_GPU_NOT_BUILT);
@@ -35,14 +37,9 @@ int sb_error_cuda(const char *file, int line, const char *expr, int code)
 
 #if HAVE_CUDA
 
-/* Runs a CUDA runtime call (or a kernels/ function returning a cudaError_t);
- * on failure records where and returns SB_ERR from the calling function. */
-#define SB_CUDA(expr)                                                         \
-  do {                                                                        \
-    int sb_cuda_e_ = (int)(expr);                                             \
-    if (sb_cuda_e_ != 0)                                                      \
-      return sb_error_cuda(__FILE__, __LINE__, #expr, sb_cuda_e_);            \
-  } while (0)
+/* Every CUDA call below is checked by SB_CUDA_CHECK (sb_cuda_check.h): on
+ * failure the sb_error message says where and why, and the function returns
+ * SB_ERR. */
 
 #define AS_STREAM(s) ((cudaStream_t)(s))
 
@@ -66,7 +63,8 @@ int sb_gpu_count(int *count)
 int sb_gpu_name(int device, char *buf, size_t len)
 {
   struct cudaDeviceProp prop;
-  SB_CUDA(cudaGetDeviceProperties(&prop, device));
+  SB_CUDA_CHECK(cudaGetDeviceProperties(&prop, device),
+                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
   snprintf(buf, len, "%s", prop.name);
   return SB_OK;
 }
@@ -74,8 +72,8 @@ int sb_gpu_name(int device, char *buf, size_t len)
 int sb_gpu_versions(char *runtime, size_t rlen, char *driver, size_t dlen)
 {
   int r = 0, d = 0;
-  SB_CUDA(cudaRuntimeGetVersion(&r));
-  SB_CUDA(cudaDriverGetVersion(&d));
+  SB_CUDA_CHECK(cudaRuntimeGetVersion(&r), sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+  SB_CUDA_CHECK(cudaDriverGetVersion(&d), sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
   snprintf(runtime, rlen, "%d.%d", r / 1000, (r % 1000) / 10);
   snprintf(driver, dlen, "%d.%d", d / 1000, (d % 1000) / 10);
   return SB_OK;
@@ -84,28 +82,30 @@ int sb_gpu_versions(char *runtime, size_t rlen, char *driver, size_t dlen)
 int sb_gpu_alloc(void **dev, size_t bytes)
 {
   *dev = NULL;
-  SB_CUDA(cudaMalloc(dev, bytes ? bytes : 1));
+  SB_CUDA_CHECK(cudaMalloc(dev, bytes ? bytes : 1),
+                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
   return SB_OK;
 }
 
 int sb_gpu_free(void *dev)
 {
   if (dev)
-    SB_CUDA(cudaFree(dev));
+    SB_CUDA_CHECK(cudaFree(dev), sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
   return SB_OK;
 }
 
 int sb_gpu_alloc_pinned(void **host, size_t bytes)
 {
   *host = NULL;
-  SB_CUDA(cudaMallocHost(host, bytes ? bytes : 1));
+  SB_CUDA_CHECK(cudaMallocHost(host, bytes ? bytes : 1),
+                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
   return SB_OK;
 }
 
 int sb_gpu_free_pinned(void *host)
 {
   if (host)
-    SB_CUDA(cudaFreeHost(host));
+    SB_CUDA_CHECK(cudaFreeHost(host), sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
   return SB_OK;
 }
 
@@ -113,7 +113,8 @@ int sb_gpu_stream_create(void **stream)
 {
   cudaStream_t s = NULL;
   *stream = NULL;
-  SB_CUDA(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+  SB_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking),
+                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
   *stream = s;
   return SB_OK;
 }
@@ -121,48 +122,58 @@ int sb_gpu_stream_create(void **stream)
 int sb_gpu_stream_destroy(void *stream)
 {
   if (stream)
-    SB_CUDA(cudaStreamDestroy(AS_STREAM(stream)));
+    SB_CUDA_CHECK(cudaStreamDestroy(AS_STREAM(stream)),
+                  sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
   return SB_OK;
 }
 
 int sb_gpu_copy_to_host(void *host, const void *dev, size_t bytes, void *stream)
 {
-  SB_CUDA(cudaMemcpyAsync(host, dev, bytes, cudaMemcpyDeviceToHost, AS_STREAM(stream)));
-  SB_CUDA(cudaStreamSynchronize(AS_STREAM(stream)));
+  SB_CUDA_CHECK(cudaMemcpyAsync(host, dev, bytes, cudaMemcpyDeviceToHost, AS_STREAM(stream)),
+                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+  SB_CUDA_CHECK(cudaStreamSynchronize(AS_STREAM(stream)),
+                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
   return SB_OK;
 }
 
 int sb_gpu_copy_to_device(void *dev, const void *host, size_t bytes, void *stream)
 {
-  SB_CUDA(cudaMemcpyAsync(dev, host, bytes, cudaMemcpyHostToDevice, AS_STREAM(stream)));
-  SB_CUDA(cudaStreamSynchronize(AS_STREAM(stream)));
+  SB_CUDA_CHECK(cudaMemcpyAsync(dev, host, bytes, cudaMemcpyHostToDevice, AS_STREAM(stream)),
+                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+  SB_CUDA_CHECK(cudaStreamSynchronize(AS_STREAM(stream)),
+                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
   return SB_OK;
 }
 
 int sb_gpu_memset(void *dev, int value, size_t bytes, void *stream)
 {
-  SB_CUDA(cudaMemsetAsync(dev, value, bytes, AS_STREAM(stream)));
+  SB_CUDA_CHECK(cudaMemsetAsync(dev, value, bytes, AS_STREAM(stream)),
+                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
   return SB_OK;
 }
 
 int sb_gpu_sync(void *stream)
 {
-  SB_CUDA(cudaStreamSynchronize(AS_STREAM(stream)));
+  SB_CUDA_CHECK(cudaStreamSynchronize(AS_STREAM(stream)),
+                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
   return SB_OK;
 }
 
 int sb_gpu_pattern_fill(void *dev, size_t bytes, uint64_t rank, uint64_t iteration,
                         void *stream)
 {
-  SB_CUDA(sb_pattern_cuda_fill(dev, bytes, rank, iteration, stream));
-  SB_CUDA(cudaStreamSynchronize(AS_STREAM(stream)));
+  SB_CUDA_CHECK(sb_pattern_cuda_fill(dev, bytes, rank, iteration, stream),
+                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+  SB_CUDA_CHECK(cudaStreamSynchronize(AS_STREAM(stream)),
+                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
   return SB_OK;
 }
 
 int sb_gpu_pattern_check(const void *dev, size_t bytes, uint64_t rank, uint64_t iteration,
                          void *scratch, void *stream, size_t *bad, size_t *first_bad)
 {
-  SB_CUDA(sb_pattern_cuda_check(dev, bytes, rank, iteration, scratch, stream, bad, first_bad));
+  SB_CUDA_CHECK(sb_pattern_cuda_check(dev, bytes, rank, iteration, scratch, stream, bad, first_bad),
+                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
   return SB_OK;
 }
 
@@ -176,7 +187,7 @@ static int place_local(int one_per_rank, sb_gpu_place_t *p)
                     "per rank (run at most %d ranks per node, or make more devices visible)",
                     p->local_size, p->count, p->count == 1 ? "" : "s", p->count);
   p->device = p->local_rank % p->count;
-  SB_CUDA(cudaSetDevice(p->device));
+  SB_CUDA_CHECK(cudaSetDevice(p->device), sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
   return SB_OK;
 }
 

@@ -86,7 +86,8 @@ int sb_gpu_pattern_check(const void *dev, size_t bytes, uint64_t rank, uint64_t 
                          void *scratch, void *stream, size_t *bad, size_t *first_bad);
 
 /* Records a failed CUDA runtime call (code is a cudaError_t) as the error
- * message, with where and what. Returns SB_ERR. */
+ * message, with where and what: the text SB_CUDA_CHECK (sb_cuda_check.h)
+ * writes, for a code already in hand. Returns SB_ERR. */
 int sb_error_cuda(const char *file, int line, const char *expr, int code);
 
 #endif

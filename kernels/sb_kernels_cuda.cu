@@ -5,9 +5,10 @@
  * sb_kernels library still links into the Redis module. */
 #include "sb_kernels_cuda.h"
 
+#include "sb_cuda_check.h"
+
 #include <cuda_runtime.h>
 #include <mma.h>
-#include <stdio.h>
 
 /* ---- errors --------------------------------------------------------------- */
 
@@ -17,25 +18,13 @@ extern "C" const char *sb_k_cuda_last_error(void) { return last_error; }
 
 static int fail_einval(const char *fn, const char *why)
 {
-  snprintf(last_error, sizeof last_error, "%s: %s", fn, why);
+  sb_set_err(last_error, sizeof last_error, "%s: %s", fn, why);
   return SB_K_CUDA_EINVAL;
 }
 
-static int fail_cuda(const char *file, int line, const char *expr, cudaError_t e)
-{
-  snprintf(last_error, sizeof last_error, "%s:%d: %s: %s: %s", file, line, expr,
-           cudaGetErrorName(e), cudaGetErrorString(e));
-  return SB_K_CUDA_ECUDA;
-}
-
-/* Runs a CUDA runtime call; on failure records where and returns -2 from the
- * calling function. After a launch: SB_CUDA(cudaGetLastError()). */
-#define SB_CUDA(EXPR)                                       \
-  do {                                                      \
-    cudaError_t sb_cuda_e_ = (EXPR);                        \
-    if (sb_cuda_e_ != cudaSuccess)                          \
-      return fail_cuda(__FILE__, __LINE__, #EXPR, sb_cuda_e_); \
-  } while (0)
+/* Every CUDA call and launch below is checked by SB_CUDA_CHECK
+ * (sb_cuda_check.h): on failure the message goes into last_error and the
+ * function returns SB_K_CUDA_ECUDA. */
 
 #define AS_STREAM(s) ((cudaStream_t)(s))
 
@@ -59,7 +48,7 @@ extern "C" int sb_k_cuda_device_count(int *n)
     *n = 0;
     return SB_K_CUDA_OK;
   }
-  SB_CUDA(e);
+  SB_CUDA_CHECK(e, last_error, sizeof last_error, return SB_K_CUDA_ECUDA);
   return SB_K_CUDA_OK;
 }
 
@@ -91,7 +80,7 @@ extern "C" int sb_k_cuda_pre_process_3ch(const float *in, int64_t n, int64_t h, 
     return SB_K_CUDA_OK;
   pre_process_3ch_kernel<<<grid_for((size_t)total), 256, 0, AS_STREAM(stream)>>>(in, h, w, total,
                                                                                out);
-  SB_CUDA(cudaGetLastError());
+  SB_CUDA_CHECK(cudaGetLastError(), last_error, sizeof last_error, return SB_K_CUDA_ECUDA);
   return SB_K_CUDA_OK;
 }
 
@@ -334,8 +323,9 @@ extern "C" int sb_k_cuda_conv2d(const sb_conv2d_t *p, const float *in, float *ou
     return fail_einval(fn, "cout too large");
   if (precision == SB_K_CUDA_TF32) {
     int dev = 0, major = 0;
-    SB_CUDA(cudaGetDevice(&dev));
-    SB_CUDA(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+    SB_CUDA_CHECK(cudaGetDevice(&dev), last_error, sizeof last_error, return SB_K_CUDA_ECUDA);
+    SB_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev),
+                  last_error, sizeof last_error, return SB_K_CUDA_ECUDA);
     if (major < 8)
       return fail_einval(fn, "TF32 needs a GPU of compute capability 8.0 or newer");
     conv2d_tf32_kernel<<<grid, 256, 0, AS_STREAM(stream)>>>(d, in, p->weight, p->bias,
@@ -344,7 +334,7 @@ extern "C" int sb_k_cuda_conv2d(const sb_conv2d_t *p, const float *in, float *ou
     conv2d_fp32_kernel<<<grid, 256, 0, AS_STREAM(stream)>>>(d, in, p->weight, p->bias,
                                                             p->residual, p->relu ? 1 : 0, out);
   }
-  SB_CUDA(cudaGetLastError());
+  SB_CUDA_CHECK(cudaGetLastError(), last_error, sizeof last_error, return SB_K_CUDA_ECUDA);
   return SB_K_CUDA_OK;
 }
 
@@ -382,7 +372,7 @@ extern "C" int sb_k_cuda_maxpool2d(const float *in, int64_t n, int64_t c, int64_
   const int64_t total = n * c * oh * ow;
   maxpool2d_kernel<<<grid_for((size_t)total), 256, 0, AS_STREAM(stream)>>>(in, h, w, k, s, pad, oh,
                                                                           ow, total, out);
-  SB_CUDA(cudaGetLastError());
+  SB_CUDA_CHECK(cudaGetLastError(), last_error, sizeof last_error, return SB_K_CUDA_ECUDA);
   return SB_K_CUDA_OK;
 }
 
@@ -424,7 +414,7 @@ extern "C" int sb_k_cuda_global_avgpool(const float *in, int64_t n, int64_t c, i
     return SB_K_CUDA_OK;
   global_avgpool_kernel<<<grid_for((size_t)planes * 32), 256, 0, AS_STREAM(stream)>>>(
       in, planes, h * w, out);
-  SB_CUDA(cudaGetLastError());
+  SB_CUDA_CHECK(cudaGetLastError(), last_error, sizeof last_error, return SB_K_CUDA_ECUDA);
   return SB_K_CUDA_OK;
 }
 
@@ -457,7 +447,7 @@ extern "C" int sb_k_cuda_linear(const float *in, int64_t n, int64_t k, const flo
   const int64_t total = n * m;
   linear_kernel<<<grid_for((size_t)total * 32), 256, 0, AS_STREAM(stream)>>>(in, k, weight, bias,
                                                                             m, total, out);
-  SB_CUDA(cudaGetLastError());
+  SB_CUDA_CHECK(cudaGetLastError(), last_error, sizeof last_error, return SB_K_CUDA_ECUDA);
   return SB_K_CUDA_OK;
 }
 
@@ -488,7 +478,7 @@ extern "C" int sb_k_cuda_add(const float *a, const float *b, float *out, size_t 
   if (!a || !b || !out)
     return fail_einval("sb_k_cuda_add", "NULL argument");
   add_kernel<<<grid_for(count), 256, 0, AS_STREAM(stream)>>>(a, b, out, count, relu ? 1 : 0);
-  SB_CUDA(cudaGetLastError());
+  SB_CUDA_CHECK(cudaGetLastError(), last_error, sizeof last_error, return SB_K_CUDA_ECUDA);
   return SB_K_CUDA_OK;
 }
 
@@ -499,6 +489,6 @@ extern "C" int sb_k_cuda_relu(float *x, size_t count, void *stream)
   if (!x)
     return fail_einval("sb_k_cuda_relu", "NULL argument");
   relu_kernel<<<grid_for(count), 256, 0, AS_STREAM(stream)>>>(x, count);
-  SB_CUDA(cudaGetLastError());
+  SB_CUDA_CHECK(cudaGetLastError(), last_error, sizeof last_error, return SB_K_CUDA_ECUDA);
   return SB_K_CUDA_OK;
 }

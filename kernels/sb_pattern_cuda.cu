@@ -3,17 +3,15 @@
  * of the last error, and a failure is returned as its cudaError_t. */
 #include "sb_pattern_cuda.h"
 
+#include "sb_cuda_check.h"
+
 #include <cuda_runtime.h>
 
 #define AS_STREAM(s) ((cudaStream_t)(s))
 
-/* Returns the failing call's cudaError_t from the calling function. */
-#define PAT_CUDA(EXPR)                                                        \
-  do {                                                                        \
-    cudaError_t pat_e_ = (EXPR);                                              \
-    if (pat_e_ != cudaSuccess)                                                \
-      return (int)pat_e_;                                                     \
-  } while (0)
+/* Every CUDA call and launch below is checked by SB_CUDA_CHECK
+ * (sb_cuda_check.h) with no message (err NULL): the function returns the
+ * failing cudaError_t, as sb_pattern_cuda.h promises. */
 
 /* sb_pattern_word (sb_pattern.h) for device code: the same splitmix64 mix
  * of (rank, iteration, word), constant for constant. The host header's
@@ -93,7 +91,7 @@ extern "C" int sb_pattern_cuda_fill(void *dev, size_t bytes, uint64_t rank, uint
     return (int)cudaErrorInvalidValue;
   fill_kernel<<<grid_for((bytes + 7) / 8), 256, 0, AS_STREAM(stream)>>>(
       (unsigned char *)dev, bytes, rank, iteration, ((uintptr_t)dev % 8) == 0);
-  PAT_CUDA(cudaGetLastError());
+  SB_CUDA_CHECK(cudaGetLastError(), NULL, 0, return (int)sb_cuda_err);
   return 0;
 }
 
@@ -109,14 +107,17 @@ extern "C" int sb_pattern_cuda_check(const void *dev, size_t bytes, uint64_t ran
     *first_bad = SIZE_MAX;
   if (bytes == 0)
     return 0;
-  PAT_CUDA(cudaMemcpyAsync(scratch, init, sizeof init, cudaMemcpyHostToDevice,
-                           AS_STREAM(stream)));
+  SB_CUDA_CHECK(cudaMemcpyAsync(scratch, init, sizeof init, cudaMemcpyHostToDevice,
+                                AS_STREAM(stream)),
+                NULL, 0, return (int)sb_cuda_err);
   check_kernel<<<grid_for((bytes + 7) / 8), 256, 0, AS_STREAM(stream)>>>(
       (const unsigned char *)dev, bytes, rank, iteration, ((uintptr_t)dev % 8) == 0,
       (unsigned long long *)scratch);
-  PAT_CUDA(cudaGetLastError());
-  PAT_CUDA(cudaMemcpyAsync(got, scratch, sizeof got, cudaMemcpyDeviceToHost, AS_STREAM(stream)));
-  PAT_CUDA(cudaStreamSynchronize(AS_STREAM(stream)));
+  SB_CUDA_CHECK(cudaGetLastError(), NULL, 0, return (int)sb_cuda_err);
+  SB_CUDA_CHECK(cudaMemcpyAsync(got, scratch, sizeof got, cudaMemcpyDeviceToHost,
+                                AS_STREAM(stream)),
+                NULL, 0, return (int)sb_cuda_err);
+  SB_CUDA_CHECK(cudaStreamSynchronize(AS_STREAM(stream)), NULL, 0, return (int)sb_cuda_err);
   *bad = (size_t)got[0];
   if (first_bad && got[0])
     *first_bad = (size_t)(8 * got[1]);

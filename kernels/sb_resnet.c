@@ -2,11 +2,11 @@
  * run the forward pass with the kernels of sb_kernels.h. */
 #include "sb_resnet.h"
 
+#include "sb_err.h"
 #include "sb_kernels.h"
 #include "sb_safetensors.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,16 +63,6 @@ struct sb_resnet {
   float *fc_w, *fc_b; /* [classes][features], [classes] */
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-  if (!err || errlen == 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
-
 static void *alloc_aligned(size_t bytes)
 {
   size_t rounded = (bytes + ALIGN - 1) / ALIGN * ALIGN;
@@ -99,12 +89,12 @@ static const sb_st_tensor_t *ld_claim(loader_t *ld, const char *name)
 {
   const sb_st_tensor_t *t = ld_find(ld, name);
   if (!t) {
-    set_err(ld->err, ld->errlen, "missing tensor %s", name);
+    sb_set_err(ld->err, ld->errlen, "missing tensor %s", name);
     return NULL;
   }
   ld->used[t - ld->st->tensors] = 1;
   if (t->dtype != SB_ST_F32) {
-    set_err(ld->err, ld->errlen, "%s: dtype %s, expected F32", name, sb_st_dtype_name(t->dtype));
+    sb_set_err(ld->err, ld->errlen, "%s: dtype %s, expected F32", name, sb_st_dtype_name(t->dtype));
     return NULL;
   }
   return t;
@@ -122,7 +112,7 @@ static int ld_dim0(loader_t *ld, const char *name, int ndim, const char *want, i
   for (int i = 0; i < t->ndim; i++)
     zero |= t->shape[i] == 0;
   if (t->ndim != ndim || zero) {
-    set_err(ld->err, ld->errlen, "%s: shape %s expected %s", name,
+    sb_set_err(ld->err, ld->errlen, "%s: shape %s expected %s", name,
             sb_st_shape_str(t->shape, t->ndim, s, sizeof s), want);
     return -1;
   }
@@ -142,7 +132,7 @@ static const sb_st_tensor_t *ld_take(loader_t *ld, const char *name, int ndim,
   for (int i = 0; same && i < ndim; i++)
     same = t->shape[i] == want[i];
   if (!same) {
-    set_err(ld->err, ld->errlen, "%s: shape %s expected %s", name,
+    sb_set_err(ld->err, ld->errlen, "%s: shape %s expected %s", name,
             sb_st_shape_str(t->shape, t->ndim, s1, sizeof s1),
             sb_st_shape_str(want, ndim, s2, sizeof s2));
     return NULL;
@@ -187,7 +177,7 @@ static int ld_conv_bn(loader_t *ld, const char *cname, const char *bname, int64_
   c->bias = alloc_aligned((size_t)cout * sizeof(float));
   if (!stats || !c->weight || !c->bias) {
     free(stats);
-    set_err(ld->err, ld->errlen, "%s: out of memory", cname);
+    sb_set_err(ld->err, ld->errlen, "%s: out of memory", cname);
     return -1;
   }
   for (int i = 0; i < 4; i++)
@@ -195,7 +185,7 @@ static int ld_conv_bn(loader_t *ld, const char *cname, const char *bname, int64_
   const float *var = stats + 3 * (size_t)cout;
   for (int64_t i = 0; i < cout; i++)
     if (!(var[i] >= 0.0f) || !isfinite(var[i])) {
-      set_err(ld->err, ld->errlen, "%s.running_var: element %lld is %g, not a variance", bname,
+      sb_set_err(ld->err, ld->errlen, "%s.running_var: element %lld is %g, not a variance", bname,
               (long long)i, (double)var[i]);
       free(stats);
       return -1;
@@ -303,7 +293,7 @@ static int load_structure(loader_t *ld, sb_resnet_t *m, int *bottleneck, int blo
   m->fc_w = alloc_aligned(w->count * sizeof(float));
   m->fc_b = alloc_aligned(b->count * sizeof(float));
   if (!m->fc_w || !m->fc_b) {
-    set_err(ld->err, ld->errlen, "fc: out of memory");
+    sb_set_err(ld->err, ld->errlen, "fc: out of memory");
     return -1;
   }
   memcpy(m->fc_w, w->data, w->count * sizeof(float));
@@ -343,7 +333,7 @@ int sb_resnet_load(const void *blob, size_t len, sb_resnet_t **model, char *err,
   if (m)
     m->blocks = calloc(nblocks ? (size_t)nblocks : 1, sizeof *m->blocks);
   if (!ld.used || !m || !m->blocks) {
-    set_err(err, errlen, "out of memory loading a model of %zu tensors", st.ntensors);
+    sb_set_err(err, errlen, "out of memory loading a model of %zu tensors", st.ntensors);
     goto out;
   }
 
@@ -353,7 +343,7 @@ int sb_resnet_load(const void *blob, size_t len, sb_resnet_t **model, char *err,
     goto out;
   for (size_t i = 0; i < st.ntensors; i++)
     if (!ld.used[i]) {
-      set_err(err, errlen, "unexpected tensor %s", st.tensors[i].name);
+      sb_set_err(err, errlen, "unexpected tensor %s", st.tensors[i].name);
       goto out;
     }
   m->parameters = ld.params;
@@ -369,7 +359,7 @@ int sb_resnet_load(const void *blob, size_t len, sb_resnet_t **model, char *err,
       m->layout = l;
   }
   if (!m->layout) {
-    set_err(err, errlen,
+    sb_set_err(err, errlen,
             "unknown layout: %s blocks [%d,%d,%d,%d], stem %lld, widths [%lld,%lld,%lld,%lld] "
             "(known: resnet18, resnet34, resnet50, tiny)",
             bottleneck ? "Bottleneck" : "BasicBlock", blocks[0], blocks[1], blocks[2],
@@ -525,7 +515,7 @@ static int run_conv(fwd_t *f, const rn_conv_t *c, const float *in, int64_t *h, i
   p.residual = residual;
   p.relu = relu;
   if (sb_k_conv2d(&p, in, out, f->cws, f->cws_bytes, f->threads) != 0) {
-    set_err(f->err, f->errlen, "%s: the convolution kernel refused [%lld,%lld,%lld,%lld]",
+    sb_set_err(f->err, f->errlen, "%s: the convolution kernel refused [%lld,%lld,%lld,%lld]",
             c->name, (long long)f->n, (long long)c->cin, (long long)*h, (long long)*w);
     return -1;
   }
@@ -549,18 +539,18 @@ int sb_resnet_forward(const sb_resnet_t *m, const float *in, int64_t n, int64_t 
 {
   plan_t p;
   if (!m || !in || !logits || !workspace) {
-    set_err(err, errlen, "forward: a NULL model, input, output or workspace");
+    sb_set_err(err, errlen, "forward: a NULL model, input, output or workspace");
     return -1;
   }
   if (plan(m, n, h, w, threads, &p) != 0) {
-    set_err(err, errlen, "forward: invalid input [%lld,3,%lld,%lld]", (long long)n,
+    sb_set_err(err, errlen, "forward: invalid input [%lld,3,%lld,%lld]", (long long)n,
             (long long)h, (long long)w);
     return -1;
   }
   size_t act_bytes = round_up((size_t)p.max_act * sizeof(float));
   size_t need = ALIGN + 3 * act_bytes + round_up(p.max_cws);
   if (workspace_bytes < need) {
-    set_err(err, errlen, "forward: workspace of %zu bytes, %zu needed", workspace_bytes, need);
+    sb_set_err(err, errlen, "forward: workspace of %zu bytes, %zu needed", workspace_bytes, need);
     return -1;
   }
   /* Three activation buffers: a block reads its input x and writes its
@@ -582,7 +572,7 @@ int sb_resnet_forward(const sb_resnet_t *m, const float *in, int64_t n, int64_t 
   if (run_conv(&f, &m->stem, in, &h, &w, NULL, 1, buf[0]) != 0)
     return -1;
   if (sb_k_maxpool2d(buf[0], n, m->stem.cout, h, w, 3, 2, 1, buf[1], threads) != 0) {
-    set_err(err, errlen, "maxpool: the kernel refused [%lld,%lld,%lld,%lld]", (long long)n,
+    sb_set_err(err, errlen, "maxpool: the kernel refused [%lld,%lld,%lld,%lld]", (long long)n,
             (long long)m->stem.cout, (long long)h, (long long)w);
     return -1;
   }
@@ -621,7 +611,7 @@ int sb_resnet_forward(const sb_resnet_t *m, const float *in, int64_t n, int64_t 
   float *pooled = buf[other(x, x)];
   sb_k_global_avgpool(buf[x], n, m->features, h, w, pooled, threads);
   if (sb_k_linear(pooled, n, m->features, m->fc_w, m->fc_b, m->classes, logits, threads) != 0) {
-    set_err(err, errlen, "fc: the linear kernel refused [%lld,%lld] x [%lld,%lld]",
+    sb_set_err(err, errlen, "fc: the linear kernel refused [%lld,%lld] x [%lld,%lld]",
             (long long)n, (long long)m->features, (long long)m->classes,
             (long long)m->features);
     return -1;

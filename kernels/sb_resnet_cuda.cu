@@ -4,6 +4,9 @@
  * sb_kernels_cuda.cu. */
 #include "sb_resnet_cuda.h"
 
+#include "sb_cuda_check.h"
+#include "sb_err.h"
+
 #include <cuda_runtime.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,26 +49,16 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 
 static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
+  va_list ap;
+  va_start(ap, fmt);
+  sb_set_errv(err, errlen, fmt, ap);
+  va_end(ap);
   return rc;
 }
 
-/* Runs a CUDA runtime call; on failure writes where and why into err, sets
- * rc to SB_K_CUDA_ECUDA and jumps to `out`. */
-#define CK(EXPR)                                                                             \
-  do {                                                                                       \
-    cudaError_t ck_e_ = (EXPR);                                                              \
-    if (ck_e_ != cudaSuccess) {                                                              \
-      rc = fail(err, errlen, SB_K_CUDA_ECUDA, "%s:%d: %s: %s: %s", __FILE__, __LINE__, #EXPR, \
-                cudaGetErrorName(ck_e_), cudaGetErrorString(ck_e_));                         \
-      goto out;                                                                              \
-    }                                                                                        \
-  } while (0)
+/* Every CUDA call below is checked by SB_CUDA_CHECK (sb_cuda_check.h) with
+ * the message into the caller's err; on failure rc becomes SB_K_CUDA_ECUDA
+ * and control goes to `out`, which releases what the function holds. */
 
 static size_t round_up(size_t x)
 {
@@ -136,19 +129,19 @@ extern "C" int sb_resnet_cuda_upload(const sb_resnet_t *model, int device, sb_re
       total += conv_bytes(&v.down);
   }
 
-  CK(cudaGetDeviceCount(&count));
+  SB_CUDA_CHECK(cudaGetDeviceCount(&count), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
   if (device >= count) {
     rc = fail(err, errlen, SB_K_CUDA_EINVAL, "upload: device %d does not exist (%d visible)", device,
               count);
     goto out;
   }
-  CK(cudaSetDevice(device));
+  SB_CUDA_CHECK(cudaSetDevice(device), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
   host = (unsigned char *)malloc(total);
   if (!host) {
     rc = fail(err, errlen, SB_K_CUDA_EINVAL, "upload: out of host memory staging %zu bytes", total);
     goto out;
   }
-  CK(cudaMalloc(&g->base, total));
+  SB_CUDA_CHECK(cudaMalloc(&g->base, total), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
   g->bytes = total;
   stage_conv(&stem, host, (char *)g->base, &off, &g->stem);
   for (int b = 0; b < g->nblocks; b++) {
@@ -168,7 +161,8 @@ extern "C" int sb_resnet_cuda_upload(const sb_resnet_t *model, int device, sb_re
   memcpy(host + off, fb, (size_t)g->classes * sizeof(float));
   g->fc_b = (const float *)((char *)g->base + off);
   off += round_up((size_t)g->classes * sizeof(float));
-  CK(cudaMemcpy(g->base, host, off, cudaMemcpyHostToDevice));
+  SB_CUDA_CHECK(cudaMemcpy(g->base, host, off, cudaMemcpyHostToDevice), err, errlen,
+                { rc = SB_K_CUDA_ECUDA; goto out; });
   *out = g;
   g = NULL;
 
@@ -320,7 +314,7 @@ extern "C" int sb_resnet_cuda_forward(const sb_resnet_cuda_t *g, const float *in
                 workspace_bytes, need);
   if ((uintptr_t)workspace % GALIGN != 0)
     return fail(err, errlen, SB_K_CUDA_EINVAL, "forward: workspace not %d-byte aligned", GALIGN);
-  CK(cudaGetDevice(&dev));
+  SB_CUDA_CHECK(cudaGetDevice(&dev), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
   if (dev != g->device)
     return fail(err, errlen, SB_K_CUDA_EINVAL,
                 "forward: the model lives on device %d but device %d is current", g->device, dev);
@@ -398,22 +392,26 @@ extern "C" int sb_resnet_cuda_infer(const sb_resnet_cuda_t *g, const float *host
   in_bytes = (size_t)(n * 3 * h * w) * sizeof(float);
   out_bytes = (size_t)(n * g->classes) * sizeof(float);
 
-  CK(cudaMallocAsync(&d_in, in_bytes, s));
-  CK(cudaMallocAsync(&d_ws, ws, s));
-  CK(cudaMallocAsync(&d_out, out_bytes, s));
-  CK(cudaMemcpyAsync(d_in, host_in, in_bytes, cudaMemcpyHostToDevice, s));
+  SB_CUDA_CHECK(cudaMallocAsync(&d_in, in_bytes, s), err, errlen,
+                { rc = SB_K_CUDA_ECUDA; goto out; });
+  SB_CUDA_CHECK(cudaMallocAsync(&d_ws, ws, s), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
+  SB_CUDA_CHECK(cudaMallocAsync(&d_out, out_bytes, s), err, errlen,
+                { rc = SB_K_CUDA_ECUDA; goto out; });
+  SB_CUDA_CHECK(cudaMemcpyAsync(d_in, host_in, in_bytes, cudaMemcpyHostToDevice, s), err, errlen,
+                { rc = SB_K_CUDA_ECUDA; goto out; });
   rc = sb_resnet_cuda_forward(g, (const float *)d_in, n, h, w, (float *)d_out, d_ws, ws, precision,
                               stream, err, errlen);
   if (rc != SB_K_CUDA_OK)
     goto out;
-  CK(cudaMemcpyAsync(host_logits, d_out, out_bytes, cudaMemcpyDeviceToHost, s));
-  CK(cudaFreeAsync(d_in, s));
+  SB_CUDA_CHECK(cudaMemcpyAsync(host_logits, d_out, out_bytes, cudaMemcpyDeviceToHost, s),
+                err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
+  SB_CUDA_CHECK(cudaFreeAsync(d_in, s), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
   d_in = NULL;
-  CK(cudaFreeAsync(d_ws, s));
+  SB_CUDA_CHECK(cudaFreeAsync(d_ws, s), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
   d_ws = NULL;
-  CK(cudaFreeAsync(d_out, s));
+  SB_CUDA_CHECK(cudaFreeAsync(d_out, s), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
   d_out = NULL;
-  CK(cudaStreamSynchronize(s));
+  SB_CUDA_CHECK(cudaStreamSynchronize(s), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
   return SB_K_CUDA_OK;
 
 out:

@@ -2,11 +2,11 @@
  * safetensors file, for tests and benchmarks (no download, no Python). */
 #include "sb_resnet.h"
 
+#include "sb_err.h"
 #include "sb_safetensors.h"
 
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -120,16 +120,6 @@ static void make_fc(maker_t *mk, int64_t classes, int64_t features)
     p[i] = (float)rng_sym(&mk->rng, bound);
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-  if (!err || errlen == 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
-
 int sb_resnet_make(const char *arch, uint64_t seed, void **blob, size_t *len, char *err,
                    size_t errlen)
 {
@@ -137,13 +127,13 @@ int sb_resnet_make(const char *arch, uint64_t seed, void **blob, size_t *len, ch
   *blob = NULL;
   *len = 0;
   if (!l) {
-    set_err(err, errlen, "unknown architecture \"%s\" (known: resnet18, resnet34, resnet50, tiny)",
+    sb_set_err(err, errlen, "unknown architecture \"%s\" (known: resnet18, resnet34, resnet50, tiny)",
             arch ? arch : "(null)");
     return -1;
   }
   maker_t mk = {.w = sb_st_writer_new(), .rng = {.state = seed}};
   if (!mk.w) {
-    set_err(err, errlen, "%s: out of memory", arch);
+    sb_set_err(err, errlen, "%s: out of memory", arch);
     return -1;
   }
   char seedstr[32], cn[64], bn[64];
@@ -186,7 +176,7 @@ int sb_resnet_make(const char *arch, uint64_t seed, void **blob, size_t *len, ch
   char werr[256];
   int rc = sb_st_writer_finish(mk.w, blob, len, werr, sizeof werr);
   if (rc != 0)
-    set_err(err, errlen, "%s: %s", arch, werr);
+    sb_set_err(err, errlen, "%s: %s", arch, werr);
   sb_st_writer_free(mk.w);
   return rc;
 }

@@ -1,8 +1,9 @@
 /* safetensors parse and write (see sb_safetensors.h for the format). */
 #include "sb_safetensors.h"
 
+#include "sb_err.h"
+
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +42,6 @@ static int dtype_from_name(const char *s, sb_st_dtype_t *out)
       return 0;
     }
   return -1;
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-  if (!err || errlen == 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
 }
 
 char *sb_st_shape_str(const int64_t *shape, int ndim, char *buf, size_t buflen)
@@ -99,26 +90,26 @@ static int parse_entry(const char *name, const json_t *v, uint64_t data_bytes, s
 {
   char sbuf[200];
   if (!json_is_object(v)) {
-    set_err(err, errlen, "%s: header entry is %s, not an object", name, json_type_name(v));
+    sb_set_err(err, errlen, "%s: header entry is %s, not an object", name, json_type_name(v));
     return -1;
   }
   const json_t *jd = json_object_get(v, "dtype");
   if (!json_is_string(jd)) {
-    set_err(err, errlen, "%s: \"dtype\" missing or not a string", name);
+    sb_set_err(err, errlen, "%s: \"dtype\" missing or not a string", name);
     return -1;
   }
   if (dtype_from_name(json_string_value(jd), &t->dtype) != 0) {
-    set_err(err, errlen, "%s: unknown dtype \"%.32s\"", name, json_string_value(jd));
+    sb_set_err(err, errlen, "%s: unknown dtype \"%.32s\"", name, json_string_value(jd));
     return -1;
   }
 
   const json_t *js = json_object_get(v, "shape");
   if (!json_is_array(js)) {
-    set_err(err, errlen, "%s: \"shape\" missing or not an array", name);
+    sb_set_err(err, errlen, "%s: \"shape\" missing or not an array", name);
     return -1;
   }
   if (json_array_size(js) > SB_ST_MAX_DIMS) {
-    set_err(err, errlen, "%s: shape has %zu dimensions (at most %d)", name, json_array_size(js),
+    sb_set_err(err, errlen, "%s: shape has %zu dimensions (at most %d)", name, json_array_size(js),
             SB_ST_MAX_DIMS);
     return -1;
   }
@@ -130,7 +121,7 @@ static int parse_entry(const char *name, const json_t *v, uint64_t data_bytes, s
   for (int i = 0; i < t->ndim; i++) {
     uint64_t d;
     if (get_u64(json_array_get(js, (size_t)i), &d) != 0) {
-      set_err(err, errlen, "%s: shape element %d is not a non-negative integer", name, i);
+      sb_set_err(err, errlen, "%s: shape element %d is not a non-negative integer", name, i);
       return -1;
     }
     t->shape[i] = (int64_t)d;
@@ -143,7 +134,7 @@ static int parse_entry(const char *name, const json_t *v, uint64_t data_bytes, s
   if (!overflow && count > (UINT64_C(1) << 62) / esize)
     overflow = 1;
   if (overflow || count > SIZE_MAX) {
-    set_err(err, errlen, "%s: shape %s holds more elements than any file can", name,
+    sb_set_err(err, errlen, "%s: shape %s holds more elements than any file can", name,
             sb_st_shape_str(t->shape, t->ndim, sbuf, sizeof sbuf));
     return -1;
   }
@@ -153,24 +144,24 @@ static int parse_entry(const char *name, const json_t *v, uint64_t data_bytes, s
   if (!json_is_array(jo) || json_array_size(jo) != 2 ||
       get_u64(json_array_get(jo, 0), &t->begin) != 0 ||
       get_u64(json_array_get(jo, 1), &t->end) != 0) {
-    set_err(err, errlen, "%s: \"data_offsets\" missing or not [begin, end] of non-negative integers",
+    sb_set_err(err, errlen, "%s: \"data_offsets\" missing or not [begin, end] of non-negative integers",
             name);
     return -1;
   }
   if (t->end < t->begin) {
-    set_err(err, errlen, "%s: data_offsets [%llu, %llu] end before they begin", name,
+    sb_set_err(err, errlen, "%s: data_offsets [%llu, %llu] end before they begin", name,
             (unsigned long long)t->begin, (unsigned long long)t->end);
     return -1;
   }
   if (t->end - t->begin != bytes) {
-    set_err(err, errlen, "%s: data_offsets [%llu, %llu] hold %llu bytes, but %s %s needs %llu",
+    sb_set_err(err, errlen, "%s: data_offsets [%llu, %llu] hold %llu bytes, but %s %s needs %llu",
             name, (unsigned long long)t->begin, (unsigned long long)t->end,
             (unsigned long long)(t->end - t->begin), sb_st_dtype_name(t->dtype),
             sb_st_shape_str(t->shape, t->ndim, sbuf, sizeof sbuf), (unsigned long long)bytes);
     return -1;
   }
   if (t->end > data_bytes) {
-    set_err(err, errlen,
+    sb_set_err(err, errlen,
             "%s: data_offsets [%llu, %llu] run past the end of the data area (%llu bytes; "
             "truncated file?)",
             name, (unsigned long long)t->begin, (unsigned long long)t->end,
@@ -184,7 +175,7 @@ static int parse_entry(const char *name, const json_t *v, uint64_t data_bytes, s
 static int parse_meta(const json_t *v, sb_st_file_t *f, char *err, size_t errlen)
 {
   if (!json_is_object(v)) {
-    set_err(err, errlen, "__metadata__ is %s, not an object of strings", json_type_name(v));
+    sb_set_err(err, errlen, "__metadata__ is %s, not an object of strings", json_type_name(v));
     return -1;
   }
   size_t n = json_object_size(v);
@@ -193,7 +184,7 @@ static int parse_meta(const json_t *v, sb_st_file_t *f, char *err, size_t errlen
   f->meta_keys = calloc(n, sizeof *f->meta_keys);
   f->meta_values = calloc(n, sizeof *f->meta_values);
   if (!f->meta_keys || !f->meta_values) {
-    set_err(err, errlen, "out of memory reading __metadata__");
+    sb_set_err(err, errlen, "out of memory reading __metadata__");
     return -1;
   }
   const char *key;
@@ -201,7 +192,7 @@ static int parse_meta(const json_t *v, sb_st_file_t *f, char *err, size_t errlen
   json_object_foreach((json_t *)v, key, val)
   {
     if (!json_is_string(val)) {
-      set_err(err, errlen, "__metadata__ value of \"%.64s\" is %s, not a string", key,
+      sb_set_err(err, errlen, "__metadata__ value of \"%.64s\" is %s, not a string", key,
               json_type_name(val));
       return -1;
     }
@@ -209,7 +200,7 @@ static int parse_meta(const json_t *v, sb_st_file_t *f, char *err, size_t errlen
     f->meta_values[f->nmeta] = strdup(json_string_value(val));
     f->nmeta++;
     if (!f->meta_keys[f->nmeta - 1] || !f->meta_values[f->nmeta - 1]) {
-      set_err(err, errlen, "out of memory reading __metadata__");
+      sb_set_err(err, errlen, "out of memory reading __metadata__");
       return -1;
     }
   }
@@ -236,7 +227,7 @@ static int check_overlaps(sb_st_file_t *f, char *err, size_t errlen)
     return 0;
   sb_st_tensor_t **order = malloc(f->ntensors * sizeof *order);
   if (!order) {
-    set_err(err, errlen, "out of memory checking data offsets");
+    sb_set_err(err, errlen, "out of memory checking data offsets");
     return -1;
   }
   size_t m = 0;
@@ -249,7 +240,7 @@ static int check_overlaps(sb_st_file_t *f, char *err, size_t errlen)
   for (size_t i = 0; i < m; i++) {
     const sb_st_tensor_t *t = order[i];
     if (far && t->begin < far->end) {
-      set_err(err, errlen, "%s: data_offsets [%llu, %llu] overlap those of %s [%llu, %llu]",
+      sb_set_err(err, errlen, "%s: data_offsets [%llu, %llu] overlap those of %s [%llu, %llu]",
               t->name, (unsigned long long)t->begin, (unsigned long long)t->end, far->name,
               (unsigned long long)far->begin, (unsigned long long)far->end);
       rc = -1;
@@ -277,19 +268,19 @@ int sb_st_parse(const void *blob, size_t len, sb_st_file_t *file, char *err, siz
   const unsigned char *p = blob;
   memset(file, 0, sizeof *file);
   if (!blob || len < 8) {
-    set_err(err, errlen,
+    sb_set_err(err, errlen,
             "truncated header: %zu bytes, too short for the 8-byte header length", len);
     return -1;
   }
   uint64_t n;
   memcpy(&n, p, 8);
   if (n > SB_ST_MAX_HEADER) {
-    set_err(err, errlen, "header length %llu is absurd (limit %u bytes)", (unsigned long long)n,
+    sb_set_err(err, errlen, "header length %llu is absurd (limit %u bytes)", (unsigned long long)n,
             SB_ST_MAX_HEADER);
     return -1;
   }
   if (n > len - 8) {
-    set_err(err, errlen,
+    sb_set_err(err, errlen,
             "header length %llu runs past the end of the file (%zu bytes follow; truncated?)",
             (unsigned long long)n, len - 8);
     return -1;
@@ -297,13 +288,13 @@ int sb_st_parse(const void *blob, size_t len, sb_st_file_t *file, char *err, siz
   json_error_t je;
   json_t *root = json_loadb((const char *)p + 8, (size_t)n, JSON_REJECT_DUPLICATES, &je);
   if (!root) {
-    set_err(err, errlen, "header is not valid JSON: %s (line %d, column %d)", je.text, je.line,
+    sb_set_err(err, errlen, "header is not valid JSON: %s (line %d, column %d)", je.text, je.line,
             je.column);
     return -1;
   }
   int rc = -1;
   if (!json_is_object(root)) {
-    set_err(err, errlen, "header is %s, not a JSON object", json_type_name(root));
+    sb_set_err(err, errlen, "header is %s, not a JSON object", json_type_name(root));
     goto out;
   }
   file->data = p + 8 + n;
@@ -312,7 +303,7 @@ int sb_st_parse(const void *blob, size_t len, sb_st_file_t *file, char *err, siz
   size_t cap = json_object_size(root);
   file->tensors = calloc(cap ? cap : 1, sizeof *file->tensors);
   if (!file->tensors) {
-    set_err(err, errlen, "out of memory reading a header of %zu entries", cap);
+    sb_set_err(err, errlen, "out of memory reading a header of %zu entries", cap);
     goto out;
   }
   const char *key;
@@ -325,7 +316,7 @@ int sb_st_parse(const void *blob, size_t len, sb_st_file_t *file, char *err, siz
       continue;
     }
     if (!name_ok(key)) {
-      set_err(err, errlen, "a tensor name is empty or holds control characters");
+      sb_set_err(err, errlen, "a tensor name is empty or holds control characters");
       goto out;
     }
     sb_st_tensor_t *t = &file->tensors[file->ntensors];
@@ -333,7 +324,7 @@ int sb_st_parse(const void *blob, size_t len, sb_st_file_t *file, char *err, siz
       goto out;
     t->name = strdup(key);
     if (!t->name) {
-      set_err(err, errlen, "out of memory reading the header");
+      sb_set_err(err, errlen, "out of memory reading the header");
       goto out;
     }
     t->data = file->data + t->begin;
@@ -575,11 +566,11 @@ int sb_st_writer_finish(sb_st_writer_t *w, void **blob, size_t *len, char *err, 
   *blob = NULL;
   *len = 0;
   if (!w) {
-    set_err(err, errlen, "no writer");
+    sb_set_err(err, errlen, "no writer");
     return -1;
   }
   if (w->failed[0]) {
-    set_err(err, errlen, "%s", w->failed);
+    sb_set_err(err, errlen, "%s", w->failed);
     return -1;
   }
   json_t *root = json_object();
@@ -626,7 +617,7 @@ int sb_st_writer_finish(sb_st_writer_t *w, void **blob, size_t *len, char *err, 
   rc = 0;
   goto out;
 oom:
-  set_err(err, errlen, "out of memory writing the safetensors header");
+  sb_set_err(err, errlen, "out of memory writing the safetensors header");
 out:
   free(header);
   json_decref(root);

@@ -32,13 +32,6 @@ static int nccl_error(const char *file, int line, const char *expr, ncclResult_t
       return nccl_error(__FILE__, __LINE__, #expr, bl_r_);                    \
   } while (0)
 
-#define BL_CUDA(expr)                                                         \
-  do {                                                                        \
-    cudaError_t bl_e_ = (expr);                                               \
-    if (bl_e_ != cudaSuccess)                                                 \
-      return sb_error_cuda(__FILE__, __LINE__, #expr, (int)bl_e_);            \
-  } while (0)
-
 #define AS_STREAM(s) ((cudaStream_t)(s))
 
 int bl_nccl_built(void) { return 1; }

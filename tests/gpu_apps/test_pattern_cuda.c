@@ -10,6 +10,7 @@
  *
  * Exit 0 pass, 1 fail, 77 (reason on stderr) when no GPU is visible.
  */
+#include "sb_check.h"
 #include "sb_error.h"
 #include "sb_gpu.h"
 #include "sb_pattern.h"
@@ -17,27 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-#define EXPECT(cond, ...)                                                     \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                    \
-      fprintf(stderr, __VA_ARGS__);                                           \
-      fputc('\n', stderr);                                                    \
-      failures++;                                                             \
-    }                                                                         \
-  } while (0)
-
-#define CHECK_OK(expr)                                                        \
-  do {                                                                        \
-    if ((expr) != SB_OK) {                                                    \
-      fprintf(stderr, "FAIL %s:%d: %s: %s\n", __FILE__, __LINE__, #expr,      \
-              sb_error_msg());                                                \
-      return 1;                                                               \
-    }                                                                         \
-  } while (0)
 
 static int one_case(unsigned char *dev, void *scratch, void *stream, size_t bytes, size_t offset,
                     uint64_t rank, uint64_t iter)
@@ -51,12 +31,12 @@ static int one_case(unsigned char *dev, void *scratch, void *stream, size_t byte
   if (sb_gpu_pattern_fill(dev + offset, bytes, rank, iter, stream) != SB_OK ||
       sb_gpu_copy_to_host(got, dev + offset, bytes, stream) != SB_OK)
     goto cuda_fail;
-  EXPECT(memcmp(want, got, bytes) == 0, "fill: %zu bytes at offset %zu differ from the host", bytes,
-         offset);
+  CHECK(memcmp(want, got, bytes) == 0, "fill: %zu bytes at offset %zu differ from the host", bytes,
+        offset);
   if (sb_gpu_pattern_check(dev + offset, bytes, rank, iter, scratch, stream, &bad, &first) != SB_OK)
     goto cuda_fail;
-  EXPECT(bad == 0, "check: %zu bytes at offset %zu: %zu words differ on an intact buffer", bytes,
-         offset, bad);
+  CHECK(bad == 0, "check: %zu bytes at offset %zu: %zu words differ on an intact buffer", bytes,
+        offset, bad);
   /* Against another iteration and another rank, the device's count and
    * first offset are the host check's (nearly every word differs; a short
    * tail may match by chance, on both). */
@@ -65,9 +45,9 @@ static int one_case(unsigned char *dev, void *scratch, void *stream, size_t byte
     size_t hfirst = 0, hbad = sb_pattern_check(want, bytes, r2, i2, &hfirst);
     if (sb_gpu_pattern_check(dev + offset, bytes, r2, i2, scratch, stream, &bad, &first) != SB_OK)
       goto cuda_fail;
-    EXPECT(bad == hbad && first == hfirst && (bytes < 8 || bad >= words - 1),
-           "check, wrong %s: %zu bytes: device %zu words (first %zu), host %zu (first %zu) of %zu",
-           other ? "rank" : "iteration", bytes, bad, first, hbad, hfirst, words);
+    CHECK(bad == hbad && first == hfirst && (bytes < 8 || bad >= words - 1),
+          "check, wrong %s: %zu bytes: device %zu words (first %zu), host %zu (first %zu) of %zu",
+          other ? "rank" : "iteration", bytes, bad, first, hbad, hfirst, words);
   }
   /* One flipped byte near the end: one word, found at its offset. */
   {
@@ -77,8 +57,8 @@ static int one_case(unsigned char *dev, void *scratch, void *stream, size_t byte
         sb_gpu_pattern_check(dev + offset, bytes, rank, iter, scratch, stream, &bad, &first) !=
             SB_OK)
       goto cuda_fail;
-    EXPECT(bad == 1 && first == at / 8 * 8, "check, byte %zu flipped in %zu: %zu words, first %zu",
-           at, bytes, bad, first);
+    CHECK(bad == 1 && first == at / 8 * 8, "check, byte %zu flipped in %zu: %zu words, first %zu",
+          at, bytes, bad, first);
   }
   rc = 0;
   goto out;
@@ -101,19 +81,17 @@ int main(void)
     fprintf(stderr, "SKIP: %s\n", sb_error_msg());
     return 77;
   }
-  CHECK_OK(sb_gpu_name(0, name, sizeof name));
-  CHECK_OK(sb_gpu_alloc((void **)&dev, (1u << 20) + 64));
-  CHECK_OK(sb_gpu_alloc(&scratch, 16));
-  CHECK_OK(sb_gpu_stream_create(&stream));
+  REQUIRE(sb_gpu_name(0, name, sizeof name) == SB_OK, "%s", sb_error_msg());
+  REQUIRE(sb_gpu_alloc((void **)&dev, (1u << 20) + 64) == SB_OK, "%s", sb_error_msg());
+  REQUIRE(sb_gpu_alloc(&scratch, 16) == SB_OK, "%s", sb_error_msg());
+  REQUIRE(sb_gpu_stream_create(&stream) == SB_OK, "%s", sb_error_msg());
   for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
     for (size_t off = 0; off < 8; off++, cases++)
       if (one_case(dev, scratch, stream, sizes[k], off, 3 + off, 1000 + k) != 0)
         return 1;
-  CHECK_OK(sb_gpu_stream_destroy(stream));
-  CHECK_OK(sb_gpu_free(scratch));
-  CHECK_OK(sb_gpu_free(dev));
-  if (failures)
-    return 1;
-  printf("PASS: %d cases on %s\n", cases, name);
-  return 0;
+  REQUIRE(sb_gpu_stream_destroy(stream) == SB_OK, "%s", sb_error_msg());
+  REQUIRE(sb_gpu_free(scratch) == SB_OK, "%s", sb_error_msg());
+  REQUIRE(sb_gpu_free(dev) == SB_OK, "%s", sb_error_msg());
+  printf("%d cases on %s\n", cases, name);
+  return CHECK_DONE();
 }

@@ -1,5 +1,6 @@
 /* dataset_put_check: sb_dataset_put against a real server, for
- * dataset_atomic.sh. Prints what it checks; exits 1 on the first failure.
+ * dataset_atomic.sh. Prints what it checks; exits 1 on the first failure
+ * (every check is a REQUIRE, tests/lib/sb_check.h).
  *
  *   dataset_put_check ADDRESS limit   the server refuses tensors over 1 KiB
  *                                     (MAX_TENSOR_BYTES 1K): a complete put,
@@ -8,21 +9,13 @@
  *   dataset_put_check ADDRESS oom     the server is near its maxmemory
  *                                     (noeviction): a put of 16 x 64 KiB
  */
+#include "sb_check.h"
 #include "sb_dataset.h"
 #include "sb_error.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(cond, ...)                                                                       \
-  do {                                                                                         \
-    if (!(cond)) {                                                                             \
-      fprintf(stderr, "FAIL: " __VA_ARGS__);                                                   \
-      fprintf(stderr, "\n");                                                                   \
-      exit(1);                                                                                 \
-    }                                                                                          \
-  } while (0)
 
 /* EXISTS key: 1 or 0. */
 static long long exists(sb_db_t *db, const char *key)
@@ -31,8 +24,8 @@ static long long exists(sb_db_t *db, const char *key)
   size_t argvlen[2] = {6, strlen(key)};
   sb_db_reply_t *r = NULL;
   long long n;
-  CHECK(sb_db_command(db, 1, 2, argv, argvlen, &r) == SB_OK, "EXISTS %s: %s", key,
-        sb_error_msg());
+  REQUIRE(sb_db_command(db, 1, 2, argv, argvlen, &r) == SB_OK, "EXISTS %s: %s", key,
+          sb_error_msg());
   n = sb_db_reply_int(r);
   sb_db_reply_free(r);
   return n;
@@ -43,13 +36,13 @@ static void nothing_left(sb_db_t *db, const char *name, int ntensors, sb_dataset
 {
   char key[SB_DATASET_KEY_MAX];
   int complete = 1;
-  CHECK(sb_dataset_exists(db, name, &complete) == SB_OK, "exists: %s", sb_error_msg());
-  CHECK(!complete, "dataset %s is marked complete after a refused put", name);
-  CHECK(sb_dataset_meta_key(name, key, sizeof key) == SB_OK, "meta key");
-  CHECK(exists(db, key) == 0, "%s exists after a refused put", key);
+  REQUIRE(sb_dataset_exists(db, name, &complete) == SB_OK, "exists: %s", sb_error_msg());
+  REQUIRE(!complete, "dataset %s is marked complete after a refused put", name);
+  REQUIRE(sb_dataset_meta_key(name, key, sizeof key) == SB_OK, "meta key");
+  REQUIRE(exists(db, key) == 0, "%s exists after a refused put", key);
   for (int k = 0; k < ntensors; k++) {
-    CHECK(sb_dataset_tensor_key(name, t[k].name, key, sizeof key) == SB_OK, "tensor key");
-    CHECK(exists(db, key) == 0, "%s left behind after a refused put", key);
+    REQUIRE(sb_dataset_tensor_key(name, t[k].name, key, sizeof key) == SB_OK, "tensor key");
+    REQUIRE(exists(db, key) == 0, "%s left behind after a refused put", key);
   }
   printf("nothing of dataset %s is left\n", name);
 }
@@ -74,8 +67,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "usage: dataset_put_check ADDRESS limit|oom\n");
     return 2;
   }
-  CHECK(sb_db_config_from_env(&cfg) == SB_OK, "config: %s", sb_error_msg());
-  CHECK(sb_db_open(argv[1], &cfg, &db) == SB_OK, "open: %s", sb_error_msg());
+  REQUIRE(sb_db_config_from_env(&cfg) == SB_OK, "config: %s", sb_error_msg());
+  REQUIRE(sb_db_open(argv[1], &cfg, &db) == SB_OK, "open: %s", sb_error_msg());
   if (strcmp(argv[2], "limit") == 0) {
     static unsigned char small[256], big[4096];
     sb_dataset_tensor_t t[3];
@@ -84,32 +77,36 @@ int main(int argc, char **argv)
     memset(big, 9, sizeof big);
     set_tensor(&t[0], "t0", small, sizeof small);
     set_tensor(&t[1], "t1", small, sizeof small);
-    CHECK(sb_dataset_put(db, "ds", 1, fields, 2, t) == SB_OK, "first put: %s", sb_error_msg());
-    CHECK(sb_dataset_exists(db, "ds", &complete) == SB_OK && complete, "first put not complete");
+    REQUIRE(sb_dataset_put(db, "ds", 1, fields, 2, t) == SB_OK, "first put: %s", sb_error_msg());
+    REQUIRE(sb_dataset_exists(db, "ds", &complete) == SB_OK && complete, "first put not complete");
     printf("a put within the limit is complete\n");
     /* The same name again: t0 fits, t1 is over the limit, t2 fits. The
      * earlier put's .COMPLETE must not vouch for it. */
     set_tensor(&t[1], "t1", big, sizeof big);
     set_tensor(&t[2], "t2", small, sizeof small);
-    CHECK(sb_dataset_put(db, "ds", 1, fields, 3, t) == SB_ERR, "a put with a refused tensor succeeded");
+    REQUIRE(sb_dataset_put(db, "ds", 1, fields, 3, t) == SB_ERR,
+            "a put with a refused tensor succeeded");
     printf("refused: %s\n", sb_error_msg());
-    CHECK(strstr(sb_error_msg(), "put_dataset ds") != NULL, "the error does not name the dataset");
-    CHECK(strstr(sb_error_msg(), "MAX_TENSOR_BYTES") != NULL, "the error does not give the server's reason");
+    REQUIRE(strstr(sb_error_msg(), "put_dataset ds") != NULL,
+            "the error does not name the dataset");
+    REQUIRE(strstr(sb_error_msg(), "MAX_TENSOR_BYTES") != NULL,
+            "the error does not give the server's reason");
     nothing_left(db, "ds", 3, t);
   } else {
     enum { N = 16, BYTES = 64 * 1024 };
     unsigned char *data = malloc(BYTES);
     sb_dataset_tensor_t t[N];
     char names[N][8];
-    CHECK(data != NULL, "out of memory");
+    REQUIRE(data != NULL, "out of memory");
     memset(data, 5, BYTES);
     for (int k = 0; k < N; k++) {
       snprintf(names[k], sizeof names[k], "t%d", k);
       set_tensor(&t[k], names[k], data, BYTES);
     }
-    CHECK(sb_dataset_put(db, "oomds", 1, fields, N, t) == SB_ERR, "a put beyond maxmemory succeeded");
+    REQUIRE(sb_dataset_put(db, "oomds", 1, fields, N, t) == SB_ERR,
+            "a put beyond maxmemory succeeded");
     printf("refused: %s\n", sb_error_msg());
-    CHECK(strstr(sb_error_msg(), "OOM") != NULL, "the error does not give the server's reason");
+    REQUIRE(strstr(sb_error_msg(), "OOM") != NULL, "the error does not give the server's reason");
     nothing_left(db, "oomds", N, t);
     free(data);
   }

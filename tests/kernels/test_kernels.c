@@ -13,6 +13,7 @@
  * thread count, so results with 1 and 3 threads are also checked to be
  * bitwise equal (reproducibility across INTRA_OP_PARALLELISM settings).
  */
+#include "sb_check.h"
 #include "sb_kernels.h"
 
 #include <math.h>
@@ -23,18 +24,6 @@
 #include <string.h>
 
 #define TOL 1e-4
-
-static int failures = 0;
-
-#define CHECK(cond, ...)                                                        \
-  do {                                                                          \
-    if (!(cond)) {                                                              \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);  \
-      fprintf(stderr, __VA_ARGS__);                                             \
-      fputc('\n', stderr);                                                      \
-      failures++;                                                               \
-    }                                                                           \
-  } while (0)
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -798,10 +787,5 @@ int main(int argc, char **argv)
     fprintf(stderr, "]...\n");
     return 2;
   }
-  if (failures) {
-    fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("all checks passed\n");
-  return 0;
+  return CHECK_DONE();
 }

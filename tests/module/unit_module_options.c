@@ -5,17 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
-static char err[256];
+/* Every failed check also shows the last message the options code wrote. */
+#define SB_CHECK_LAST_MESSAGE err
+#include "sb_check.h"
 
-#define CHECK(cond, what)                                                     \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
-      fprintf(stderr, "FAIL %s:%d: %s [%s] (last message: %s)\n", __FILE__,  \
-              __LINE__, what, #cond, err);                                    \
-      failures++;                                                             \
-    }                                                                         \
-  } while (0)
+static char err[256];
 
 static int set(sb_options_t *o, const char *name, const char *value)
 {
@@ -130,10 +124,5 @@ int main(void)
         "first option name");
   CHECK(sb_options_name(10) == NULL, "option name out of range");
 
-  if (failures) {
-    fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("unit_module_options: all checks passed\n");
-  return 0;
+  return CHECK_DONE();
 }

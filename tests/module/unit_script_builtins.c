@@ -1,21 +1,12 @@
 /* The script side of sbai without a server: finding `def NAME(` in a source,
  * the built-in table, and pre_process_3ch's checks and output. */
 #include "builtins.h"
+#include "sb_check.h"
 #include "script_source.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond)                                                       \
-  do {                                                                    \
-    if (!(cond)) {                                                        \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                         \
-    }                                                                     \
-  } while (0)
 
 static int defines(const char *src, const char *name)
 {
@@ -123,10 +114,5 @@ int main(void)
   test_scan();
   test_table();
   test_pre_process();
-  if (failures) {
-    fprintf(stderr, "unit_script_builtins: %d failure(s)\n", failures);
-    return 1;
-  }
-  printf("unit_script_builtins: OK\n");
-  return 0;
+  return CHECK_DONE();
 }

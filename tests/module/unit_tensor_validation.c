@@ -9,17 +9,11 @@
 #include <stdint.h>
 #include <string.h>
 
-static int failures;
-static char err[SB_TENSOR_ERRLEN];
+/* Every failed check also shows the last message the tensor rules wrote. */
+#define SB_CHECK_LAST_MESSAGE err
+#include "sb_check.h"
 
-#define CHECK(cond, what)                                                     \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
-      fprintf(stderr, "FAIL %s:%d: %s [%s] (last message: %s)\n", __FILE__,  \
-              __LINE__, what, #cond, err);                                    \
-      failures++;                                                             \
-    }                                                                         \
-  } while (0)
+static char err[SB_TENSOR_ERRLEN];
 
 /* Wrappers taking C strings. */
 static int dtype(const char *s, sb_dtype_t *t)
@@ -264,10 +258,5 @@ int main(void)
   test_blob();
   test_values();
   test_read_back();
-  if (failures) {
-    fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("unit_tensor_validation: all checks passed\n");
-  return 0;
+  return CHECK_DONE();
 }
