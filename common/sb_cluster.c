@@ -2,6 +2,7 @@
  * docs/client.md. */
 #include "sb_cluster.h"
 
+#include "sb_conn.h"
 #include "sb_crc16.h"
 #include "sb_error.h"
 #include "sb_log.h"
@@ -244,7 +245,7 @@ int sb_cluster_discover(sb_db_t *db)
     }
     char why[SB_ERRLINE_MAX];
     snprintf(why, sizeof why, "%s", db->errline);
-    if (sb_db_info_field(db, "cluster", "cluster_enabled", enabled, sizeof enabled) == SB_OK &&
+    if (sb_conn_info_field(db, "cluster", "cluster_enabled", enabled, sizeof enabled) == SB_OK &&
         strcmp(enabled, "1") == 0)
       return sb_error("%s is a Redis Cluster node but CLUSTER SLOTS failed: %s", db->addr, why);
     sb_log(SB_LOG_DEBUG, "%s: CLUSTER SLOTS: %s; treated as a standalone server", db->addr, why);
@@ -315,11 +316,11 @@ int sb_cluster_parse_redirect(const char *err, int *slot, char *target, size_t l
   return kind;
 }
 
-/* The client's pause (sb_db_pause): SB_ERR with the message set when the
+/* The client's pause (sb_conn_pause): SB_ERR with the message set when the
  * interrupt flag (sb_db_set_interrupt) ended it. */
 static int pause_s(double s, const char *what)
 {
-  if (sb_db_pause(s) != SB_OK)
+  if (sb_conn_pause(s) != SB_OK)
     return sb_error("interrupted by a signal while waiting for the cluster (%s)", what);
   return SB_OK;
 }
@@ -466,7 +467,7 @@ int sb_cluster_pipeline(sb_db_t *db, int n, const sb_db_cmd_t *cmds)
     }
     for (int g = 0; g < ngroups; g++) {
       if (node_conn(db, groups[g], &gconn[g]) != SB_OK ||
-          (!gconn[g]->c && sb_db_reconnect(gconn[g]) != SB_OK)) {
+          (!gconn[g]->c && sb_conn_reconnect(gconn[g]) != SB_OK)) {
         sb_error_prefix("pipeline of %d commands", n);
         goto done;
       }

@@ -4,11 +4,18 @@
  * a command goes to the shard of its key's slot and follows MOVED and ASK
  * redirects (at most SB_DB_MAX_REDIRECTS), waits out TRYAGAIN and
  * CLUSTERDOWN (every retry interval, for at most the connect timeout).
+ *
+ * It stands on the connection layer (sb_conn.h: opening a shard's
+ * connection, one command on it, INFO, pauses) and calls nothing of
+ * sb_db.c; sb_db.c calls it. What to send on a connection comes in as a
+ * callback (sb_cluster_exec_t), so the payload path is not called from
+ * here either.
  */
 #ifndef SB_CLUSTER_H
 #define SB_CLUSTER_H
 
-#include "sb_db_internal.h"
+#include "sb_conn.h"
+#include "sb_db.h"
 
 /* At open, on the seed connection: CLUSTER SLOTS. A server with cluster
  * support disabled (or one that does not know the command) is standalone

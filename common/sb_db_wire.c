@@ -7,9 +7,12 @@
  *
  * The connection is hiredis's (its socket, timeouts and AUTH); its buffers
  * are empty between commands because nothing is pipelined, so both paths can
- * share it. This file works on one connection; sb_wire_exchange (sb_db.c)
- * picks the connection (a cluster's shard) first. */
-#include "sb_db_internal.h"
+ * share it. This file works on one connection (sb_conn.c's, which also
+ * replaces it when it broke); sb_wire_exchange (sb_db.c) picks the
+ * connection (a cluster's shard) first. */
+#include "sb_db_wire.h"
+
+#include "sb_conn.h"
 
 #include "sb_error.h"
 
@@ -378,7 +381,7 @@ int sb_wire_exchange_conn(sb_db_t *db, int idempotent, int argc, const char **ar
   for (int t = 0; t < tries; t++) {
     int rc;
     /* A connection broken earlier is replaced before anything is sent. */
-    if (!db->c && sb_db_reconnect(db) != SB_OK) {
+    if (!db->c && sb_conn_reconnect(db) != SB_OK) {
       sb_error_prefix("%s (command %s)", db->addr, argv[0]);
       return SB_WIRE_BROKEN;
     }
