@@ -1,6 +1,6 @@
 /* Error text shared by the module's plain-C rules (tensor.c, options.c,
- * builtins.c, gpu.c) and its commands: a message into a caller's buffer, and
- * client text made safe to quote inside a one-line error reply. */
+ * builtins.c, device.c, gpu.c) and its commands: a message into a caller's
+ * buffer, and client text made safe to quote inside a one-line error reply. */
 #ifndef SBAI_ERRTEXT_H
 #define SBAI_ERRTEXT_H
 

@@ -1,71 +1,25 @@
-/* sbai's devices and GPUs (gpu.h). The CUDA half is compiled only when the
+/* sbai's GPUs (gpu.h). The CUDA half is compiled only when the
  * module is built with CUDA (SBAI_HAVE_CUDA 1); otherwise every GPU request
  * is refused with "built without CUDA". */
 #include "gpu.h"
 #include "errtext.h"
 
+#include "module_options.h"
+#include "redismodule_api.h"
 #include "run_queue.h"
-#include "sbai.h"
 
-#include <ctype.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #if SBAI_HAVE_CUDA
+#include "sb_cuda_check.h"
 #include "sb_kernels_cuda.h"
 #include "sb_resnet_cuda.h"
 
 #include <cuda_runtime_api.h>
 #endif
-
-/* ---- device names ----------------------------------------------------------------- */
-
-int sbai_device_parse(const char *text, size_t len, int *device, char *err, size_t errlen)
-{
-  char q[SBAI_TEXT_LEN];
-  if (len == 3 && strncasecmp(text, "CPU", 3) == 0) {
-    *device = SBAI_DEVICE_CPU;
-    return 0;
-  }
-  if (len == 3 && strncasecmp(text, "GPU", 3) == 0) {
-    *device = 0;
-    return 0;
-  }
-  if (len >= 4 && strncasecmp(text, "GPU:", 4) == 0) {
-    int n = 0;
-    size_t i = 4;
-    /* Decimal digits only, no sign, no leading zeros but "0", in range. */
-    if (len == 4 || len > 6 || (text[4] == '0' && len > 5))
-      goto bad_gpu;
-    for (; i < len; i++) {
-      if (!isdigit((unsigned char)text[i]))
-        goto bad_gpu;
-      n = n * 10 + (text[i] - '0');
-    }
-    if (n >= SBAI_MAX_GPUS)
-      goto bad_gpu;
-    *device = n;
-    return 0;
-  }
-  return sbai_errf(err, errlen, "unknown device '%s' (expected CPU, GPU or GPU:<n>)",
-                   sbai_printable(text, len, q));
-bad_gpu:
-  return sbai_errf(err, errlen,
-                   "invalid device '%s': expected GPU:<n> with n a GPU number from 0 to %d",
-                   sbai_printable(text, len, q), SBAI_MAX_GPUS - 1);
-}
-
-const char *sbai_device_name(int device, char buf[SBAI_DEVICE_NAME_LEN])
-{
-  if (device < 0)
-    snprintf(buf, SBAI_DEVICE_NAME_LEN, "CPU");
-  else
-    snprintf(buf, SBAI_DEVICE_NAME_LEN, "GPU:%d", device);
-  return buf;
-}
 
 #if SBAI_HAVE_CUDA
 
@@ -114,13 +68,17 @@ const char *sbai_gpu_status(void)
   return status_line;
 }
 
-#define CK(EXPR)                                                                                   \
-  do {                                                                                             \
-    cudaError_t ck_e_ = (EXPR);                                                                    \
-    if (ck_e_ != cudaSuccess)                                                                      \
-      return sbai_errf(err, errlen, "GPU:%d: %s: %s: %s", device, #EXPR, cudaGetErrorName(ck_e_),  \
-                       cudaGetErrorString(ck_e_));                                                 \
-  } while (0)
+/* The device's name before the message of a failed CUDA call. */
+static int device_err(char *err, size_t errlen, int device)
+{
+  char what[512];
+  snprintf(what, sizeof what, "%s", err ? err : "");
+  return sbai_errf(err, errlen, "GPU:%d: %s", device, what);
+}
+
+/* A CUDA call on `device`, checked the suite's one way (sb_cuda_check.h):
+ * -1 with "GPU:d: file:line: call: error" in err. */
+#define CK(EXPR) SB_CUDA_CHECK(EXPR, err, errlen, return device_err(err, errlen, device))
 
 /* The device's pool: kept up to GPU_POOL_MAX (or everything when that is
  * 0) across synchronisations, and GPU_POOL_INIT reserved now by one
@@ -186,7 +144,9 @@ int sbai_gpu_prepare(int device, char *err, size_t errlen)
   atomic_init(&g->in_use, 0);
   if (setup_pool(device, err, errlen) != 0)
     return -1;
-  if (sbai_queue_start_gpu(device, (int)sbai_options.threads_per_queue, err, errlen) != 0)
+  if (sbai_queue_start_gpu(device, (int)sbai_options.threads_per_queue, sbai_gpu_worker_init, err,
+                           errlen)
+      != 0)
     return -1;
   g->prepared = 1;
   RedisModule_Log(NULL, "notice", "sbai: GPU:%d %s ready: %d worker(s), one stream each, %s "

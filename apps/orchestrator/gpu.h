@@ -1,12 +1,13 @@
-/* sbai's devices and its GPU side: device names, which GPUs the server sees,
- * their memory pools, the models' weights on them and a run on one.
+/* sbai's GPU side: which GPUs the server sees, their memory pools, the
+ * models' weights on them and a run on one.
  *
- * A device is an int: SBAI_DEVICE_CPU (-1) or n >= 0 for GPU:n. Everything
- * that touches CUDA is in gpu.c, compiled against the CUDA runtime only when
- * the module is built with HAVE_CUDA; without it the same functions exist
- * and refuse with "built without CUDA". No function here exits or replies:
- * they return 0 / -1 and write a one-line reason into err[errlen], which the
- * callers send as "ERR <reason>".
+ * A device is an int: SBAI_DEVICE_CPU (-1) or n >= 0 for GPU:n (device.h
+ * parses and names them). Everything that touches CUDA is in gpu.c,
+ * compiled against the CUDA runtime only when the module is built with
+ * HAVE_CUDA; without it the same functions exist and refuse with "built
+ * without CUDA". No function here exits or replies: they return 0 / -1 and
+ * write a one-line reason into err[errlen], which the callers send as
+ * "ERR <reason>".
  *
  * Threads: sbai_gpu_count, sbai_gpu_prepare and sbai_gpu_status are for the
  * main thread (AI.MODELSTORE, RDB load, AI.INFO); sbai_gpu_worker_init and
@@ -16,25 +17,11 @@
 #ifndef SBAI_GPU_H
 #define SBAI_GPU_H
 
+#include "device.h"
 #include "sb_resnet.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-#define SBAI_DEVICE_CPU (-1)
-/* Most GPUs one server drives (GPU:0 .. GPU:63). */
-#define SBAI_MAX_GPUS 64
-
-/* Parses a device argument: "CPU", "GPU" (which is GPU:0) or "GPU:n" (n
- * decimal, 0..SBAI_MAX_GPUS-1), any case. Checks the spelling only, not
- * whether the GPU exists (sbai_gpu_prepare does). -1 with a message for
- * anything else: "unknown device 'TPU' (expected CPU, GPU or GPU:<n>)",
- * "invalid device 'GPU:x': expected GPU:<n> with n a GPU number from 0". */
-int sbai_device_parse(const char *text, size_t len, int *device, char *err, size_t errlen);
-
-/* "CPU" or "GPU:n" into buf (16 bytes is enough); returns buf. */
-#define SBAI_DEVICE_NAME_LEN 16
-const char *sbai_device_name(int device, char buf[SBAI_DEVICE_NAME_LEN]);
 
 /* How many GPUs the server sees: asked once (cudaGetDeviceCount), then
  * remembered. 0 when built without CUDA, without a driver or without a GPU. */
@@ -64,7 +51,8 @@ int sbai_gpu_model_upload(const sb_resnet_t *net, int device, void **gpu_net, ch
 void sbai_gpu_model_free(void *gpu_net);
 
 /* Worker side: makes `device` current on the calling thread and creates its
- * own non-blocking stream. */
+ * own non-blocking stream. sbai_gpu_prepare gives it to the GPU's queue as
+ * its workers' start-up (sbai_queue_worker_init_fn, run_queue.h). */
 int sbai_gpu_worker_init(int device, void **stream, char *err, size_t errlen);
 
 /* Worker side: logits[n][classes] of in[n][3][h][w] (host memory) on the

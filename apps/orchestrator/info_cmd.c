@@ -9,11 +9,19 @@
  *   AI.INFO                the module: version, backend, devices, GPU status, queue
  *                          and threads
  */
+#include "info_cmd.h"
+
+#include "args.h"
+#include "builtins.h"
+#include "command.h"
+#include "device.h"
 #include "gpu.h"
-#include "model_cmd.h"
+#include "model.h"
+#include "reply.h"
+#include "run.h"
 #include "run_queue.h"
 #include "sbai.h"
-#include "script_cmd.h"
+#include "script.h"
 
 static int reply_key_info(RedisModuleCtx *ctx, RedisModuleString *key, const char *type,
                           const char *backend, int device, const char *tag, size_t tag_len,

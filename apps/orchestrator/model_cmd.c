@@ -1,134 +1,20 @@
-/* The SB_MODEL_ data type and the model commands (see model_cmd.h). */
+/* The model commands (see model_cmd.h): AI.MODELSTORE, AI.MODELGET,
+ * AI.MODELDEL, AI.MODELEXECUTE and AI.MODELRUN, and the registration of the
+ * SB_MODEL_ data type with its callbacks (model.c, model_rdb.c). */
 #include "model_cmd.h"
 
+#include "args.h"
+#include "command.h"
+#include "device.h"
 #include "gpu.h"
-#include "sbai.h"
+#include "model_exec.h"
+#include "model_rdb.h"
+#include "module_options.h"
+#include "reply.h"
 
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-/* Redis derives the type id from this name, which every RDB file holding a
- * model carries: exactly 9 characters, never to change. */
-#define MODEL_TYPE_NAME "SB_MODEL_"
-/* RDB layout version 1: backend, device, tag (strings); batchsize,
- * minbatchsize, minbatchtimeout; ninputs + names, noutputs + names; the blob
- * as a chunk count and the chunks. */
-#define MODEL_ENCVER 1
-/* Largest piece of the blob in an RDB string or an AOF argument. */
-#define BLOB_CHUNK (256u << 20)
-/* Largest BATCHSIZE / MINBATCHSIZE / MINBATCHTIMEOUT. */
-#define BATCH_MAX (1LL << 31)
-
-static RedisModuleType *model_type;
-
-/* ---- the value ---------------------------------------------------------------- */
-
-static void model_destroy(sbai_model_t *m)
-{
-  if (m->net)
-    sb_resnet_free(m->net);
-  if (m->gpu_net)
-    sbai_gpu_model_free(m->gpu_net);
-  RedisModule_Free(m->gpu_error);
-  RedisModule_Free(m->blob);
-  RedisModule_Free(m->tag);
-  for (int i = 0; i < m->ninputs; i++)
-    RedisModule_Free(m->inputs[i]);
-  for (int i = 0; i < m->noutputs; i++)
-    RedisModule_Free(m->outputs[i]);
-  RedisModule_Free(m);
-}
-
-void sbai_model_retain(sbai_model_t *model)
-{
-  atomic_fetch_add(&model->refs, 1);
-}
-
-void sbai_model_release(sbai_model_t *model)
-{
-  if (model && atomic_fetch_sub(&model->refs, 1) == 1)
-    model_destroy(model);
-}
-
-/* The key's free callback: the key drops its reference; queued or running
- * requests keep theirs. */
-static void model_type_free(void *value)
-{
-  sbai_model_release(value);
-}
-
-/* What a model is made from: options and the blob (owned, RedisModule_Alloc). */
-typedef struct model_spec {
-  int device;      /* SBAI_DEVICE_CPU or GPU:n */
-  int keep_failed; /* RDB load, AOF replay, replication: keep a GPU model whose GPU is not
-                      usable (runs refused) */
-  const char *tag;
-  size_t tag_len;
-  long long batchsize, minbatchsize, minbatchtimeout;
-  int ninputs, noutputs;
-  const char *inputs[1], *outputs[1];
-  size_t inputs_len[1], outputs_len[1];
-} model_spec_t;
-
-/* Loads the blob (taking ownership of it in every case) and makes a model
- * with one reference. NULL with err set when the blob is refused. */
-static sbai_model_t *model_create(const model_spec_t *spec, char *blob, size_t blob_len, char *err,
-                                  size_t errlen)
-{
-  sb_resnet_t *net = NULL;
-  sbai_model_t *m;
-
-  if (sb_resnet_load(blob, blob_len, &net, err, errlen) != 0) {
-    RedisModule_Free(blob);
-    return NULL;
-  }
-  m = RedisModule_Calloc(1, sizeof *m);
-  atomic_init(&m->refs, 1);
-  m->device = spec->device;
-  m->net = net;
-  m->classes = sb_resnet_classes(net);
-  if (spec->device >= 0) {
-    /* The weights go to the GPU once, now; the CPU copy is then dropped. */
-    char why[256];
-    if (sbai_gpu_prepare(spec->device, why, sizeof why) != 0
-        || sbai_gpu_model_upload(net, spec->device, &m->gpu_net, why, sizeof why) != 0) {
-      if (!spec->keep_failed) {
-        snprintf(err, errlen, "%s", why);
-        m->blob = blob; /* freed with the model */
-        model_destroy(m);
-        return NULL;
-      }
-      m->gpu_error = sbai_dup(why, strlen(why));
-    } else {
-      sb_resnet_free(m->net);
-      m->net = NULL;
-    }
-  }
-  m->blob = blob;
-  m->blob_len = blob_len;
-  m->tag = sbai_dup(spec->tag ? spec->tag : "", spec->tag ? spec->tag_len : 0);
-  m->tag_len = spec->tag ? spec->tag_len : 0;
-  m->batchsize = spec->batchsize;
-  m->minbatchsize = spec->minbatchsize;
-  m->minbatchtimeout = spec->minbatchtimeout;
-  m->ninputs = spec->ninputs;
-  m->noutputs = spec->noutputs;
-  for (int i = 0; i < spec->ninputs; i++)
-    m->inputs[i] = sbai_dup(spec->inputs[i], spec->inputs_len[i]);
-  for (int i = 0; i < spec->noutputs; i++)
-    m->outputs[i] = sbai_dup(spec->outputs[i], spec->outputs_len[i]);
-  return m;
-}
-
-sbai_key_status_t sbai_model_lookup(RedisModuleCtx *ctx, RedisModuleString *keyname,
-                                    sbai_model_t **model)
-{
-  /* The value stays valid after closing: the key (or a run) holds it. */
-  return sbai_value_lookup(ctx, keyname, model_type, (void **)model);
-}
 
 /* ---- AI.MODELSTORE ------------------------------------------------------------ */
 
@@ -137,9 +23,9 @@ static int parse_batch_value(RedisModuleCtx *ctx, RedisModuleString *arg, const 
 {
   char q[SBAI_QUOTE_LEN];
   if (RedisModule_StringToLongLong(arg, value) != REDISMODULE_OK || *value < 0
-      || *value > BATCH_MAX) {
+      || *value > SBAI_MODEL_BATCH_MAX) {
     sbai_reply_error(ctx, "invalid %s '%s': expected an integer from 0 to %lld", what,
-                     sbai_quote(arg, q), BATCH_MAX);
+                     sbai_quote(arg, q), SBAI_MODEL_BATCH_MAX);
     return REDISMODULE_ERR;
   }
   return REDISMODULE_OK;
@@ -173,7 +59,7 @@ static int parse_names(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, 
 
 static int modelstore_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
 {
-  model_spec_t spec = {.ninputs = -1, .noutputs = -1};
+  sbai_model_spec_t spec = {.ninputs = -1, .noutputs = -1};
   int have_batch = 0, have_min = 0, have_timeout = 0, i;
   const char *dev_text;
   size_t dev_len;
@@ -291,12 +177,12 @@ static int modelstore_command(RedisModuleCtx *ctx, RedisModuleString **argv, int
     memcpy(blob + off, p, len);
     off += len;
   }
-  m = model_create(&spec, blob, blob_len, err, sizeof err);
+  m = sbai_model_create(&spec, blob, blob_len, err, sizeof err);
   if (!m)
     return sbai_reply_error(ctx, "cannot load the model: %s", err);
 
   key = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
-  if (!key || RedisModule_ModuleTypeSetValue(key, model_type, m) != REDISMODULE_OK) {
+  if (!key || RedisModule_ModuleTypeSetValue(key, sbai_model_type(), m) != REDISMODULE_OK) {
     if (key)
       RedisModule_CloseKey(key);
     sbai_model_release(m);
@@ -370,13 +256,13 @@ static int modelget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int a
 
 static int modeldel_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
 {
-  return sbai_value_del_command(ctx, argv, argc, model_type, "model");
+  return sbai_value_del_command(ctx, argv, argc, sbai_model_type(), "model");
 }
 
 /* ---- AI.MODELEXECUTE / AI.MODELRUN ------------------------------------------------- */
 
 /* The model's requirements on its input, checked before queueing. */
-static int check_model_io(RedisModuleCtx *ctx, sbai_run_t *run)
+static int check_model_io(RedisModuleCtx *ctx, sbai_run_t *run, const sbai_model_t *m)
 {
   const sb_tensor_desc_t *in = &run->in_desc[0];
   char err[SB_TENSOR_ERRLEN];
@@ -418,7 +304,7 @@ static int check_model_io(RedisModuleCtx *ctx, sbai_run_t *run)
                             in->dims[0], sbai_options.max_batch),
            REDISMODULE_ERR;
   dims[0] = in->dims[0];
-  dims[1] = run->model->classes;
+  dims[1] = m->classes;
   if (sb_tensor_desc_init(&run->out_desc[0], SB_DTYPE_FLOAT, dims, 2, SB_TENSOR_RANK_CAP,
                           UINT64_MAX, err, sizeof err)
       != 0)
@@ -452,7 +338,7 @@ static int model_run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
     return sbai_reply_error(ctx, "the model's device %s is not usable on this server: %s",
                             sbai_device_name(m->device, dev), m->gpu_error);
   }
-  run = sbai_run_new_model(m);
+  run = sbai_run_new(&sbai_model_run_ops, m);
 
   if (old) {
     int in_from, in_to, out_from;
@@ -517,7 +403,7 @@ static int model_run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
         goto refused;
     }
   }
-  if (check_model_io(ctx, run) != REDISMODULE_OK)
+  if (check_model_io(ctx, run, m) != REDISMODULE_OK)
     goto refused;
   return sbai_run_submit(ctx, run);
 
@@ -536,353 +422,27 @@ static int modelrun_command(RedisModuleCtx *ctx, RedisModuleString **argv, int a
   return model_run_command(ctx, argv, argc, 1);
 }
 
-/* ---- execution (worker thread) ------------------------------------------------------- */
-
-static void fail_all(sbai_run_t **runs, int n, const char *msg)
-{
-  for (int i = 0; i < n; i++) {
-    runs[i]->status = SBAI_RUN_FAILED;
-    snprintf(runs[i]->err, sizeof runs[i]->err, "%s", msg);
-  }
-}
-
-void sbai_model_execute(sbai_run_t **runs, int n, const sbai_exec_t *ex)
-{
-  const sbai_model_t *m = runs[0]->model;
-  const int threads = ex->threads;
-  const int64_t h = runs[0]->in_desc[0].dims[2], w = runs[0]->in_desc[0].dims[3];
-  const size_t image = (size_t)(3 * h * w), classes = (size_t)m->classes;
-  int64_t total = 0;
-  float *cat = NULL, *logits = NULL;
-  const float *in;
-  void *workspace = NULL;
-  size_t ws_bytes;
-  char err[256] = "";
-  uint64_t t0, t1;
-  int rc;
-
-  for (int i = 0; i < n; i++)
-    total += runs[i]->batch;
-  if (n == 1) {
-    in = runs[0]->in_data[0];
-  } else {
-    /* The batch: inputs concatenated on dim 0. */
-    size_t off = 0;
-    cat = malloc((size_t)total * image * sizeof(float));
-    if (!cat) {
-      fail_all(runs, n, "out of memory for the batched input");
-      return;
-    }
-    for (int i = 0; i < n; i++) {
-      size_t bytes = (size_t)runs[i]->in_desc[0].nbytes;
-      memcpy((char *)cat + off, runs[i]->in_data[0], bytes);
-      off += bytes;
-    }
-    in = cat;
-  }
-  logits = malloc((size_t)total * classes * sizeof(float));
-  if (!logits) {
-    fail_all(runs, n, "out of memory for the model's output");
-    goto done;
-  }
-  if (m->device >= 0) {
-    /* On the GPU: device memory from its pool, the worker's stream. */
-    if (!m->gpu_net || ex->device != m->device) {
-      fail_all(runs, n, "the model's GPU weights are not on this worker's device");
-      goto done;
-    }
-    t0 = sbai_now_ns();
-    rc = sbai_gpu_run(m->gpu_net, in, total, h, w, logits, ex->stream, err, sizeof err);
-    t1 = sbai_now_ns();
-  } else {
-    ws_bytes = sb_resnet_workspace_bytes(m->net, total, h, w, threads);
-    workspace = malloc(ws_bytes ? ws_bytes : 1);
-    if (!workspace) {
-      fail_all(runs, n, "out of memory for the model's workspace");
-      goto done;
-    }
-    t0 = sbai_now_ns();
-    rc = sb_resnet_forward(m->net, in, total, h, w, logits, workspace, ws_bytes, threads, err,
-                           sizeof err);
-    t1 = sbai_now_ns();
-  }
-  if (rc != 0) {
-    char msg[sizeof runs[0]->err];
-    snprintf(msg, sizeof msg, "the model failed: %.200s", err[0] ? err : "(no reason given)");
-    fail_all(runs, n, msg);
-  } else {
-    /* Outputs split back: each run gets its own rows. */
-    size_t row = 0;
-    for (int i = 0; i < n; i++) {
-      sbai_run_t *r = runs[i];
-      sbai_tensor_t *out = sbai_tensor_new_zeros(&r->out_desc[0]);
-      memcpy(out->owned, logits + row * classes, (size_t)r->out_desc[0].nbytes);
-      row += (size_t)r->batch;
-      r->out[0] = out;
-      r->status = SBAI_RUN_DONE;
-    }
-  }
-  for (int i = 0; i < n; i++) {
-    runs[i]->duration_us = (long long)((t1 - t0) / 1000u);
-    runs[i]->leader = i == 0;
-    runs[i]->batch_total = total;
-  }
-
-done:
-  free(workspace);
-  free(logits);
-  free(cat);
-}
-
-/* ---- persistence and introspection ------------------------------------------------- */
-
-static void save_buffer(RedisModuleIO *io, const char *s, size_t len)
-{
-  RedisModule_SaveStringBuffer(io, s, len);
-}
-
-static void model_rdb_save(RedisModuleIO *io, void *value)
-{
-  const sbai_model_t *m = value;
-  uint64_t chunks = (m->blob_len + BLOB_CHUNK - 1) / BLOB_CHUNK;
-  char dev[SBAI_DEVICE_NAME_LEN];
-
-  save_buffer(io, SBAI_MODEL_BACKEND, strlen(SBAI_MODEL_BACKEND));
-  sbai_device_name(m->device, dev);
-  save_buffer(io, dev, strlen(dev));
-  save_buffer(io, m->tag, m->tag_len);
-  RedisModule_SaveUnsigned(io, (uint64_t)m->batchsize);
-  RedisModule_SaveUnsigned(io, (uint64_t)m->minbatchsize);
-  RedisModule_SaveUnsigned(io, (uint64_t)m->minbatchtimeout);
-  RedisModule_SaveUnsigned(io, (uint64_t)m->ninputs);
-  for (int i = 0; i < m->ninputs; i++)
-    save_buffer(io, m->inputs[i], strlen(m->inputs[i]));
-  RedisModule_SaveUnsigned(io, (uint64_t)m->noutputs);
-  for (int i = 0; i < m->noutputs; i++)
-    save_buffer(io, m->outputs[i], strlen(m->outputs[i]));
-  RedisModule_SaveUnsigned(io, chunks);
-  for (uint64_t c = 0; c < chunks; c++) {
-    size_t off = (size_t)c * BLOB_CHUNK;
-    size_t len = m->blob_len - off < BLOB_CHUNK ? m->blob_len - off : BLOB_CHUNK;
-    save_buffer(io, m->blob + off, len);
-  }
-}
-
-/* A string saved by model_rdb_save, NUL-terminated, in RedisModule_Alloc
- * memory; NULL on a read error. */
-static char *load_buffer(RedisModuleIO *io, size_t *len)
-{
-  size_t n = 0;
-  char *s = RedisModule_LoadStringBuffer(io, &n);
-  char *out;
-  if (RedisModule_IsIOError(io) || !s) {
-    if (s)
-      RedisModule_Free(s);
-    return NULL;
-  }
-  out = sbai_dup(s, n);
-  RedisModule_Free(s);
-  if (len)
-    *len = n;
-  return out;
-}
-
-/* Loads what model_rdb_save wrote and re-runs the model loader on the
- * blob. The blob is checked as on AI.MODELSTORE; anything inconsistent fails
- * the load. */
-static void *model_rdb_load(RedisModuleIO *io, int encver)
-{
-  model_spec_t spec = {0};
-  char *backend = NULL, *device = NULL, *tag = NULL, *names[2] = {NULL, NULL};
-  char *blob = NULL, err[256];
-  sbai_model_t *m = NULL;
-  uint64_t v[3], count, chunks;
-  size_t len, blob_len = 0;
-
-  if (encver != MODEL_ENCVER) {
-    RedisModule_LogIOError(io, "warning", "sbai: model encoding version %d is not known (this "
-                           "build reads %d)", encver, MODEL_ENCVER);
-    return NULL;
-  }
-  backend = load_buffer(io, NULL);
-  device = load_buffer(io, NULL);
-  tag = load_buffer(io, &spec.tag_len);
-  if (!backend || !device || !tag)
-    goto out;
-  spec.tag = tag;
-  if (sbai_device_parse(device, strlen(device), &spec.device, err, sizeof err) != 0) {
-    RedisModule_LogIOError(io, "warning", "sbai: a stored model has a corrupt device: %s", err);
-    goto out;
-  }
-  /* A GPU model where that GPU is not usable still loads (the data are
-   * kept); its runs are refused with the reason. */
-  spec.keep_failed = 1;
-  for (int i = 0; i < 3; i++)
-    v[i] = RedisModule_LoadUnsigned(io);
-  if (RedisModule_IsIOError(io))
-    goto out;
-  if (v[0] > BATCH_MAX || v[1] > v[0] || v[2] > BATCH_MAX) {
-    RedisModule_LogIOError(io, "warning", "sbai: corrupt model options");
-    goto out;
-  }
-  spec.batchsize = (long long)v[0], spec.minbatchsize = (long long)v[1];
-  spec.minbatchtimeout = (long long)v[2];
-  if (spec.batchsize > sbai_options.max_batch) {
-    /* Saved by a server with a higher MAX_BATCH: batches stay within this
-     * server's limit. */
-    RedisModule_LogIOError(io, "notice", "sbai: a model's BATCHSIZE %lld is above MAX_BATCH %lld; "
-                           "its runs are batched up to %lld", spec.batchsize,
-                           sbai_options.max_batch, sbai_options.max_batch);
-    spec.batchsize = sbai_options.max_batch;
-    if (spec.minbatchsize > spec.batchsize)
-      spec.minbatchsize = spec.batchsize;
-  }
-  for (int io_dir = 0; io_dir < 2; io_dir++) {
-    count = RedisModule_LoadUnsigned(io);
-    if (RedisModule_IsIOError(io) || count > 1) {
-      RedisModule_LogIOError(io, "warning", "sbai: corrupt model input/output names");
-      goto out;
-    }
-    if (count == 1) {
-      names[io_dir] = load_buffer(io, &len);
-      if (!names[io_dir])
-        goto out;
-      if (io_dir == 0)
-        spec.ninputs = 1, spec.inputs[0] = names[0], spec.inputs_len[0] = len;
-      else
-        spec.noutputs = 1, spec.outputs[0] = names[1], spec.outputs_len[0] = len;
-    }
-  }
-  chunks = RedisModule_LoadUnsigned(io);
-  if (RedisModule_IsIOError(io) || chunks == 0 || chunks > (1u << 20)) {
-    RedisModule_LogIOError(io, "warning", "sbai: corrupt model blob header");
-    goto out;
-  }
-  for (uint64_t c = 0; c < chunks; c++) {
-    char *part = RedisModule_LoadStringBuffer(io, &len);
-    if (RedisModule_IsIOError(io) || !part) {
-      if (part)
-        RedisModule_Free(part);
-      goto out;
-    }
-    {
-      char *grown = RedisModule_Alloc(blob_len + len);
-      if (blob_len)
-        memcpy(grown, blob, blob_len);
-      memcpy(grown + blob_len, part, len);
-      RedisModule_Free(blob);
-      RedisModule_Free(part);
-      blob = grown;
-      blob_len += len;
-    }
-  }
-  m = model_create(&spec, blob, blob_len, err, sizeof err);
-  blob = NULL; /* model_create owns it */
-  if (!m)
-    RedisModule_LogIOError(io, "warning", "sbai: a stored model does not load: %s", err);
-  else if (m->gpu_error)
-    RedisModule_LogIOError(io, "warning", "sbai: a model stored on %s is kept, but its runs will "
-                           "be refused: %s", device, m->gpu_error);
-
-out:
-  RedisModule_Free(backend);
-  RedisModule_Free(device);
-  RedisModule_Free(tag);
-  RedisModule_Free(names[0]);
-  RedisModule_Free(names[1]);
-  RedisModule_Free(blob);
-  return m;
-}
-
-/* AOF rewrite: AI.MODELSTORE key SBRESNET CPU TAG t BATCHSIZE b MINBATCHSIZE m
- * MINBATCHTIMEOUT ms [INPUTS 1 name] [OUTPUTS 1 name] BLOB chunk.. */
-static void model_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value)
-{
-  const sbai_model_t *m = value;
-  size_t chunks = (m->blob_len + BLOB_CHUNK - 1) / BLOB_CHUNK, n = 0;
-  RedisModuleString **args = RedisModule_Calloc(18 + chunks, sizeof *args);
-  char dev[SBAI_DEVICE_NAME_LEN];
-
-#define ARG_C(s) (args[n++] = RedisModule_CreateString(NULL, (s), strlen(s)))
-#define ARG_B(p, l) (args[n++] = RedisModule_CreateString(NULL, (p), (l)))
-#define ARG_L(v) (args[n++] = RedisModule_CreateStringFromLongLong(NULL, (v)))
-  size_t key_len;
-  const char *key_ptr = RedisModule_StringPtrLen(key, &key_len);
-
-  ARG_B(key_ptr, key_len);
-  ARG_C(SBAI_MODEL_BACKEND);
-  ARG_C(sbai_device_name(m->device, dev));
-  ARG_C("TAG");
-  ARG_B(m->tag, m->tag_len);
-  ARG_C("BATCHSIZE");
-  ARG_L(m->batchsize);
-  ARG_C("MINBATCHSIZE");
-  ARG_L(m->minbatchsize);
-  ARG_C("MINBATCHTIMEOUT");
-  ARG_L(m->minbatchtimeout);
-  if (m->ninputs) {
-    ARG_C("INPUTS");
-    ARG_L(1);
-    ARG_C(m->inputs[0]);
-  }
-  if (m->noutputs) {
-    ARG_C("OUTPUTS");
-    ARG_L(1);
-    ARG_C(m->outputs[0]);
-  }
-  ARG_C("BLOB");
-  for (size_t c = 0; c < chunks; c++) {
-    size_t off = c * BLOB_CHUNK;
-    ARG_B(m->blob + off, m->blob_len - off < BLOB_CHUNK ? m->blob_len - off : BLOB_CHUNK);
-  }
-#undef ARG_C
-#undef ARG_B
-#undef ARG_L
-  RedisModule_EmitAOF(aof, "AI.MODELSTORE", "v", args, n);
-  for (size_t i = 0; i < n; i++)
-    RedisModule_FreeString(NULL, args[i]);
-  RedisModule_Free(args);
-}
-
-static size_t model_mem_usage(const void *value)
-{
-  const sbai_model_t *m = value;
-  /* The blob, and about as much again for the loaded (folded) weights. */
-  return sizeof *m + 2 * m->blob_len + m->tag_len;
-}
-
-static void model_digest(RedisModuleDigest *md, void *value)
-{
-  const sbai_model_t *m = value;
-  RedisModule_DigestAddStringBuffer(md, m->tag, m->tag_len);
-  RedisModule_DigestAddLongLong(md, m->batchsize);
-  RedisModule_DigestAddLongLong(md, m->minbatchsize);
-  RedisModule_DigestAddLongLong(md, m->minbatchtimeout);
-  if (m->device >= 0) /* CPU models digest as before devices existed */
-    RedisModule_DigestAddLongLong(md, m->device);
-  RedisModule_DigestAddStringBuffer(md, m->blob, m->blob_len);
-  RedisModule_DigestEndSequence(md);
-}
-
 /* ---- registration -------------------------------------------------------------- */
 
 int sbai_model_register(RedisModuleCtx *ctx)
 {
   RedisModuleTypeMethods methods = {
     .version = REDISMODULE_TYPE_METHOD_VERSION,
-    .rdb_load = model_rdb_load,
-    .rdb_save = model_rdb_save,
-    .aof_rewrite = model_aof_rewrite,
-    .mem_usage = model_mem_usage,
-    .digest = model_digest,
-    .free = model_type_free,
+    .rdb_load = sbai_model_rdb_load,
+    .rdb_save = sbai_model_rdb_save,
+    .aof_rewrite = sbai_model_aof_rewrite,
+    .mem_usage = sbai_model_mem_usage,
+    .digest = sbai_model_digest,
+    .free = sbai_model_type_free,
   };
+  RedisModuleType *model_type;
 
-  model_type = RedisModule_CreateDataType(ctx, MODEL_TYPE_NAME, MODEL_ENCVER, &methods);
+  model_type = RedisModule_CreateDataType(ctx, SBAI_MODEL_TYPE_NAME, SBAI_MODEL_ENCVER, &methods);
   if (!model_type) {
-    RedisModule_Log(ctx, "warning", "sbai: cannot create data type %s", MODEL_TYPE_NAME);
+    RedisModule_Log(ctx, "warning", "sbai: cannot create data type %s", SBAI_MODEL_TYPE_NAME);
     return REDISMODULE_ERR;
   }
+  sbai_model_type_set(model_type);
   if (sbai_create_command(ctx, "AI.MODELSTORE", modelstore_command, "write deny-oom", 1, 1, 1)
           != REDISMODULE_OK
       || sbai_create_command(ctx, "AI.MODELGET", modelget_command, "readonly", 1, 1, 1)

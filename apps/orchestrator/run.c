@@ -1,45 +1,29 @@
 /* The life of a run request (see run.h). */
 #include "run.h"
 
-#include "gpu.h"
-#include "model_cmd.h"
+#include "args.h"
+#include "clock.h"
+#include "reply.h"
 #include "run_queue.h"
-#include "sbai.h"
-#include "script_cmd.h"
+#include "run_worker.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-uint64_t sbai_now_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- building a request (main thread) -------------------------------------------- */
 
-sbai_run_t *sbai_run_new_model(sbai_model_t *model)
+sbai_run_t *sbai_run_new(const sbai_run_ops_t *ops, void *target)
 {
   sbai_run_t *run = RedisModule_Calloc(1, sizeof *run);
-  run->kind = SBAI_RUN_MODEL;
-  run->model = model;
-  sbai_model_retain(model);
-  run->stats = &model->stats;
-  run->device = model->device;
-  return run;
-}
-
-sbai_run_t *sbai_run_new_script(sbai_script_t *script, const sbai_builtin_t *fn)
-{
-  sbai_run_t *run = RedisModule_Calloc(1, sizeof *run);
-  run->kind = SBAI_RUN_SCRIPT;
-  run->script = script;
-  run->fn = fn;
-  sbai_script_retain(script);
-  run->stats = &script->stats;
-  run->device = SBAI_DEVICE_CPU; /* scripts run on the CPU */
+  sbai_run_info_t info = {0};
+  run->ops = ops;
+  run->target = target;
+  ops->retain(target);
+  ops->describe(target, &info);
+  run->stats = info.stats;
+  run->device = info.device;
+  run->batching = info.batching;
+  run->counts_samples = info.counts_samples;
   return run;
 }
 
@@ -55,10 +39,8 @@ void sbai_run_free(sbai_run_t *run)
     if (run->out_keys[i])
       RedisModule_FreeString(NULL, run->out_keys[i]);
   }
-  if (run->model)
-    sbai_model_release(run->model);
-  if (run->script)
-    sbai_script_release(run->script);
+  if (run->target)
+    run->ops->release(run->target);
   RedisModule_Free(run);
 }
 
@@ -147,24 +129,6 @@ int sbai_run_set_timeout(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString
     return REDISMODULE_ERR;
   }
   run->deadline_ns = sbai_now_ns() + (uint64_t)ms * 1000000u;
-  return REDISMODULE_OK;
-}
-
-int sbai_parse_count(RedisModuleCtx *ctx, RedisModuleString *arg, const char *what, long long min,
-                     int left, int *count)
-{
-  long long n;
-  char q[SBAI_QUOTE_LEN];
-  if (RedisModule_StringToLongLong(arg, &n) != REDISMODULE_OK || n < min) {
-    sbai_reply_error(ctx, "invalid %s count '%s': expected an integer >= %lld", what,
-                     sbai_quote(arg, q), min);
-    return REDISMODULE_ERR;
-  }
-  if (n > left) {
-    sbai_reply_error(ctx, "%s count is %lld but only %d arguments follow", what, n, left);
-    return REDISMODULE_ERR;
-  }
-  *count = (int)n;
   return REDISMODULE_OK;
 }
 
@@ -260,7 +224,7 @@ static int run_reply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
     replicate_output(ctx, run->out_keys[i], run->out[i]);
     run->out[i] = NULL; /* the key owns it now */
   }
-  if (run->kind == SBAI_RUN_MODEL)
+  if (run->counts_samples)
     st->samples += run->batch;
   return RedisModule_ReplyWithSimpleString(ctx, "OK");
 }
@@ -346,23 +310,4 @@ int sbai_run_submit(RedisModuleCtx *ctx, sbai_run_t *run)
   live_add(run);
   sbai_queue_push(run);
   return REDISMODULE_OK;
-}
-
-/* ---- the worker side -------------------------------------------------------------- */
-
-void sbai_run_execute(sbai_run_t **runs, int n, const sbai_exec_t *ex)
-{
-  if (runs[0]->kind == SBAI_RUN_MODEL) {
-    sbai_model_execute(runs, n, ex);
-  } else {
-    for (int i = 0; i < n; i++)
-      sbai_script_execute(runs[i], ex->threads);
-  }
-}
-
-void sbai_run_finish(sbai_run_t *run)
-{
-  /* From here on the run belongs to the main thread: the reply callback,
-   * then the free callback. */
-  RedisModule_UnblockClient(run->bc, run);
 }

@@ -13,6 +13,11 @@
  * A worker only touches the request's plain-C fields (inputs, outputs'
  * descriptions and data, status, timings) and the model or script it holds a
  * reference on, which is never modified after it is stored.
+ *
+ * The run code knows no model or script code: a run holds its target (the
+ * model or the script) with the target's ops table (sbai_run_ops_t), filled
+ * in by the model code (model_exec.h) and by the script code
+ * (script_exec.h), and reaches the target only through it.
  */
 #ifndef SBAI_RUN_H
 #define SBAI_RUN_H
@@ -20,7 +25,7 @@
 #include "builtins.h"
 #include "redismodule_api.h"
 #include "tensor.h"
-#include "tensor_cmd.h"
+#include "tensor_value.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -28,8 +33,7 @@
 /* Most inputs or outputs of one run. */
 #define SBAI_RUN_MAX_IO SBAI_BUILTIN_MAX_IO
 
-typedef struct sbai_model sbai_model_t;   /* model_cmd.h */
-typedef struct sbai_script sbai_script_t; /* script_cmd.h */
+typedef struct sbai_run sbai_run_t;
 
 /* Run statistics of a model or script (AI.INFO). Only the main thread reads
  * or writes them (in the reply callback and in AI.INFO). */
@@ -42,8 +46,6 @@ typedef struct sbai_stats {
   long long disconnected; /* requests skipped: their client left before a worker reached them */
 } sbai_stats_t;
 
-typedef enum sbai_run_kind { SBAI_RUN_MODEL, SBAI_RUN_SCRIPT } sbai_run_kind_t;
-
 typedef enum sbai_run_status {
   SBAI_RUN_QUEUED = 0,
   SBAI_RUN_DONE,     /* outputs computed */
@@ -52,13 +54,57 @@ typedef enum sbai_run_status {
   SBAI_RUN_SKIPPED,  /* its client disconnected before a worker started it */
 } sbai_run_status_t;
 
-typedef struct sbai_run {
-  sbai_run_kind_t kind;
-  sbai_model_t *model;        /* SBAI_RUN_MODEL: a reference held by the run */
-  sbai_script_t *script;      /* SBAI_RUN_SCRIPT: a reference held by the run */
-  const sbai_builtin_t *fn;   /* SBAI_RUN_SCRIPT: the function to run */
+/* How the runs of one target batch together (run_queue.h): up to batchsize
+ * items (0: each run alone), waiting for minbatchsize items at most
+ * minbatchtimeout ms (0: forever). A model's BATCHSIZE, MINBATCHSIZE and
+ * MINBATCHTIMEOUT. */
+typedef struct sbai_batching {
+  long long batchsize, minbatchsize, minbatchtimeout;
+} sbai_batching_t;
+
+/* What a run takes from its target when it is made (sbai_run_ops_t's
+ * describe). */
+typedef struct sbai_run_info {
+  sbai_stats_t *stats;      /* the target's statistics */
+  int device;               /* the queue its runs go to */
+  sbai_batching_t batching; /* all 0 for a target whose runs run alone */
+  int counts_samples;       /* 1: a successful run adds its batch to stats->samples (models;
+                               RedisAI counts no samples for scripts) */
+} sbai_run_info_t;
+
+/* Where a worker runs requests: its queue's device, the kernel threads of a
+ * CPU worker, the CUDA stream (cudaStream_t) of a GPU worker. */
+typedef struct sbai_exec {
+  int device;
+  int threads;
+  void *stream;
+} sbai_exec_t;
+
+/* What the run code calls on a run's target (the nccl-tests testColl
+ * pattern): one table for models (model_exec.h), one for scripts
+ * (script_exec.h). */
+typedef struct sbai_run_ops {
+  /* Worker side: runs `n` queued requests of this kind as one execution
+   * (n > 1 only for a batch of the same model, inputs of equal shape but for
+   * dim 0) where `ex` says, setting each run's status and outputs. */
+  void (*execute)(sbai_run_t **runs, int n, const sbai_exec_t *ex);
+  /* Releases the reference a run holds on target (the last one frees it).
+   * Safe from any thread. */
+  void (*release)(void *target);
+  /* Takes a reference on target for a new run. */
+  void (*retain)(void *target);
+  /* Fills *info from target (main thread, when the run is made). */
+  void (*describe)(void *target, sbai_run_info_t *info);
+} sbai_run_ops_t;
+
+struct sbai_run {
+  const sbai_run_ops_t *ops;  /* the target's: the model code's or the script code's */
+  void *target;               /* the model or the script: a reference held by the run */
+  const sbai_builtin_t *fn;   /* a script's run: the function to run */
   sbai_stats_t *stats;        /* the model's or script's */
   int device;                 /* the queue it runs on: SBAI_DEVICE_CPU (-1) or GPU:n */
+  sbai_batching_t batching;   /* the target's (describe) */
+  int counts_samples;         /* the target's (describe) */
 
   int nin;
   sb_tensor_desc_t in_desc[SBAI_RUN_MAX_IO];
@@ -87,15 +133,12 @@ typedef struct sbai_run {
   atomic_int gone;
   /* The submitted runs not yet freed: main thread only (run.c). */
   struct sbai_run *live_prev, *live_next;
-} sbai_run_t;
+};
 
-/* Nanoseconds of CLOCK_MONOTONIC. */
-uint64_t sbai_now_ns(void);
-
-/* A new request for a model or a script function; takes a reference on
- * model / script (released by sbai_run_free). */
-sbai_run_t *sbai_run_new_model(sbai_model_t *model);
-sbai_run_t *sbai_run_new_script(sbai_script_t *script, const sbai_builtin_t *fn);
+/* A new request for `target` (a model, or a script whose caller then sets
+ * run->fn) run by `ops`; takes a reference on target (released by
+ * sbai_run_free) and takes its statistics, device and batching from it. */
+sbai_run_t *sbai_run_new(const sbai_run_ops_t *ops, void *target);
 
 /* Frees a request that was never submitted, or (from the free callback) one
  * that was: its input copies, unclaimed outputs, held key names and the
@@ -121,12 +164,6 @@ int sbai_run_add_keys(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString **
  * Replies and fails on a bad value. */
 int sbai_run_set_timeout(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString *value);
 
-/* Parses the count after INPUTS / OUTPUTS / KEYS / ARGS: an integer from
- * `min` to the number of arguments left (`left`). Replies and fails
- * otherwise. */
-int sbai_parse_count(RedisModuleCtx *ctx, RedisModuleString *arg, const char *what, long long min,
-                     int left, int *count);
-
 /* Answers RedisModule_IsKeysPositionRequest for a run command (flagged
  * "getkeys-api", so that Redis Cluster routing and ACL key patterns see the
  * input and output keys, not only the model or script): argv[1], and the
@@ -150,21 +187,6 @@ long long sbai_run_disconnected_total(void);
  * Always returns REDISMODULE_OK, for the command to return. */
 int sbai_run_submit(RedisModuleCtx *ctx, sbai_run_t *run);
 
-/* Where a worker runs requests: its queue's device, the kernel threads of a
- * CPU worker, the CUDA stream (cudaStream_t) of a GPU worker. */
-typedef struct sbai_exec {
-  int device;
-  int threads;
-  void *stream;
-} sbai_exec_t;
-
-/* Worker side: runs `n` queued requests as one execution (n > 1 only for a
- * batch of the same model, inputs of equal shape but for dim 0) where `ex`
- * says, setting each run's status and outputs. */
-void sbai_run_execute(sbai_run_t **runs, int n, const sbai_exec_t *ex);
-
-/* Worker side: hands a finished (or timed-out) run back to the main thread.
- * The run must not be touched afterwards. */
-void sbai_run_finish(sbai_run_t *run);
+/* The worker side (sbai_run_execute, sbai_run_finish) is in run_worker.h. */
 
 #endif

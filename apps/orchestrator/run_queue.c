@@ -2,8 +2,9 @@
  * TIMEOUT (see run_queue.h). */
 #include "run_queue.h"
 
-#include "gpu.h"
-#include "model_cmd.h"
+#include "clock.h"
+#include "device.h"
+#include "run_worker.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -13,10 +14,10 @@
 #include <string.h>
 #include <time.h>
 
-/* A batch a worker is forming: requests for `model` with inputs of h × w fit
- * in while they bring at most `room` items. */
+/* A batch a worker is forming: requests for `target` (a model) with inputs
+ * of h × w fit in while they bring at most `room` items. */
 typedef struct gather {
-  const sbai_model_t *model;
+  const void *target;
   int64_t h, w;
   int64_t room;
   struct gather *next;
@@ -37,6 +38,7 @@ typedef struct queue {
   gather_t *gathers;
   int workers, kernel_threads;
   int device;           /* SBAI_DEVICE_CPU or the GPU's number */
+  sbai_queue_worker_init_fn worker_init; /* a GPU queue's: run by each worker as it starts */
   atomic_int started;   /* set (main thread) once its workers run */
 } queue_t;
 
@@ -58,7 +60,7 @@ static queue_t *queue_of(int device)
 
 static int batching(const sbai_run_t *r)
 {
-  return r->kind == SBAI_RUN_MODEL && r->model->batchsize > 0;
+  return r->batching.batchsize > 0;
 }
 
 static int expired(const sbai_run_t *r, uint64_t now)
@@ -79,7 +81,7 @@ static void add_dead(run_list_t *dead, sbai_run_t *r);
 /* Could r join the batch g is forming? */
 static int fits(const sbai_run_t *r, const gather_t *g)
 {
-  return r->kind == SBAI_RUN_MODEL && r->model == g->model && r->in_desc[0].dims[2] == g->h
+  return r->batching.batchsize > 0 && r->target == g->target && r->in_desc[0].dims[2] == g->h
          && r->in_desc[0].dims[3] == g->w && r->batch <= g->room;
 }
 
@@ -192,20 +194,22 @@ static uint64_t expire_members(run_list_t *batch, int64_t *total, run_list_t *de
  * wait on the condition variable (which unlocks meanwhile). */
 static void form_batch(queue_t *q, sbai_run_t *first, run_list_t *batch, run_list_t *dead)
 {
-  const sbai_model_t *m = first->model;
-  gather_t g = {.model = m, .h = first->in_desc[0].dims[2], .w = first->in_desc[0].dims[3]};
+  const sbai_batching_t *bp = &first->batching;
+  gather_t g = {.target = first->target,
+                .h = first->in_desc[0].dims[2],
+                .w = first->in_desc[0].dims[3]};
   int64_t total = first->batch;
   uint64_t batch_deadline = 0;
 
   list_add(batch, first);
-  g.room = m->batchsize - total;
+  g.room = bp->batchsize - total;
   g.next = q->gathers;
   q->gathers = &g;
 
-  collect(q, &g, batch, &total, dead, m->batchsize);
-  if (m->minbatchsize > 0 && total < m->minbatchsize && m->minbatchtimeout > 0)
-    batch_deadline = sbai_now_ns() + (uint64_t)m->minbatchtimeout * 1000000u;
-  while (batch->count > 0 && total < m->minbatchsize) {
+  collect(q, &g, batch, &total, dead, bp->batchsize);
+  if (bp->minbatchsize > 0 && total < bp->minbatchsize && bp->minbatchtimeout > 0)
+    batch_deadline = sbai_now_ns() + (uint64_t)bp->minbatchtimeout * 1000000u;
+  while (batch->count > 0 && total < bp->minbatchsize) {
     uint64_t member_deadline = expire_members(batch, &total, dead);
     uint64_t wake = batch_deadline;
     if (batch->count == 0)
@@ -221,7 +225,7 @@ static void form_batch(queue_t *q, sbai_run_t *first, run_list_t *batch, run_lis
     } else {
       pthread_cond_wait(&q->cv, &q->mu);
     }
-    collect(q, &g, batch, &total, dead, m->batchsize);
+    collect(q, &g, batch, &total, dead, bp->batchsize);
   }
   expire_members(batch, &total, dead);
 
@@ -255,9 +259,9 @@ static void *worker_main(void *arg)
 
   free(arg);
   /* A GPU worker: its device current on this thread, its own stream. */
-  if (q->device >= 0) {
+  if (q->worker_init) {
     char why[160];
-    if (sbai_gpu_worker_init(q->device, &ex.stream, why, sizeof why) != 0)
+    if (q->worker_init(q->device, &ex.stream, why, sizeof why) != 0)
       snprintf(init_err, sizeof init_err, "the GPU worker could not start: %s", why);
   }
 
@@ -294,8 +298,8 @@ static void *worker_main(void *arg)
 /* ---- the interface ------------------------------------------------------------- */
 
 /* Initialises q and starts its workers. Main thread. */
-static int start_queue(queue_t *q, int device, int workers, int kernel_threads, char *err,
-                       size_t errlen)
+static int start_queue(queue_t *q, int device, int workers, int kernel_threads,
+                       sbai_queue_worker_init_fn worker_init, char *err, size_t errlen)
 {
   pthread_condattr_t attr;
   pthread_attr_t tattr;
@@ -310,6 +314,7 @@ static int start_queue(queue_t *q, int device, int workers, int kernel_threads, 
   q->device = device;
   q->workers = workers;
   q->kernel_threads = kernel_threads;
+  q->worker_init = worker_init;
 
   pthread_attr_init(&tattr);
   pthread_attr_setdetachstate(&tattr, PTHREAD_CREATE_DETACHED);
@@ -344,11 +349,12 @@ static int start_queue(queue_t *q, int device, int workers, int kernel_threads, 
 
 int sbai_queue_start(int workers, int kernel_threads, char *err, size_t errlen)
 {
-  return start_queue(queue_of(SBAI_DEVICE_CPU), SBAI_DEVICE_CPU, workers, kernel_threads, err,
-                     errlen);
+  return start_queue(queue_of(SBAI_DEVICE_CPU), SBAI_DEVICE_CPU, workers, kernel_threads, NULL,
+                     err, errlen);
 }
 
-int sbai_queue_start_gpu(int gpu, int workers, char *err, size_t errlen)
+int sbai_queue_start_gpu(int gpu, int workers, sbai_queue_worker_init_fn worker_init, char *err,
+                         size_t errlen)
 {
   if (gpu < 0 || gpu >= SBAI_MAX_GPUS) {
     snprintf(err, errlen, "no queue for GPU:%d (at most %d GPUs)", gpu, SBAI_MAX_GPUS);
@@ -357,7 +363,7 @@ int sbai_queue_start_gpu(int gpu, int workers, char *err, size_t errlen)
   if (atomic_load(&queue_of(gpu)->started))
     return 0;
   /* A GPU worker runs no CPU kernels: one kernel thread. */
-  return start_queue(queue_of(gpu), gpu, workers, 1, err, errlen);
+  return start_queue(queue_of(gpu), gpu, workers, 1, worker_init, err, errlen);
 }
 
 int sbai_queue_started(int device)

@@ -4,7 +4,8 @@
  * per GPU, started when the first model is stored on it (sbai_gpu_prepare).
  * Each is served by THREADS_PER_QUEUE pthreads; a GPU queue's workers each
  * make their device current and create their own CUDA stream when they
- * start. A request goes to the queue of its device (run->device). Each
+ * start (the start-up function the queue was given: the queues know no GPU
+ * code). A request goes to the queue of its device (run->device). Each
  * worker takes the oldest request of its queue that no batch in formation
  * is waiting for and:
  *
@@ -12,8 +13,9 @@
  *   it;
  * - replies TIMEDOUT, without running it, when the request's TIMEOUT has
  *   passed (checked when a worker reaches it, so the reply comes then);
- * - for a model stored with BATCHSIZE b > 0, also takes the other queued
- *   requests for the same model whose input has the same height and width,
+ * - for a model stored with BATCHSIZE b > 0 (run->batching, from the run's
+ *   ops), also takes the other queued requests for the same model
+ *   (run->target) whose input has the same height and width,
  *   oldest first, while the batch stays <= b items (dim 0); a first request
  *   of more than b items runs alone. If the batch has fewer than MINBATCHSIZE
  *   items it waits, at most MINBATCHTIMEOUT ms (forever when that is 0, as in
@@ -35,9 +37,16 @@
  * created. Call once, while the module loads. */
 int sbai_queue_start(int workers, int kernel_threads, char *err, size_t errlen);
 
-/* Starts GPU:gpu's queue with `workers` threads (once; later calls do
- * nothing). Main thread. */
-int sbai_queue_start_gpu(int gpu, int workers, char *err, size_t errlen);
+/* What a GPU queue's worker runs once when it starts, on its own thread:
+ * makes `device` current and sets *stream to the worker's own stream
+ * (sbai_exec_t.stream). Returns 0, or -1 with a reason in err; the worker
+ * then fails every run it takes with that reason. */
+typedef int (*sbai_queue_worker_init_fn)(int device, void **stream, char *err, size_t errlen);
+
+/* Starts GPU:gpu's queue with `workers` threads, each starting with
+ * worker_init (once; later calls do nothing). Main thread. */
+int sbai_queue_start_gpu(int gpu, int workers, sbai_queue_worker_init_fn worker_init, char *err,
+                         size_t errlen);
 
 /* Whether the queue of device (SBAI_DEVICE_CPU or n for GPU:n) runs. */
 int sbai_queue_started(int device);

@@ -2,181 +2,32 @@
  *
  *   redis-server --loadmodule sbai.so [NAME VALUE ...]
  *
- * This file is the entry point: it binds the module API, reads the load-time
- * options, registers every part's data types and commands, starts the worker
- * threads of the CPU queue, and implements AI.CONFIG.
+ * This file is the entry point, the top of the module (only Redis calls
+ * it): it binds the module API, reads the load-time options, registers every
+ * part's data types and commands, and starts the worker threads of the CPU
+ * queue.
  */
 #include "sbai.h"
 
+#include "config_cmd.h"
+#include "info_cmd.h"
+#include "model_cmd.h"
+#include "module_options.h"
 #include "run_queue.h"
+#include "script_cmd.h"
+#include "tensor_cmd.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
-
-sb_options_t sbai_options;
 
 /* The parts of the module, registered in this order. */
-static int config_register(RedisModuleCtx *ctx);
-
 static const sbai_register_fn parts[] = {
-  config_register,
+  sbai_config_register,
   sbai_tensor_register,
   sbai_model_register,
   sbai_script_register,
   sbai_info_register,
 };
-
-int sbai_create_command(RedisModuleCtx *ctx, const char *name, RedisModuleCmdFunc fn,
-                        const char *flags, int firstkey, int lastkey, int keystep)
-{
-  if (RedisModule_CreateCommand(ctx, name, fn, flags, firstkey, lastkey, keystep)
-      != REDISMODULE_OK) {
-    RedisModule_Log(ctx, "warning", "sbai: cannot register command %s (name taken by another module?)",
-                    name);
-    return REDISMODULE_ERR;
-  }
-  if (RedisModule_SetCommandACLCategories != NULL && RedisModule_GetCommand != NULL) {
-    char categories[64];
-    RedisModuleCommand *cmd = RedisModule_GetCommand(ctx, name);
-    sbai_acl_categories(flags, categories, sizeof categories);
-    if (cmd == NULL || RedisModule_SetCommandACLCategories(cmd, categories) != REDISMODULE_OK) {
-      RedisModule_Log(ctx, "warning", "sbai: cannot put %s into ACL categories '%s'", name,
-                      categories);
-      return REDISMODULE_ERR;
-    }
-  }
-  return REDISMODULE_OK;
-}
-
-/* Whether the space-separated list `flags` holds the word `word`. */
-static int has_word(const char *flags, const char *word)
-{
-  size_t n = strlen(word);
-  for (const char *p = flags; (p = strstr(p, word)) != NULL; p += n)
-    if ((p == flags || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
-      return 1;
-  return 0;
-}
-
-void sbai_acl_categories(const char *flags, char *out, size_t len)
-{
-  snprintf(out, len, "%s%s%s", has_word(flags, "write") ? "write " : "",
-           has_word(flags, "readonly") ? "read " : "", has_word(flags, "fast") ? "fast" : "slow");
-}
-
-char *sbai_dup(const char *src, size_t len)
-{
-  char *p = RedisModule_Alloc(len + 1);
-  if (len)
-    memcpy(p, src, len);
-  p[len] = '\0';
-  return p;
-}
-
-int sbai_reply_error(RedisModuleCtx *ctx, const char *fmt, ...)
-{
-  char msg[512] = "ERR ";
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg + 4, sizeof msg - 4, fmt, ap);
-  va_end(ap);
-  /* An error reply is one line: never let client text break it. */
-  for (char *p = msg; *p; p++)
-    if (*p == '\r' || *p == '\n')
-      *p = ' ';
-  return RedisModule_ReplyWithError(ctx, msg);
-}
-
-int sbai_arg_is(const RedisModuleString *arg, const char *word)
-{
-  size_t len;
-  const char *s = RedisModule_StringPtrLen(arg, &len);
-  return len == strlen(word) && strncasecmp(s, word, len) == 0;
-}
-
-const char *sbai_quote(const RedisModuleString *arg, char out[SBAI_QUOTE_LEN])
-{
-  size_t len;
-  const char *text = RedisModule_StringPtrLen(arg, &len);
-  return sbai_printable(text, len, out);
-}
-
-int sbai_parse_device(RedisModuleCtx *ctx, const RedisModuleString *arg)
-{
-  size_t len;
-  const char *s = RedisModule_StringPtrLen(arg, &len);
-  char q[SBAI_QUOTE_LEN];
-
-  if (len == 3 && strncasecmp(s, "CPU", 3) == 0)
-    return REDISMODULE_OK;
-  if ((len == 3 && strncasecmp(s, "GPU", 3) == 0) || (len > 4 && strncasecmp(s, "GPU:", 4) == 0))
-    sbai_reply_error(ctx, "device '%s': scripts run on the CPU in sbai (store the script with "
-                     "device CPU; models take GPU devices)", sbai_quote(arg, q));
-  else
-    sbai_reply_error(ctx, "unknown device '%s' (expected CPU)", sbai_quote(arg, q));
-  return REDISMODULE_ERR;
-}
-
-int sbai_kernel_threads(const sb_options_t *opts)
-{
-  long cpus;
-  if (opts->intra_op_parallelism > 0)
-    return (int)opts->intra_op_parallelism;
-  cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  if (cpus < 1)
-    cpus = 1;
-  cpus /= opts->threads_per_queue;
-  return cpus < 1 ? 1 : (int)cpus;
-}
-
-/* ---- AI.CONFIG -------------------------------------------------------------
- *
- * AI.CONFIG GET <option>     ->  the option's value as an integer.
- * AI.CONFIG <option> <value> ->  OK: changes an option that may change after
- *                                loading (MODEL_CHUNK_SIZE, as in RedisAI).
- *
- * RedisAI's BACKENDSPATH and LOADBACKEND set things this module does not
- * have; they are refused with an error rather than accepted and ignored.
- */
-static int config_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
-{
-  size_t len, vlen;
-  const char *text, *value;
-  char err[256];
-  long long v;
-
-  if (argc < 2)
-    return RedisModule_WrongArity(ctx);
-  text = RedisModule_StringPtrLen(argv[1], &len);
-  if (sbai_arg_is(argv[1], "GET")) {
-    if (argc != 3)
-      return RedisModule_WrongArity(ctx);
-    text = RedisModule_StringPtrLen(argv[2], &len);
-    if (sb_options_get(&sbai_options, text, len, &v, err, sizeof err) != 0)
-      return sbai_reply_error(ctx, "%s", err);
-    return RedisModule_ReplyWithLongLong(ctx, v);
-  }
-  /* AI.CONFIG NAME VALUE, for a NAME that is an option of ours. */
-  if (sb_options_get(&sbai_options, text, len, &v, NULL, 0) == 0) {
-    if (argc != 3)
-      return RedisModule_WrongArity(ctx);
-    value = RedisModule_StringPtrLen(argv[2], &vlen);
-    if (sb_options_set_runtime(&sbai_options, text, len, value, vlen, err, sizeof err) != 0)
-      return sbai_reply_error(ctx, "%s", err);
-    return RedisModule_ReplyWithSimpleString(ctx, "OK");
-  }
-  return sbai_reply_error(ctx, "unsupported AI.CONFIG subcommand '%.*s' (this server has GET "
-                          "<option> and MODEL_CHUNK_SIZE <bytes>; it loads no backends)",
-                          len > 32 ? 32 : (int)len, text);
-}
-
-static int config_register(RedisModuleCtx *ctx)
-{
-  return sbai_create_command(ctx, "AI.CONFIG", config_command, "readonly fast", 0, 0, 0);
-}
 
 /* ---- loading ---------------------------------------------------------------- */
 

@@ -1,145 +1,17 @@
-/* The SB_SCRIPT data type and the script commands (see script_cmd.h). */
+/* The script commands (see script_cmd.h): AI.SCRIPTSTORE, AI.SCRIPTSET,
+ * AI.SCRIPTGET, AI.SCRIPTDEL, AI.SCRIPTEXECUTE and AI.SCRIPTRUN, and the
+ * registration of the SB_SCRIPT data type with its callbacks (script.c,
+ * script_rdb.c). */
 #include "script_cmd.h"
 
-#include "sbai.h"
-#include "script_source.h"
+#include "args.h"
+#include "command.h"
+#include "reply.h"
+#include "script_exec.h"
+#include "script_rdb.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-/* Exactly 9 characters, part of every RDB file holding a script. */
-#define SCRIPT_TYPE_NAME "SB_SCRIPT"
-/* RDB layout version 1: device, tag, source (strings); the entry point
- * count and names. The runnable functions are found again on load. */
-#define SCRIPT_ENCVER 1
-
-static RedisModuleType *script_type;
-
-/* ---- the value ------------------------------------------------------------------ */
-
-static void script_destroy(sbai_script_t *s)
-{
-  RedisModule_Free(s->source);
-  RedisModule_Free(s->tag);
-  for (int i = 0; i < s->nentry; i++)
-    RedisModule_Free(s->entry[i]);
-  RedisModule_Free(s->entry);
-  RedisModule_Free(s->funcs);
-  RedisModule_Free(s);
-}
-
-void sbai_script_retain(sbai_script_t *script)
-{
-  atomic_fetch_add(&script->refs, 1);
-}
-
-void sbai_script_release(sbai_script_t *script)
-{
-  if (script && atomic_fetch_sub(&script->refs, 1) == 1)
-    script_destroy(script);
-}
-
-static void script_type_free(void *value)
-{
-  sbai_script_release(value);
-}
-
-sbai_key_status_t sbai_script_lookup(RedisModuleCtx *ctx, RedisModuleString *keyname,
-                                     sbai_script_t **script)
-{
-  return sbai_value_lookup(ctx, keyname, script_type, (void **)script);
-}
-
-/* ---- making a script: which functions it can run --------------------------------- */
-
-typedef struct found_builtins {
-  const sbai_builtin_t **funcs; /* sbai_builtin_count() slots */
-  int count;
-} found_builtins_t;
-
-static void add_if_builtin(const char *name, size_t len, void *arg)
-{
-  found_builtins_t *f = arg;
-  const sbai_builtin_t *b = sbai_builtin_find(name, len);
-  if (!b)
-    return;
-  for (int i = 0; i < f->count; i++)
-    if (f->funcs[i] == b)
-      return;
-  f->funcs[f->count++] = b;
-}
-
-/* Makes a script (one reference) from its parts, or fails with err:
- * entry points must be built-ins the source defines; without entry points
- * the source must define at least one built-in. */
-static sbai_script_t *script_create(const char *source, size_t source_len, const char *tag,
-                                    size_t tag_len, int nentry, const char *const *entry,
-                                    const size_t *entry_len, char *err, size_t errlen)
-{
-  char names[256];
-  found_builtins_t found;
-  sbai_script_t *s;
-
-  sbai_builtin_names(names, sizeof names);
-  found.funcs = RedisModule_Calloc(sbai_builtin_count() + 1, sizeof *found.funcs);
-  found.count = 0;
-  if (nentry == 0) {
-    sbai_script_each_def(source, source_len, add_if_builtin, &found);
-    if (found.count == 0) {
-      snprintf(err, errlen, "the script defines no built-in function (sbai does not interpret "
-               "TorchScript; it runs only its built-ins: %s)", names);
-      RedisModule_Free(found.funcs);
-      return NULL;
-    }
-  } else {
-    for (int i = 0; i < nentry; i++) {
-      const sbai_builtin_t *b;
-      int shown = entry_len[i] > 48 ? 48 : (int)entry_len[i];
-      if (!sbai_script_is_identifier(entry[i], entry_len[i])) {
-        snprintf(err, errlen, "entry point '%.*s' is not a valid function name", shown, entry[i]);
-        goto refused;
-      }
-      if (!sbai_script_defines(source, source_len, entry[i], entry_len[i])) {
-        snprintf(err, errlen, "entry point '%.*s' is not defined in the script's source (no "
-                 "'def %.*s(')", shown, entry[i], shown, entry[i]);
-        goto refused;
-      }
-      b = sbai_builtin_find(entry[i], entry_len[i]);
-      if (!b) {
-        snprintf(err, errlen, "entry point '%.*s' is not a built-in function (sbai does not "
-                 "interpret TorchScript; built-ins: %s)", shown, entry[i], names);
-        goto refused;
-      }
-      for (int j = 0; j <= found.count; j++)
-        if (j == found.count) {
-          if ((size_t)found.count < sbai_builtin_count())
-            found.funcs[found.count++] = b;
-          break;
-        } else if (found.funcs[j] == b) {
-          break;
-        }
-    }
-  }
-
-  s = RedisModule_Calloc(1, sizeof *s);
-  atomic_init(&s->refs, 1);
-  s->source = sbai_dup(source, source_len);
-  s->source_len = source_len;
-  s->tag = sbai_dup(tag ? tag : "", tag ? tag_len : 0);
-  s->tag_len = tag ? tag_len : 0;
-  s->nentry = nentry;
-  s->entry = RedisModule_Calloc((size_t)nentry + 1, sizeof *s->entry);
-  for (int i = 0; i < nentry; i++)
-    s->entry[i] = sbai_dup(entry[i], entry_len[i]);
-  s->nfuncs = found.count;
-  s->funcs = found.funcs;
-  return s;
-
-refused:
-  RedisModule_Free(found.funcs);
-  return NULL;
-}
 
 /* ---- AI.SCRIPTSTORE / AI.SCRIPTSET ------------------------------------------------- */
 
@@ -202,12 +74,12 @@ static int script_store_command(RedisModuleCtx *ctx, RedisModuleString **argv, i
   default:
     break;
   }
-  s = script_create(source, source_len, tag, tag_len, nentry, entry, entry_len, err, sizeof err);
+  s = sbai_script_create(source, source_len, tag, tag_len, nentry, entry, entry_len, err, sizeof err);
   if (!s)
     return sbai_reply_error(ctx, "%s", err);
 
   key = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
-  if (!key || RedisModule_ModuleTypeSetValue(key, script_type, s) != REDISMODULE_OK) {
+  if (!key || RedisModule_ModuleTypeSetValue(key, sbai_script_type(), s) != REDISMODULE_OK) {
     if (key)
       RedisModule_CloseKey(key);
     sbai_script_release(s);
@@ -279,7 +151,7 @@ static int scriptget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
 
 static int scriptdel_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
 {
-  return sbai_value_del_command(ctx, argv, argc, script_type, "script");
+  return sbai_value_del_command(ctx, argv, argc, sbai_script_type(), "script");
 }
 
 /* ---- AI.SCRIPTEXECUTE / AI.SCRIPTRUN ------------------------------------------------ */
@@ -428,7 +300,8 @@ static int script_run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int
   fn = find_function(ctx, s, argv[2]);
   if (!fn)
     return REDISMODULE_OK;
-  run = sbai_run_new_script(s, fn);
+  run = sbai_run_new(&sbai_script_run_ops, s);
+  run->fn = fn;
   rc = old ? parse_run(ctx, run, argv, argc) : parse_execute(ctx, run, argv, argc);
   if (rc != REDISMODULE_OK) {
     sbai_run_free(run);
@@ -452,146 +325,18 @@ static int scriptrun_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
   return script_run_command(ctx, argv, argc, 1);
 }
 
-/* ---- execution (worker thread) ------------------------------------------------------- */
-
-void sbai_script_execute(sbai_run_t *run, int threads)
-{
-  void *out_data[SBAI_RUN_MAX_IO];
-  char err[200] = "";
-  uint64_t t0, t1;
-  int rc;
-
-  for (int i = 0; i < run->nout; i++) {
-    run->out[i] = sbai_tensor_new_zeros(&run->out_desc[i]);
-    out_data[i] = run->out[i]->owned;
-  }
-  t0 = sbai_now_ns();
-  rc = run->fn->run(run->in_desc, (const void *const *)run->in_data, run->nin, run->out_desc,
-                    out_data, run->nout, threads, err, sizeof err);
-  t1 = sbai_now_ns();
-  run->duration_us = (long long)((t1 - t0) / 1000u);
-  run->leader = 1;
-  run->batch_total = run->batch;
-  if (rc != 0) {
-    run->status = SBAI_RUN_FAILED;
-    snprintf(run->err, sizeof run->err, "%s failed: %s", run->fn->name,
-             err[0] ? err : "(no reason given)");
-  } else {
-    run->status = SBAI_RUN_DONE;
-  }
-}
-
-/* ---- persistence and introspection ------------------------------------------------ */
-
-static void script_rdb_save(RedisModuleIO *io, void *value)
-{
-  const sbai_script_t *s = value;
-  RedisModule_SaveStringBuffer(io, "CPU", 3);
-  RedisModule_SaveStringBuffer(io, s->tag, s->tag_len);
-  RedisModule_SaveStringBuffer(io, s->source, s->source_len);
-  RedisModule_SaveUnsigned(io, (uint64_t)s->nentry);
-  for (int i = 0; i < s->nentry; i++)
-    RedisModule_SaveStringBuffer(io, s->entry[i], strlen(s->entry[i]));
-}
-
-static void *script_rdb_load(RedisModuleIO *io, int encver)
-{
-  char *parts[3] = {NULL, NULL, NULL}, *entry[SBAI_SCRIPT_MAX_ENTRY], err[512];
-  size_t lens[3] = {0, 0, 0}, entry_len[SBAI_SCRIPT_MAX_ENTRY];
-  sbai_script_t *s = NULL;
-  uint64_t nentry = 0, loaded = 0;
-
-  if (encver != SCRIPT_ENCVER) {
-    RedisModule_LogIOError(io, "warning", "sbai: script encoding version %d is not known (this "
-                           "build reads %d)", encver, SCRIPT_ENCVER);
-    return NULL;
-  }
-  for (int i = 0; i < 3; i++) {
-    parts[i] = RedisModule_LoadStringBuffer(io, &lens[i]);
-    if (RedisModule_IsIOError(io) || !parts[i])
-      goto out;
-  }
-  nentry = RedisModule_LoadUnsigned(io);
-  if (RedisModule_IsIOError(io) || nentry > SBAI_SCRIPT_MAX_ENTRY) {
-    RedisModule_LogIOError(io, "warning", "sbai: corrupt script entry points");
-    goto out;
-  }
-  for (; loaded < nentry; loaded++) {
-    entry[loaded] = RedisModule_LoadStringBuffer(io, &entry_len[loaded]);
-    if (RedisModule_IsIOError(io) || !entry[loaded])
-      goto out;
-  }
-  s = script_create(parts[2], lens[2], parts[1], lens[1], (int)nentry,
-                    (const char *const *)entry, entry_len, err, sizeof err);
-  if (!s)
-    RedisModule_LogIOError(io, "warning", "sbai: a stored script is refused: %s", err);
-
-out:
-  for (int i = 0; i < 3; i++)
-    if (parts[i])
-      RedisModule_Free(parts[i]);
-  for (uint64_t i = 0; i < loaded; i++)
-    if (entry[i])
-      RedisModule_Free(entry[i]);
-  return s;
-}
-
-/* AI.SCRIPTSTORE key CPU TAG t ENTRY_POINTS n fn.. SOURCE src, or
- * AI.SCRIPTSET key CPU TAG t SOURCE src for a script stored without entry
- * points. */
-static void script_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value)
-{
-  const sbai_script_t *s = value;
-  RedisModuleString **args = RedisModule_Calloc((size_t)s->nentry + 8, sizeof *args);
-  size_t n = 0, key_len;
-  const char *key_ptr = RedisModule_StringPtrLen(key, &key_len);
-
-  args[n++] = RedisModule_CreateString(NULL, key_ptr, key_len);
-  args[n++] = RedisModule_CreateString(NULL, "CPU", 3);
-  args[n++] = RedisModule_CreateString(NULL, "TAG", 3);
-  args[n++] = RedisModule_CreateString(NULL, s->tag, s->tag_len);
-  if (s->nentry > 0) {
-    args[n++] = RedisModule_CreateString(NULL, "ENTRY_POINTS", 12);
-    args[n++] = RedisModule_CreateStringFromLongLong(NULL, s->nentry);
-    for (int i = 0; i < s->nentry; i++)
-      args[n++] = RedisModule_CreateString(NULL, s->entry[i], strlen(s->entry[i]));
-  }
-  args[n++] = RedisModule_CreateString(NULL, "SOURCE", 6);
-  args[n++] = RedisModule_CreateString(NULL, s->source, s->source_len);
-  RedisModule_EmitAOF(aof, s->nentry > 0 ? "AI.SCRIPTSTORE" : "AI.SCRIPTSET", "v", args, n);
-  for (size_t i = 0; i < n; i++)
-    RedisModule_FreeString(NULL, args[i]);
-  RedisModule_Free(args);
-}
-
-static size_t script_mem_usage(const void *value)
-{
-  const sbai_script_t *s = value;
-  return sizeof *s + s->source_len + s->tag_len;
-}
-
-static void script_digest(RedisModuleDigest *md, void *value)
-{
-  const sbai_script_t *s = value;
-  RedisModule_DigestAddStringBuffer(md, s->tag, s->tag_len);
-  RedisModule_DigestAddStringBuffer(md, s->source, s->source_len);
-  for (int i = 0; i < s->nentry; i++)
-    RedisModule_DigestAddStringBuffer(md, s->entry[i], strlen(s->entry[i]));
-  RedisModule_DigestEndSequence(md);
-}
-
 /* ---- registration -------------------------------------------------------------- */
 
 int sbai_script_register(RedisModuleCtx *ctx)
 {
   RedisModuleTypeMethods methods = {
     .version = REDISMODULE_TYPE_METHOD_VERSION,
-    .rdb_load = script_rdb_load,
-    .rdb_save = script_rdb_save,
-    .aof_rewrite = script_aof_rewrite,
-    .mem_usage = script_mem_usage,
-    .digest = script_digest,
-    .free = script_type_free,
+    .rdb_load = sbai_script_rdb_load,
+    .rdb_save = sbai_script_rdb_save,
+    .aof_rewrite = sbai_script_aof_rewrite,
+    .mem_usage = sbai_script_mem_usage,
+    .digest = sbai_script_digest,
+    .free = sbai_script_type_free,
   };
   static const struct {
     const char *name;
@@ -605,12 +350,15 @@ int sbai_script_register(RedisModuleCtx *ctx)
     {"AI.SCRIPTEXECUTE", scriptexecute_command, "write deny-oom getkeys-api"},
     {"AI.SCRIPTRUN", scriptrun_command, "write deny-oom getkeys-api"},
   };
+  RedisModuleType *script_type;
 
-  script_type = RedisModule_CreateDataType(ctx, SCRIPT_TYPE_NAME, SCRIPT_ENCVER, &methods);
+  script_type = RedisModule_CreateDataType(ctx, SBAI_SCRIPT_TYPE_NAME, SBAI_SCRIPT_ENCVER,
+                                           &methods);
   if (!script_type) {
-    RedisModule_Log(ctx, "warning", "sbai: cannot create data type %s", SCRIPT_TYPE_NAME);
+    RedisModule_Log(ctx, "warning", "sbai: cannot create data type %s", SBAI_SCRIPT_TYPE_NAME);
     return REDISMODULE_ERR;
   }
+  sbai_script_type_set(script_type);
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (sbai_create_command(ctx, commands[i].name, commands[i].fn, commands[i].flags, 1, 1, 1)
         != REDISMODULE_OK)

@@ -6,7 +6,11 @@
  */
 #include "tensor_cmd.h"
 
-#include "sbai.h"
+#include "args.h"
+#include "command.h"
+#include "module_options.h"
+#include "reply.h"
+#include "tensor_value.h"
 
 #include <string.h>
 
@@ -15,81 +19,6 @@
 #define TENSOR_TYPE_NAME "SB_TENSOR"
 /* RDB layout version 1: dtype code, ndims, each dim, the data as one string. */
 #define TENSOR_ENCVER 1
-
-static RedisModuleType *tensor_type;
-
-/* ---- the value ------------------------------------------------------------ */
-
-const void *sbai_tensor_data(const sbai_tensor_t *t)
-{
-  if (t->held) {
-    size_t len;
-    return RedisModule_StringPtrLen(t->held, &len);
-  }
-  return t->owned;
-}
-
-sbai_tensor_t *sbai_tensor_new_zeros(const sb_tensor_desc_t *desc)
-{
-  sbai_tensor_t *t = RedisModule_Calloc(1, sizeof *t);
-  t->desc = *desc;
-  t->owned = RedisModule_Calloc(1, (size_t)desc->nbytes);
-  return t;
-}
-
-void sbai_tensor_free(void *value)
-{
-  sbai_tensor_t *t = value;
-  if (!t)
-    return;
-  if (t->held)
-    RedisModule_FreeString(NULL, t->held);
-  RedisModule_Free(t->owned);
-  RedisModule_Free(t);
-}
-
-sbai_key_status_t sbai_tensor_lookup(RedisModuleCtx *ctx, RedisModuleString *keyname,
-                                     RedisModuleKey **key, sbai_tensor_t **tensor)
-{
-  RedisModuleKey *k = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ);
-  int type;
-
-  /* Opened for reading only, a missing key gives NULL. */
-  if (!k)
-    return SBAI_KEY_EMPTY;
-  type = RedisModule_KeyType(k);
-  if (type == REDISMODULE_KEYTYPE_EMPTY) {
-    RedisModule_CloseKey(k);
-    return SBAI_KEY_EMPTY;
-  }
-  if (type != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(k) != tensor_type) {
-    RedisModule_CloseKey(k);
-    return SBAI_KEY_WRONGTYPE;
-  }
-  *key = k;
-  *tensor = RedisModule_ModuleTypeGetValue(k);
-  return SBAI_KEY_OK;
-}
-
-sbai_key_status_t sbai_tensor_store(RedisModuleCtx *ctx, RedisModuleString *keyname,
-                                    sbai_tensor_t *tensor)
-{
-  RedisModuleKey *k = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ | REDISMODULE_WRITE);
-  sbai_key_status_t status = SBAI_KEY_OK;
-  int type;
-
-  if (!k)
-    return SBAI_KEY_FAILED;
-  type = RedisModule_KeyType(k);
-  if (type != REDISMODULE_KEYTYPE_EMPTY
-      && (type != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(k) != tensor_type))
-    status = SBAI_KEY_WRONGTYPE;
-  /* Replacing a tensor frees the old value through the type's free callback. */
-  else if (RedisModule_ModuleTypeSetValue(k, tensor_type, tensor) != REDISMODULE_OK)
-    status = SBAI_KEY_FAILED;
-  RedisModule_CloseKey(k);
-  return status;
-}
 
 /* Replies for the failed statuses of lookup and store. */
 static int reply_key_status(RedisModuleCtx *ctx, sbai_key_status_t status)
@@ -102,52 +31,6 @@ static int reply_key_status(RedisModuleCtx *ctx, sbai_key_status_t status)
   default:
     return sbai_reply_error(ctx, "could not write the tensor key");
   }
-}
-
-sbai_key_status_t sbai_value_lookup(RedisModuleCtx *ctx, RedisModuleString *keyname,
-                                    RedisModuleType *type, void **value)
-{
-  RedisModuleKey *k = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ);
-  sbai_key_status_t status = SBAI_KEY_OK;
-  int kt;
-
-  if (!k)
-    return SBAI_KEY_EMPTY;
-  kt = RedisModule_KeyType(k);
-  if (kt == REDISMODULE_KEYTYPE_EMPTY)
-    status = SBAI_KEY_EMPTY;
-  else if (kt != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(k) != type)
-    status = SBAI_KEY_WRONGTYPE;
-  else
-    *value = RedisModule_ModuleTypeGetValue(k);
-  RedisModule_CloseKey(k);
-  return status;
-}
-
-int sbai_reply_lookup_error(RedisModuleCtx *ctx, sbai_key_status_t status, const char *what)
-{
-  if (status == SBAI_KEY_WRONGTYPE)
-    return RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
-  return sbai_reply_error(ctx, "%s key is empty", what);
-}
-
-int sbai_value_del_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
-                           RedisModuleType *type, const char *what)
-{
-  RedisModuleKey *key;
-  sbai_key_status_t status;
-  void *value;
-
-  if (argc != 2)
-    return RedisModule_WrongArity(ctx);
-  status = sbai_value_lookup(ctx, argv[1], type, &value);
-  if (status != SBAI_KEY_OK)
-    return sbai_reply_lookup_error(ctx, status, what);
-  key = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
-  RedisModule_DeleteKey(key);
-  RedisModule_CloseKey(key);
-  RedisModule_ReplicateVerbatim(ctx);
-  return RedisModule_ReplyWithSimpleString(ctx, "OK");
 }
 
 /* ---- AI.TENSORSET ------------------------------------------------------------
@@ -431,12 +314,14 @@ int sbai_tensor_register(RedisModuleCtx *ctx)
     .digest = tensor_digest,
     .free = sbai_tensor_free,
   };
+  RedisModuleType *tensor_type;
 
   tensor_type = RedisModule_CreateDataType(ctx, TENSOR_TYPE_NAME, TENSOR_ENCVER, &methods);
   if (!tensor_type) {
     RedisModule_Log(ctx, "warning", "sbai: cannot create data type %s", TENSOR_TYPE_NAME);
     return REDISMODULE_ERR;
   }
+  sbai_tensor_type_set(tensor_type);
   /* AI.TENSORGET is not "fast": its reply copies the whole tensor. */
   if (sbai_create_command(ctx, "AI.TENSORSET", tensorset_command, "write deny-oom", 1, 1, 1)
           != REDISMODULE_OK

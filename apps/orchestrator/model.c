@@ -1,0 +1,137 @@
+/* The model value and the value side of the SB_MODEL_ data type
+ * (model.h). */
+#include "model.h"
+
+#include "alloc.h"
+#include "gpu.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The SB_MODEL_ data type (sbai_model_register creates it). */
+static RedisModuleType *model_type;
+
+/* ---- the value ---------------------------------------------------------------- */
+
+static void model_destroy(sbai_model_t *m)
+{
+  if (m->net)
+    sb_resnet_free(m->net);
+  if (m->gpu_net)
+    sbai_gpu_model_free(m->gpu_net);
+  RedisModule_Free(m->gpu_error);
+  RedisModule_Free(m->blob);
+  RedisModule_Free(m->tag);
+  for (int i = 0; i < m->ninputs; i++)
+    RedisModule_Free(m->inputs[i]);
+  for (int i = 0; i < m->noutputs; i++)
+    RedisModule_Free(m->outputs[i]);
+  RedisModule_Free(m);
+}
+
+void sbai_model_retain(sbai_model_t *model)
+{
+  atomic_fetch_add(&model->refs, 1);
+}
+
+void sbai_model_release(sbai_model_t *model)
+{
+  if (model && atomic_fetch_sub(&model->refs, 1) == 1)
+    model_destroy(model);
+}
+
+/* The key's free callback: the key drops its reference; queued or running
+ * requests keep theirs. */
+void sbai_model_type_free(void *value)
+{
+  sbai_model_release(value);
+}
+
+/* Loads the blob (taking ownership of it in every case) and makes a model
+ * with one reference. NULL with err set when the blob is refused. */
+sbai_model_t *sbai_model_create(const sbai_model_spec_t *spec, char *blob, size_t blob_len,
+                                char *err, size_t errlen)
+{
+  sb_resnet_t *net = NULL;
+  sbai_model_t *m;
+
+  if (sb_resnet_load(blob, blob_len, &net, err, errlen) != 0) {
+    RedisModule_Free(blob);
+    return NULL;
+  }
+  m = RedisModule_Calloc(1, sizeof *m);
+  atomic_init(&m->refs, 1);
+  m->device = spec->device;
+  m->net = net;
+  m->classes = sb_resnet_classes(net);
+  if (spec->device >= 0) {
+    /* The weights go to the GPU once, now; the CPU copy is then dropped. */
+    char why[256];
+    if (sbai_gpu_prepare(spec->device, why, sizeof why) != 0
+        || sbai_gpu_model_upload(net, spec->device, &m->gpu_net, why, sizeof why) != 0) {
+      if (!spec->keep_failed) {
+        snprintf(err, errlen, "%s", why);
+        m->blob = blob; /* freed with the model */
+        model_destroy(m);
+        return NULL;
+      }
+      m->gpu_error = sbai_dup(why, strlen(why));
+    } else {
+      sb_resnet_free(m->net);
+      m->net = NULL;
+    }
+  }
+  m->blob = blob;
+  m->blob_len = blob_len;
+  m->tag = sbai_dup(spec->tag ? spec->tag : "", spec->tag ? spec->tag_len : 0);
+  m->tag_len = spec->tag ? spec->tag_len : 0;
+  m->batchsize = spec->batchsize;
+  m->minbatchsize = spec->minbatchsize;
+  m->minbatchtimeout = spec->minbatchtimeout;
+  m->ninputs = spec->ninputs;
+  m->noutputs = spec->noutputs;
+  for (int i = 0; i < spec->ninputs; i++)
+    m->inputs[i] = sbai_dup(spec->inputs[i], spec->inputs_len[i]);
+  for (int i = 0; i < spec->noutputs; i++)
+    m->outputs[i] = sbai_dup(spec->outputs[i], spec->outputs_len[i]);
+  return m;
+}
+
+void sbai_model_type_set(RedisModuleType *type)
+{
+  model_type = type;
+}
+
+RedisModuleType *sbai_model_type(void)
+{
+  return model_type;
+}
+
+sbai_key_status_t sbai_model_lookup(RedisModuleCtx *ctx, RedisModuleString *keyname,
+                                    sbai_model_t **model)
+{
+  /* The value stays valid after closing: the key (or a run) holds it. */
+  return sbai_value_lookup(ctx, keyname, model_type, (void **)model);
+}
+
+/* ---- introspection ---------------------------------------------------------------- */
+
+size_t sbai_model_mem_usage(const void *value)
+{
+  const sbai_model_t *m = value;
+  /* The blob, and about as much again for the loaded (folded) weights. */
+  return sizeof *m + 2 * m->blob_len + m->tag_len;
+}
+
+void sbai_model_digest(RedisModuleDigest *md, void *value)
+{
+  const sbai_model_t *m = value;
+  RedisModule_DigestAddStringBuffer(md, m->tag, m->tag_len);
+  RedisModule_DigestAddLongLong(md, m->batchsize);
+  RedisModule_DigestAddLongLong(md, m->minbatchsize);
+  RedisModule_DigestAddLongLong(md, m->minbatchtimeout);
+  if (m->device >= 0) /* CPU models digest as before devices existed */
+    RedisModule_DigestAddLongLong(md, m->device);
+  RedisModule_DigestAddStringBuffer(md, m->blob, m->blob_len);
+  RedisModule_DigestEndSequence(md);
+}

@@ -1,0 +1,142 @@
+/* Model runs on the worker side, and the model's run ops (model_exec.h). */
+#include "model_exec.h"
+
+#include "clock.h"
+#include "gpu.h"
+#include "model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- execution (worker thread) ------------------------------------------------------- */
+
+static void fail_all(sbai_run_t **runs, int n, const char *msg)
+{
+  for (int i = 0; i < n; i++) {
+    runs[i]->status = SBAI_RUN_FAILED;
+    snprintf(runs[i]->err, sizeof runs[i]->err, "%s", msg);
+  }
+}
+
+/* Worker side: one forward pass over the runs' inputs concatenated on dim 0
+ * (all runs of the same model, inputs [n_i][3][H][W] with equal H and W),
+ * on the CPU with ex->threads kernel threads or on the model's GPU with the
+ * worker's stream. */
+static void model_execute(sbai_run_t **runs, int n, const sbai_exec_t *ex)
+{
+  const sbai_model_t *m = runs[0]->target;
+  const int threads = ex->threads;
+  const int64_t h = runs[0]->in_desc[0].dims[2], w = runs[0]->in_desc[0].dims[3];
+  const size_t image = (size_t)(3 * h * w), classes = (size_t)m->classes;
+  int64_t total = 0;
+  float *cat = NULL, *logits = NULL;
+  const float *in;
+  void *workspace = NULL;
+  size_t ws_bytes;
+  char err[256] = "";
+  uint64_t t0, t1;
+  int rc;
+
+  for (int i = 0; i < n; i++)
+    total += runs[i]->batch;
+  if (n == 1) {
+    in = runs[0]->in_data[0];
+  } else {
+    /* The batch: inputs concatenated on dim 0. */
+    size_t off = 0;
+    cat = malloc((size_t)total * image * sizeof(float));
+    if (!cat) {
+      fail_all(runs, n, "out of memory for the batched input");
+      return;
+    }
+    for (int i = 0; i < n; i++) {
+      size_t bytes = (size_t)runs[i]->in_desc[0].nbytes;
+      memcpy((char *)cat + off, runs[i]->in_data[0], bytes);
+      off += bytes;
+    }
+    in = cat;
+  }
+  logits = malloc((size_t)total * classes * sizeof(float));
+  if (!logits) {
+    fail_all(runs, n, "out of memory for the model's output");
+    goto done;
+  }
+  if (m->device >= 0) {
+    /* On the GPU: device memory from its pool, the worker's stream. */
+    if (!m->gpu_net || ex->device != m->device) {
+      fail_all(runs, n, "the model's GPU weights are not on this worker's device");
+      goto done;
+    }
+    t0 = sbai_now_ns();
+    rc = sbai_gpu_run(m->gpu_net, in, total, h, w, logits, ex->stream, err, sizeof err);
+    t1 = sbai_now_ns();
+  } else {
+    ws_bytes = sb_resnet_workspace_bytes(m->net, total, h, w, threads);
+    workspace = malloc(ws_bytes ? ws_bytes : 1);
+    if (!workspace) {
+      fail_all(runs, n, "out of memory for the model's workspace");
+      goto done;
+    }
+    t0 = sbai_now_ns();
+    rc = sb_resnet_forward(m->net, in, total, h, w, logits, workspace, ws_bytes, threads, err,
+                           sizeof err);
+    t1 = sbai_now_ns();
+  }
+  if (rc != 0) {
+    char msg[sizeof runs[0]->err];
+    snprintf(msg, sizeof msg, "the model failed: %.200s", err[0] ? err : "(no reason given)");
+    fail_all(runs, n, msg);
+  } else {
+    /* Outputs split back: each run gets its own rows. */
+    size_t row = 0;
+    for (int i = 0; i < n; i++) {
+      sbai_run_t *r = runs[i];
+      sbai_tensor_t *out = sbai_tensor_new_zeros(&r->out_desc[0]);
+      memcpy(out->owned, logits + row * classes, (size_t)r->out_desc[0].nbytes);
+      row += (size_t)r->batch;
+      r->out[0] = out;
+      r->status = SBAI_RUN_DONE;
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    runs[i]->duration_us = (long long)((t1 - t0) / 1000u);
+    runs[i]->leader = i == 0;
+    runs[i]->batch_total = total;
+  }
+
+done:
+  free(workspace);
+  free(logits);
+  free(cat);
+}
+
+/* ---- the ops ------------------------------------------------------------------------- */
+
+static void model_release(void *target)
+{
+  sbai_model_release(target);
+}
+
+static void model_retain(void *target)
+{
+  sbai_model_retain(target);
+}
+
+static void model_describe(void *target, sbai_run_info_t *info)
+{
+  sbai_model_t *m = target;
+  info->stats = &m->stats;
+  info->device = m->device;
+  info->batching.batchsize = m->batchsize;
+  info->batching.minbatchsize = m->minbatchsize;
+  info->batching.minbatchtimeout = m->minbatchtimeout;
+  info->counts_samples = 1;
+}
+
+const sbai_run_ops_t sbai_model_run_ops = {
+  .execute = model_execute,
+  .release = model_release,
+  .retain = model_retain,
+  .describe = model_describe,
+};

@@ -1,0 +1,81 @@
+/* The tensor value and tensor keys (tensor_value.h). */
+#include "tensor_value.h"
+
+/* The SB_TENSOR data type (tensor_cmd.c creates it). */
+static RedisModuleType *tensor_type;
+
+void sbai_tensor_type_set(RedisModuleType *type)
+{
+  tensor_type = type;
+}
+
+const void *sbai_tensor_data(const sbai_tensor_t *t)
+{
+  if (t->held) {
+    size_t len;
+    return RedisModule_StringPtrLen(t->held, &len);
+  }
+  return t->owned;
+}
+
+sbai_tensor_t *sbai_tensor_new_zeros(const sb_tensor_desc_t *desc)
+{
+  sbai_tensor_t *t = RedisModule_Calloc(1, sizeof *t);
+  t->desc = *desc;
+  t->owned = RedisModule_Calloc(1, (size_t)desc->nbytes);
+  return t;
+}
+
+void sbai_tensor_free(void *value)
+{
+  sbai_tensor_t *t = value;
+  if (!t)
+    return;
+  if (t->held)
+    RedisModule_FreeString(NULL, t->held);
+  RedisModule_Free(t->owned);
+  RedisModule_Free(t);
+}
+
+sbai_key_status_t sbai_tensor_lookup(RedisModuleCtx *ctx, RedisModuleString *keyname,
+                                     RedisModuleKey **key, sbai_tensor_t **tensor)
+{
+  RedisModuleKey *k = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ);
+  int type;
+
+  /* Opened for reading only, a missing key gives NULL. */
+  if (!k)
+    return SBAI_KEY_EMPTY;
+  type = RedisModule_KeyType(k);
+  if (type == REDISMODULE_KEYTYPE_EMPTY) {
+    RedisModule_CloseKey(k);
+    return SBAI_KEY_EMPTY;
+  }
+  if (type != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(k) != tensor_type) {
+    RedisModule_CloseKey(k);
+    return SBAI_KEY_WRONGTYPE;
+  }
+  *key = k;
+  *tensor = RedisModule_ModuleTypeGetValue(k);
+  return SBAI_KEY_OK;
+}
+
+sbai_key_status_t sbai_tensor_store(RedisModuleCtx *ctx, RedisModuleString *keyname,
+                                    sbai_tensor_t *tensor)
+{
+  RedisModuleKey *k = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ | REDISMODULE_WRITE);
+  sbai_key_status_t status = SBAI_KEY_OK;
+  int type;
+
+  if (!k)
+    return SBAI_KEY_FAILED;
+  type = RedisModule_KeyType(k);
+  if (type != REDISMODULE_KEYTYPE_EMPTY
+      && (type != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(k) != tensor_type))
+    status = SBAI_KEY_WRONGTYPE;
+  /* Replacing a tensor frees the old value through the type's free callback. */
+  else if (RedisModule_ModuleTypeSetValue(k, tensor_type, tensor) != REDISMODULE_OK)
+    status = SBAI_KEY_FAILED;
+  RedisModule_CloseKey(k);
+  return status;
+}
