@@ -1,5 +1,7 @@
 #include "sb_app.h"
 
+#include "sb_describe.h"
+
 #include "sb_config.h"
 #include "sb_error.h"
 #include "sb_h5.h"
@@ -327,6 +329,21 @@ static const sb_opt_t checkpoint_opt = {
     "so that a killed run keeps them); 0: only at the end",
     NULL, 0, 86400};
 
+#define SB_APP_MAX_OPTS 64
+
+/* The app's options followed by the driver's own: out[SB_APP_MAX_OPTS]. */
+static int all_options(const sb_app_t *app, sb_opt_t *out, int *n)
+{
+  if (app->n_opts < 0 || app->n_opts + 2 > SB_APP_MAX_OPTS)
+    return sb_error("%s declares too many options", app->name);
+  if (app->n_opts > 0)
+    memcpy(out, app->opts, (size_t)app->n_opts * sizeof *out);
+  *n = app->n_opts;
+  out[(*n)++] = metrics_opt;
+  out[(*n)++] = checkpoint_opt;
+  return SB_OK;
+}
+
 /* ---- the run, in steps ---------------------------------------------------
  *
  * options -> connect -> setup -> open the file -> warm-up -> loop -> agree
@@ -340,7 +357,7 @@ typedef struct {
   int argc;
   char **argv;
   sb_app_ctx_t ctx;
-  sb_opt_t all_opts[64];
+  sb_opt_t all_opts[SB_APP_MAX_OPTS];
   int n_opts;
   sb_db_config_t dbcfg;
   char start_utc[32], end_utc[32], host[256];
@@ -396,6 +413,19 @@ static int should_stop(run_t *r)
   return 0;
 }
 
+/* The phase whose p99 the last line quotes: the app's latency_phase, else
+ * the first phase the app added itself (not client_init or loop_time). */
+static const char *latency_phase(const run_t *r)
+{
+  const sb_timings_t *t = &r->ctx.timings;
+  if (r->app->latency_phase)
+    return r->app->latency_phase;
+  for (int k = 0; k < t->n; k++)
+    if (k != r->init_phase && k != r->loop_phase)
+      return t->phases[k].name;
+  return NULL;
+}
+
 static void fill_h5_run(run_t *r, sb_h5_run_t *h5, const char *status)
 {
   sb_app_ctx_t *ctx = &r->ctx;
@@ -405,6 +435,8 @@ static void fill_h5_run(run_t *r, sb_h5_run_t *h5, const char *status)
   /* redirects: MOVED/ASK followed by this rank's client (0 standalone). */
   r->counters[2] = (int64_t)sb_db_redirects(ctx->db);
   h5->app = r->app->name;
+  h5->latency_phase = latency_phase(r);
+  h5->rate_phase = r->app->rate_phase ? r->app->rate_phase : "loop_time";
   h5->command_line = r->cmdline ? r->cmdline : r->argv[0];
   h5->start_utc = r->start_utc;
   h5->end_utc = r->end_utc;
@@ -675,7 +707,8 @@ static int step_loop(run_t *r)
    * first reading comes before the barrier that starts the loop, so no
    * rank's first iteration escapes it. */
   if (r->ok_all && opt_metrics_ms > 0 &&
-      sb_metrics_start(ctx->comm, (double)opt_metrics_ms / 1e3, &r->metrics) != SB_OK)
+      sb_metrics_start(ctx->comm, ctx->local_rank, (double)opt_metrics_ms / 1e3, &r->metrics) !=
+          SB_OK)
     return SB_ERR;
   /* The barrier that starts the loop also agrees on the slowest warm-up
    * pace, which sets the first stride (the loop start is the first point of
@@ -784,8 +817,9 @@ static int step_summarise(run_t *r)
     printf("# verification: skipped (--no-verify)\n");
   printf("# status: %s\n", r->status);
   double p99 = NAN;
+  const char *lat = latency_phase(r);
   for (int k = 0; k < ctx->timings.n; k++)
-    if (app->latency_phase && strcmp(ctx->timings.phases[k].name, app->latency_phase) == 0)
+    if (lat && strcmp(ctx->timings.phases[k].name, lat) == 0)
       p99 = sum[k].st.p99;
   /* The figure of merit: the aggregate rate of app->rate_phase (default
    * loop_time), the same phase the report's headline uses. */
@@ -803,7 +837,7 @@ static int step_summarise(run_t *r)
     snprintf(fom, sizeof fom, "%.3f GB/s", fp >= 0 ? sum[fp].agg_bytes_s / 1e9 : 0.0);
   printf("# %s: %d ranks on %d host%s, %s, %s aggregate, p99 %s %.3f ms\n", app->name,
          ctx->nranks, nhosts, nhosts == 1 ? "" : "s", desc, fom,
-         app->latency_phase ? app->latency_phase : "-", 1e3 * p99);
+         lat ? lat : "-", 1e3 * p99);
   fflush(stdout);
   return SB_OK;
 }
@@ -895,15 +929,8 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
   snprintf(r->host, sizeof r->host, "unknown");
   ctx->device = -1;
   ctx->ctrl = MPI_COMM_NULL;
-  if (app->n_opts + 2 > (int)(sizeof r->all_opts / sizeof r->all_opts[0])) {
-    sb_error("%s declares too many options", app->name);
+  if (all_options(app, r->all_opts, &r->n_opts) != SB_OK)
     goto out;
-  }
-  if (app->n_opts > 0)
-    memcpy(r->all_opts, app->opts, (size_t)app->n_opts * sizeof *r->all_opts);
-  r->n_opts = app->n_opts;
-  r->all_opts[r->n_opts++] = metrics_opt;
-  r->all_opts[r->n_opts++] = checkpoint_opt;
   sb_utc_now(r->start_utc, sizeof r->start_utc);
   /* Launched MPMD (mpiexec -n P app1 : -n 1 app2), every app gets its own
    * communicator, so that each one's barriers, statistics and HDF5 file
@@ -924,6 +951,20 @@ static int run(const sb_app_t *app, int argc, char **argv, int *exit_code)
       MPI_Comm_size(ctx->comm, &ctx->nranks) != MPI_SUCCESS) {
     sb_error("MPI_Comm_rank/size failed");
     goto out;
+  }
+  {
+    /* The node: this rank's number among the ranks of its node, once. */
+    MPI_Comm node = MPI_COMM_NULL;
+    int ok = MPI_Comm_split_type(ctx->comm, MPI_COMM_TYPE_SHARED, ctx->rank, MPI_INFO_NULL,
+                                 &node) == MPI_SUCCESS &&
+             MPI_Comm_rank(node, &ctx->local_rank) == MPI_SUCCESS &&
+             MPI_Comm_size(node, &ctx->local_size) == MPI_SUCCESS;
+    if (node != MPI_COMM_NULL && MPI_Comm_free(&node) != MPI_SUCCESS)
+      ok = 0;
+    if (!ok) {
+      sb_error("finding the ranks of this node (MPI_Comm_split_type) failed");
+      goto out;
+    }
   }
   sb_log_init(ctx->rank, SB_LOG_INFO);
 
@@ -956,9 +997,25 @@ out:
   return rc;
 }
 
+/* --describe: the description on stdout, before (and without) MPI. */
+static int describe(const sb_app_t *app)
+{
+  sb_opt_t opts[SB_APP_MAX_OPTS];
+  int n = 0;
+  if (all_options(app, opts, &n) != SB_OK || sb_describe_app(stdout, app, opts, n) != SB_OK ||
+      fflush(stdout) != 0) {
+    fprintf(stderr, "%s --describe: %s\n", app->name, sb_error_msg());
+    return 1;
+  }
+  return 0;
+}
+
 int sb_app_main(const sb_app_t *app, int argc, char **argv)
 {
   int code = 1, provided;
+  for (int k = 1; k < argc; k++)
+    if (strcmp(argv[k], "--describe") == 0)
+      return describe(app);
   if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
     fprintf(stderr, "%s: MPI_Init_thread failed\n", app->name);
     return 1;

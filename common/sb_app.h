@@ -21,6 +21,9 @@
 typedef struct sb_app_ctx {
   MPI_Comm comm;
   int rank, nranks;
+  /* This rank's number among the ranks of its node in comm, and their
+   * count (set once by the driver; GPUs and node-local work use them). */
+  int local_rank, local_size;
   sb_common_opts_t opts;
   sb_kv_t params;        /* every option as resolved, for /params */
   sb_kv_t system;        /* provenance, for /system */
@@ -70,7 +73,10 @@ typedef struct {
   uint64_t (*loop_items)(const sb_app_ctx_t *ctx);
   /* Describes the case for the last line ("1M tensors, mode tensor"). */
   void (*describe)(const sb_app_ctx_t *ctx, char *buf, size_t len);
-  const char *latency_phase; /* whose p99 the last line quotes */
+  /* Whose p99 the last line quotes and the report's headline shows (the
+   * file's root attribute latency_phase); NULL: the first phase the app
+   * adds in setup. */
+  const char *latency_phase;
   /* The "# verification:" line: what passed, and what a counted mismatch
    * is. NULL: "every byte read back matched" / "reads did not match what
    * was written". */
@@ -82,13 +88,23 @@ typedef struct {
    * loop_time (the whole iteration). sb-agg-consumer names get_list, the
    * fetch itself, since its loop_time is mostly waiting for producers.
    * `stagebench report` takes its headline rate from the same phase
-   * (HEADLINE in apps/stagebench/sbreport_tables.py); keep the two alike. */
+   * (written to the file's root attribute rate_phase). */
   const char *rate_phase;
   /* 1: the app uses no database (sb-baseline). The driver then opens no
    * connection (ctx->db stays NULL), records no client_init phase, reads
    * no SB_DB_* settings and collects no database provenance; --db is
    * still accepted and recorded, but unused. */
   int no_database;
+  /* What the front end learns from `APP --describe` (sb_describe.h): the
+   * app's name in `stagebench run/sweep` (NULL: the binary's name without
+   * "sb-"); its role when it is one half of an MPMD pair launched together
+   * under that name (NULL: it runs alone; "producer" or "consumer"); and
+   * the options a sweep may vary, NULL-terminated "OPTION=SHORT" entries,
+   * SHORT being the option's tag in case folder names ("tensor-bytes=tb").
+   * A new app needs nothing else to be swept and reported. */
+  const char *sweep_name;
+  const char *role;
+  const char *const *sweep_params;
 } sb_app_t;
 
 /* Nonzero when another rank of this app has failed or was asked to stop
@@ -106,7 +122,9 @@ int sb_app_peer_failed(sb_app_ctx_t *ctx);
 int sb_app_send(sb_app_ctx_t *ctx, const int *buf, int count, int dst, int tag);
 int sb_app_recv(sb_app_ctx_t *ctx, int *buf, int count, int src, int tag, double timeout_s);
 
-/* Runs the app; returns the process exit code. Calls MPI_Init/Finalize. */
+/* Runs the app; returns the process exit code. Calls MPI_Init/Finalize.
+ * `--describe` anywhere in argv prints the app's description (sb_describe.h)
+ * and returns 0 before MPI starts. */
 int sb_app_main(const sb_app_t *app, int argc, char **argv);
 
 /* Set by SIGINT/SIGTERM/SIGUSR1: the loop stops after the current iteration

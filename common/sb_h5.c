@@ -404,6 +404,8 @@ static int create_contents(sb_h5_file_t *f, const sb_h5_run_t *run)
   ok = attr_str(f->file, "schema", SB_H5_SCHEMA) == SB_OK &&
        attr_num(f->file, "schema_version", H5T_NATIVE_INT64, &schema_version) == SB_OK &&
        attr_str(f->file, "app", run->app) == SB_OK &&
+       (!run->latency_phase || attr_str(f->file, "latency_phase", run->latency_phase) == SB_OK) &&
+       (!run->rate_phase || attr_str(f->file, "rate_phase", run->rate_phase) == SB_OK) &&
        attr_str(f->file, "version", SB_VERSION) == SB_OK &&
        attr_str(f->file, "git_commit", SB_GIT_COMMIT) == SB_OK &&
        attr_str(f->file, "command_line", run->command_line) == SB_OK &&

@@ -53,6 +53,9 @@ typedef struct {
 
 typedef struct {
   const char *app;          /* "sb-throughput" */
+  /* The headline phases (sb_app_t): whose p99 and whose aggregate rate the
+   * app's last line and the report quote. NULL: not written. */
+  const char *latency_phase, *rate_phase;
   const char *command_line;
   const char *start_utc, *end_utc;
   const char *status;       /* "running" | "complete" | "partial" | "failed" */

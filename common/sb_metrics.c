@@ -297,21 +297,16 @@ static void *sampler_main(void *arg)
   return NULL;
 }
 
-int sb_metrics_start(MPI_Comm comm, double interval_s, sb_metrics_t **out)
+int sb_metrics_start(MPI_Comm comm, int local_rank, double interval_s, sb_metrics_t **out)
 {
   struct sb_metrics *m = calloc(1, sizeof *m);
-  MPI_Comm node = MPI_COMM_NULL;
-  int node_rank = 0;
   *out = NULL;
   if (!m)
     return sb_error("out of memory");
   m->comm = comm;
   m->interval_s = interval_s;
   SB_MPI(MPI_Comm_rank(comm, &m->rank));
-  SB_MPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, m->rank, MPI_INFO_NULL, &node));
-  SB_MPI(MPI_Comm_rank(node, &node_rank));
-  SB_MPI(MPI_Comm_free(&node));
-  m->leader = node_rank == 0;
+  m->leader = local_rank == 0;
   snprintf(m->sampler_why, sizeof m->sampler_why, "not a node's lowest rank");
   if (m->leader) {
     pthread_condattr_t ca;
@@ -346,8 +341,6 @@ int sb_metrics_start(MPI_Comm comm, double interval_s, sb_metrics_t **out)
   *out = m;
   return SB_OK;
 fail:
-  if (node != MPI_COMM_NULL)
-    MPI_Comm_free(&node);
   free(m);
   return SB_ERR;
 }

@@ -22,11 +22,12 @@
 
 typedef struct sb_metrics sb_metrics_t;
 
-/* Collective over comm: finds each node's lowest rank, which starts its
- * sampling thread (first reading now, a sample every interval_s). A thread
- * that cannot start is recorded (attribute sampler) and not an error.
- * Returns SB_OK with *m set on every rank, or SB_ERR (MPI, memory). */
-int sb_metrics_start(MPI_Comm comm, double interval_s, sb_metrics_t **m);
+/* Collective over comm: each node's lowest rank (local_rank 0, the rank's
+ * number among its node's ranks in comm: sb_app_ctx_t.local_rank) starts
+ * its sampling thread (first reading now, a sample every interval_s). A
+ * thread that cannot start is recorded (attribute sampler) and not an
+ * error. Returns SB_OK with *m set on every rank, or SB_ERR (MPI, memory). */
+int sb_metrics_start(MPI_Comm comm, int local_rank, double interval_s, sb_metrics_t **m);
 
 /* Local: takes a last sample (so that the byte counters cover the whole
  * loop) and stops the thread. Safe to call twice and on a NULL handle. */

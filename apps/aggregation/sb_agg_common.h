@@ -18,6 +18,7 @@
 #include "sb_dataset.h"
 #include "sb_error.h"
 #include "sb_pattern.h"
+#include "sb_payload.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -67,13 +68,12 @@ static inline uint64_t sb_agg_stream(int64_t seq, int t)
   return (uint64_t)seq * SB_AGG_MAX_TENSORS + (uint64_t)t;
 }
 
-/* Tensors travel as FLOAT when the size is a multiple of 4, else UINT8,
- * shaped [1, n] (SmartSim-Scaling's {1, n_values}). */
+/* Tensors travel as sb_payload_dtype says, shaped [1, n]
+ * (SmartSim-Scaling's {1, n_values}). */
 static inline void sb_agg_tensor_shape(uint64_t bytes, const char **dtype, int64_t dims[2])
 {
-  *dtype = bytes % 4 == 0 ? "FLOAT" : "UINT8";
   dims[0] = 1;
-  dims[1] = (int64_t)(bytes % 4 == 0 ? bytes / 4 : bytes);
+  *dtype = sb_payload_dtype(bytes, &dims[1]);
 }
 
 #endif

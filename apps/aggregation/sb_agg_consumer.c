@@ -393,6 +393,10 @@ static const sb_app_t consumer_app = {
   .rate_phase = "get_list",
   .verify_passed = "every tensor of every dataset matched its producer's pattern",
   .verify_failed = "mismatches (missing datasets or tensors, or wrong bytes)",
+  .sweep_name = "aggregation",
+  .role = "consumer",
+  .sweep_params = (const char *const[]){"tensor-bytes=tb", "tensors-per-dataset=tpd",
+                                        "client-threads=ct", NULL},
 };
 
 int main(int argc, char **argv) { return sb_app_main(&consumer_app, argc, argv); }

@@ -287,6 +287,9 @@ static const sb_app_t producer_app = {
   .describe = prod_describe,
   .latency_phase = "put_dataset",
   .verify_passed = "nothing to verify on this side (the consumer checks every byte)",
+  .sweep_name = "aggregation",
+  .role = "producer",
+  .sweep_params = (const char *const[]){"tensor-bytes=tb", "tensors-per-dataset=tpd", NULL},
 };
 
 int main(int argc, char **argv) { return sb_app_main(&producer_app, argc, argv); }

@@ -69,14 +69,6 @@ static const sb_opt_t bl_opts[] = {
    "cpu|gpu", 0, 0},
 };
 
-/* MPI calls inside an iteration: the library's message, then SB_ERR. */
-#define BL_MPI(expr)                                                          \
-  do {                                                                        \
-    int bl_rc_ = (expr);                                                      \
-    if (bl_rc_ != MPI_SUCCESS)                                                \
-      return sb_error_mpi(__FILE__, __LINE__, #expr, bl_rc_);                 \
-  } while (0)
-
 /* --device gpu, before anything else: a build with CUDA and NCCL, one
  * visible GPU per rank on every node (agreed by all ranks), the rank's
  * device made current, and rank 0's GPU and NCCL recorded for /system. */
@@ -233,20 +225,22 @@ static int bl_iteration(sb_app_ctx_t *ctx, int64_t seq, int timed)
     if (bl_iteration_gpu(s) != SB_OK)
       return sb_error_prefix("NCCL %s", opt_pattern);
   } else if (s->allgather) {
-    BL_MPI(MPI_Allgather(s->send, n, MPI_BYTE, s->recv, n, MPI_BYTE, ctx->comm));
+    SB_MPI(MPI_Allgather(s->send, n, MPI_BYTE, s->recv, n, MPI_BYTE, ctx->comm));
   } else if (s->pingpong && s->first) {
-    BL_MPI(MPI_Send(s->send, n, MPI_BYTE, s->to, tag, ctx->comm));
-    BL_MPI(MPI_Recv(s->recv, n, MPI_BYTE, s->from, tag, ctx->comm, MPI_STATUS_IGNORE));
+    SB_MPI(MPI_Send(s->send, n, MPI_BYTE, s->to, tag, ctx->comm));
+    SB_MPI(MPI_Recv(s->recv, n, MPI_BYTE, s->from, tag, ctx->comm, MPI_STATUS_IGNORE));
   } else if (s->pingpong) {
-    BL_MPI(MPI_Recv(s->recv, n, MPI_BYTE, s->from, tag, ctx->comm, MPI_STATUS_IGNORE));
-    BL_MPI(MPI_Send(s->send, n, MPI_BYTE, s->to, tag, ctx->comm));
+    SB_MPI(MPI_Recv(s->recv, n, MPI_BYTE, s->from, tag, ctx->comm, MPI_STATUS_IGNORE));
+    SB_MPI(MPI_Send(s->send, n, MPI_BYTE, s->to, tag, ctx->comm));
   } else {
-    BL_MPI(MPI_Sendrecv(s->send, n, MPI_BYTE, s->to, tag, s->recv, n, MPI_BYTE, s->from, tag,
+    SB_MPI(MPI_Sendrecv(s->send, n, MPI_BYTE, s->to, tag, s->recv, n, MPI_BYTE, s->from, tag,
                         ctx->comm, MPI_STATUS_IGNORE));
   }
   if (timed)
     sb_phase_record(&ctx->timings.phases[s->phase], sb_now() - t0);
   return SB_OK;
+fail: /* an MPI call failed: SB_MPI left the message */
+  return SB_ERR;
 }
 
 /* Checks one received tensor, at buf, against sender's pattern of
@@ -366,10 +360,10 @@ static const sb_app_t baseline_app = {
   .teardown = bl_teardown,
   .loop_bytes = bl_loop_bytes,
   .describe = bl_describe,
-  .latency_phase = "loop_time",
   .verify_passed = "every byte received matched the sender's pattern",
   .verify_failed = "messages did not match the sender's pattern",
   .no_database = 1,
+  .sweep_params = (const char *const[]){"tensor-bytes=tb", "device=dev", "pattern=pat", NULL},
 };
 
 int main(int argc, char **argv) { return sb_app_main(&baseline_app, argc, argv); }

@@ -20,6 +20,7 @@
 #include "sb_error.h"
 #include "sb_kernels.h"
 #include "sb_log.h"
+#include "sb_file.h"
 #include "sb_resnet.h"
 
 #include <math.h>
@@ -40,7 +41,7 @@
 #define SB_INFER_RTOL_GPU_FP32 1e-3
 #define SB_INFER_RTOL_GPU_TF32 3e-2
 
-/* The node-local database of --colocated (DESIGN.md): this socket, unless
+/* The node-local database of --colocated (docs/design.md): this socket, unless
  * SB_COLOCATED_SOCKET names another. `stagebench db start --colocated` uses
  * the same path. */
 #define SB_COLOCATED_DEFAULT "/tmp/stagebench/db.sock"
@@ -155,45 +156,11 @@ static uint64_t fnv1a64(const void *data, size_t len)
   return h;
 }
 
-static int read_file(const char *path, void **data, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  long n;
-  if (!f)
-    return sb_error("--model-file %s: cannot open", path);
-  if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-    fclose(f);
-    return sb_error("--model-file %s: cannot read its size", path);
-  }
-  *data = malloc(n > 0 ? (size_t)n : 1);
-  if (!*data || fread(*data, 1, (size_t)n, f) != (size_t)n) {
-    fclose(f);
-    free(*data);
-    *data = NULL;
-    return sb_error("--model-file %s: read failed", path);
-  }
-  fclose(f);
-  *len = (size_t)n;
-  return SB_OK;
-}
-
 /* The rank that stores model and script: rank 0, or with --colocated the
  * first rank of each node (each node has its own database). */
-static int is_storer(sb_app_ctx_t *ctx, int *storer)
+static int is_storer(const sb_app_ctx_t *ctx)
 {
-  MPI_Comm node;
-  int local;
-  if (!opt_colocated) {
-    *storer = ctx->rank == 0;
-    return SB_OK;
-  }
-  SB_MPI(MPI_Comm_split_type(ctx->comm, MPI_COMM_TYPE_SHARED, ctx->rank, MPI_INFO_NULL, &node));
-  SB_MPI(MPI_Comm_rank(node, &local));
-  SB_MPI(MPI_Comm_free(&node));
-  *storer = local == 0;
-  return SB_OK;
-fail:
-  return SB_ERR;
+  return opt_colocated ? ctx->local_rank == 0 : ctx->rank == 0;
 }
 
 /* The model's device on the database: "CPU", or "GPU:d". */
@@ -305,18 +272,6 @@ static void name_keys(inf_state_t *s, const char *tag, int rank, const char *arc
   snprintf(s->out_key, sizeof s->out_key, "%sr%d:out", pre, rank);
 }
 
-/* The rank's number among the ranks of its node. */
-static int local_rank(sb_app_ctx_t *ctx, int *local)
-{
-  MPI_Comm node;
-  SB_MPI(MPI_Comm_split_type(ctx->comm, MPI_COMM_TYPE_SHARED, ctx->rank, MPI_INFO_NULL, &node));
-  SB_MPI(MPI_Comm_rank(node, local));
-  SB_MPI(MPI_Comm_free(&node));
-  return SB_OK;
-fail:
-  return SB_ERR;
-}
-
 /* The verification bound: the CPU's, or on a GPU the one of the precision
  * the module runs convolutions in (AI.CONFIG GET GPU_PRECISION: 0 FP32,
  * 1 TF32; TF32's bound when the server does not say). */
@@ -336,7 +291,7 @@ static double gpu_rtol(sb_app_ctx_t *ctx)
 static int inf_setup(sb_app_ctx_t *ctx)
 {
   char err[256], tag[96];
-  int storer = 0, ok_local, ok_all, local = 0;
+  int storer = is_storer(ctx), ok_local, ok_all;
   const int use_gpu = strcmp(opt_device, "gpu") == 0;
   inf_state_t *s = calloc(1, sizeof *s);
   if (!s)
@@ -345,9 +300,7 @@ static int inf_setup(sb_app_ctx_t *ctx)
   s->gpu = -1;
   s->rtol = SB_INFER_RTOL;
   if (use_gpu) {
-    if (local_rank(ctx, &local) != SB_OK)
-      return SB_ERR;
-    s->gpu = (int)(local % opt_num_devices);
+    s->gpu = (int)(ctx->local_rank % opt_num_devices);
     ctx->device = s->gpu;
   }
   if (sb_ai_require_module(ctx->db, "it runs the model") != SB_OK)
@@ -355,8 +308,8 @@ static int inf_setup(sb_app_ctx_t *ctx)
 
   /* The model, on every rank: stored by one, used by all for verification. */
   if (opt_model_file) {
-    if (read_file(opt_model_file, &s->blob, &s->blob_len) != SB_OK)
-      return SB_ERR;
+    if (sb_file_read(opt_model_file, &s->blob, &s->blob_len, err, sizeof err) != 0)
+      return sb_error("--model-file %s", err);
   } else if (sb_resnet_make(opt_model, (uint64_t)opt_seed, &s->blob, &s->blob_len, err,
                             sizeof err) != 0) {
     return sb_error("making model %s: %s", opt_model, err);
@@ -411,8 +364,6 @@ static int inf_setup(sb_app_ctx_t *ctx)
 
   /* One rank per database stores, then everyone checks, bounded. A failure
    * to store is reported by every rank rather than left to the wait. */
-  if (is_storer(ctx, &storer) != SB_OK)
-    return SB_ERR;
   ok_local = 1;
   for (int k = 0; storer && ok_local && k < (s->nshards ? s->nshards : 1); k++)
     for (int d = 0; ok_local && d < (use_gpu ? (int)opt_num_devices : 1); d++) {
@@ -592,6 +543,8 @@ static const sb_app_t inference_app = {
   .fom_items = "images",
   .verify_passed = "sampled logits matched the in-process forward pass",
   .verify_failed = "sampled batches differed from the in-process forward pass",
+  .sweep_params = (const char *const[]){"device=dev", "num-devices=nd", "model=model",
+                                        "batch-size=bs", NULL},
 };
 
 int main(int argc, char **argv) { return sb_app_main(&inference_app, argc, argv); }

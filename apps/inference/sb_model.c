@@ -6,6 +6,7 @@
  *
  * Exit status: 0 done, 1 failed (I/O, a refused model), 2 usage error.
  */
+#include "sb_file.h"
 #include "sb_resnet.h"
 #include "sb_safetensors.h"
 
@@ -72,46 +73,6 @@ static int write_file(const char *path, const void *data, size_t len)
   return 0;
 }
 
-static int read_file(const char *path, void **data, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  size_t cap = 1 << 20, n = 0;
-  unsigned char *buf = NULL;
-  *data = NULL;
-  if (!f) {
-    fprintf(stderr, "sb-model: cannot open %s: %s\n", path, strerror(errno));
-    return -1;
-  }
-  for (;;) {
-    if (!buf || n == cap) {
-      if (buf)
-        cap *= 2;
-      unsigned char *nb = realloc(buf, cap);
-      if (!nb) {
-        fprintf(stderr, "sb-model: %s: out of memory\n", path);
-        free(buf);
-        fclose(f);
-        return -1;
-      }
-      buf = nb;
-    }
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (got == 0)
-      break;
-  }
-  int bad = ferror(f);
-  fclose(f);
-  if (bad) {
-    fprintf(stderr, "sb-model: cannot read %s\n", path);
-    free(buf);
-    return -1;
-  }
-  *data = buf;
-  *len = n;
-  return 0;
-}
-
 static int cmd_make(int argc, char **argv)
 {
   const char *arch = NULL, *out = NULL;
@@ -172,10 +133,12 @@ static int cmd_info(int argc, char **argv)
   const char *path = argv[0];
   void *blob;
   size_t len;
-  if (read_file(path, &blob, &len) != 0)
-    return 1;
   sb_resnet_t *m;
   char err[512];
+  if (sb_file_read(path, &blob, &len, err, sizeof err) != 0) {
+    fprintf(stderr, "sb-model: %s\n", err);
+    return 1;
+  }
   if (sb_resnet_load(blob, len, &m, err, sizeof err) != 0) {
     fprintf(stderr, "sb-model: %s: %s\n", path, err);
     free(blob);

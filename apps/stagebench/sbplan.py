@@ -12,38 +12,96 @@ the command line they are also accepted with dashes.
 import itertools
 import re
 
-# name: (short name in case names, default, apps it applies to, app flag or
-# None when the driver itself uses it, kind)
-PARAMS = {
+# The sweep's own parameters: name: (short name in case names, default,
+# which apps: "all" or "database" (the apps that use one) or "alone-database"
+# (those of them that run alone, not as a pair), app flag or None when the
+# driver itself uses it, kind). The apps' own parameters come from the
+# binaries (use_apps).
+DRIVER_PARAMS = {
     "client_nodes": ("cn", "1", "all", None, "int"),
     "clients_per_node": ("cpn", "2", "all", None, "int"),
-    "db_nodes": ("dbn", "1", "throughput,inference,aggregation", None, "int"),
-    "db_cpus": ("dbc", "1", "throughput,inference,aggregation", None, "int"),
-    "db_tpq": ("tpq", "1", "throughput,inference,aggregation", None, "int"),
-    "net_ifname": ("if", "", "throughput,inference,aggregation", None, "str"),
-    "colocated": ("col", "0", "throughput,inference", None, "bool"),
-    "pin_app_cpus": ("pin", "0", "throughput,inference,aggregation", None, "bool"),
+    "db_nodes": ("dbn", "1", "database", None, "int"),
+    "db_cpus": ("dbc", "1", "database", None, "int"),
+    "db_tpq": ("tpq", "1", "database", None, "int"),
+    "net_ifname": ("if", "", "database", None, "str"),
+    "colocated": ("col", "0", "alone-database", None, "bool"),
+    "pin_app_cpus": ("pin", "0", "database", None, "bool"),
     "iterations": ("it", "20", "all", "--iterations", "int"),
-    "tensor_bytes": ("tb", "1M", "throughput,aggregation,baseline", "--tensor-bytes", "size"),
-    "mode": ("mode", "tensor", "throughput", "--mode", "str"),
-    "device": ("dev", "cpu", "throughput,inference,baseline", "--device", "str"),
-    "num_devices": ("nd", "1", "inference", "--num-devices", "int"),
-    "model": ("model", "resnet50", "inference", "--model", "str"),
-    "batch_size": ("bs", "1", "inference", "--batch-size", "int"),
-    "tensors_per_dataset": ("tpd", "2", "aggregation", "--tensors-per-dataset", "int"),
-    "client_threads": ("ct", "1", "aggregation", "--client-threads", "int"),
-    "pattern": ("pat", "pingpong", "baseline", "--pattern", "str"),
 }
+# Driver parameters that must be at least 1.
+_POSITIVE = ("client_nodes", "clients_per_node", "db_nodes", "db_cpus", "db_tpq", "iterations")
 
-APPS = ("throughput", "inference", "aggregation", "baseline")
-
+# Filled by use_apps() from the apps' descriptions:
+# PARAMS: name: (short, default (the first app's), "app1,app2", flag, kind)
+PARAMS = dict(DRIVER_PARAMS)
+APPS = ()
 # Apps that use no database: the sweep starts none for them, and their
 # cases need only client nodes.
-NO_DB_APPS = ("baseline",)
+NO_DB_APPS = ()
+# Apps that are an MPMD pair: {app: [roles]}; a case writes ROLE.h5 each.
+PAIRS = {}
+# Per app: its parameters in case-name order, their defaults, int bounds,
+# and the app options that take a driver flag (inference's --colocated).
+_APP_PARAMS, _DEFAULTS, _BOUNDS, _FLAGS_OF_DRIVER = {}, {}, {}, {}
 
 # The parameters that describe a database: cases that agree on all of them
 # share one database, started once.
 DB_PARAMS = ("db_nodes", "db_cpus", "db_tpq", "colocated", "net_ifname")
+
+_KINDS = {"int": "int", "size": "size", "str": "str", "choice": "str", "flag": "bool"}
+
+
+def use_apps(descriptions):
+    """Learns the apps from their descriptions (sbapps.discover): fills
+    PARAMS, APPS, NO_DB_APPS, PAIRS. A pair (members with a role) is one app
+    whose parameters are its members' swept options, the producer's first."""
+    global PARAMS, APPS, NO_DB_APPS, PAIRS
+    params, apps, no_db, pairs = dict(DRIVER_PARAMS), [], [], {}
+    users = {}
+    _APP_PARAMS.clear(), _DEFAULTS.clear(), _BOUNDS.clear(), _FLAGS_OF_DRIVER.clear()
+    order = {"producer": 0, "consumer": 1}
+    for d in sorted(descriptions, key=lambda d: (d["app"], order.get(d.get("role") or "", 2))):
+        app = d["app"]
+        if app not in apps:
+            apps.append(app)
+            _APP_PARAMS[app], _DEFAULTS[app], _BOUNDS[app], _FLAGS_OF_DRIVER[app] = [], {}, {}, []
+        if not d.get("database", True) and app not in no_db:
+            no_db.append(app)
+        if d.get("role"):
+            pairs.setdefault(app, []).append(d["role"])
+        opts = {o["name"]: o for o in d.get("options", [])}
+        for name in DRIVER_PARAMS:
+            o = opts.get(name.replace("_", "-"))
+            if o and o["kind"] == "flag" and DRIVER_PARAMS[name][4] == "bool":
+                _FLAGS_OF_DRIVER[app].append(name)
+        for sw in d.get("sweep", []):
+            o = opts[sw["option"]]
+            name = canonical(sw["option"])
+            if name in DRIVER_PARAMS:
+                raise PlanError(f"{d['name']}: its option --{sw['option']} is one of the sweep's own")
+            kind = _KINDS.get(o["kind"], "str")
+            default = "0" if kind == "bool" else (o.get("default") or "")
+            if name not in params:
+                params[name] = (sw["short"], default, "", "--" + sw["option"], kind)
+            elif params[name][0] != sw["short"]:
+                raise PlanError(f"{d['name']}: --{sw['option']} is tagged '{sw['short']}', "
+                                f"elsewhere '{params[name][0]}'")
+            users.setdefault(name, [])
+            if app not in users[name]:
+                users[name].append(app)
+            if name not in _APP_PARAMS[app]:
+                _APP_PARAMS[app].append(name)
+                _DEFAULTS[app][name] = default
+            if o["kind"] == "int":
+                _BOUNDS[app][name] = (o.get("min", 0), o.get("max"))
+    for name, apps_of in users.items():
+        p = params[name]
+        params[name] = (p[0], p[1], ",".join(apps_of), p[3], p[4])
+    for name, p in DRIVER_PARAMS.items():
+        which = {"all": apps, "database": [a for a in apps if a not in no_db],
+                 "alone-database": [a for a in apps if a not in no_db and a not in pairs]}[p[2]]
+        params[name] = (p[0], p[1], ",".join(which), p[3], p[4])
+    PARAMS, APPS, NO_DB_APPS, PAIRS = params, tuple(apps), tuple(no_db), pairs
 
 
 class PlanError(Exception):
@@ -56,14 +114,24 @@ def canonical(name):
 
 
 def applies(name, app):
-    apps = PARAMS[name][2]
-    return apps == "all" or app in apps.split(",")
+    return app in PARAMS[name][2].split(",")
+
+
+def default(name, app=None):
+    """A parameter's default, for app where apps differ."""
+    return _DEFAULTS.get(app, {}).get(name, PARAMS[name][1])
+
+
+def app_params(app):
+    """The parameters of app in case-name order: the sweep's, then the
+    app's own in the order it gives them."""
+    return [n for n in DRIVER_PARAMS if applies(n, app)] + _APP_PARAMS.get(app, [])
 
 
 _SIZE = re.compile(r"^[0-9]+[KMG]?$")
 
 
-def check_value(name, value):
+def check_value(name, value, app=None):
     kind = PARAMS[name][4]
     if kind == "int" and not re.fullmatch(r"[0-9]+", value):
         raise PlanError(f"--{name.replace('_', '-')}: '{value}' is not a non-negative integer")
@@ -71,21 +139,26 @@ def check_value(name, value):
         raise PlanError(f"--{name.replace('_', '-')}: '{value}' is not 0 or 1")
     if kind == "size" and not _SIZE.match(value):
         raise PlanError(f"--{name.replace('_', '-')}: '{value}' is not a size like 1K, 64K, 1M")
-    if kind == "int" and name in ("client_nodes", "clients_per_node", "db_nodes", "db_cpus",
-                                  "db_tpq", "iterations", "batch_size", "num_devices",
-                                  "tensors_per_dataset", "client_threads") and int(value) < 1:
+    if kind == "int" and name in _POSITIVE and int(value) < 1:
         raise PlanError(f"--{name.replace('_', '-')}: must be at least 1")
+    if kind == "int":
+        for a in ([app] if app else list(_BOUNDS)):
+            lo, hi = _BOUNDS.get(a, {}).get(name, (None, None))
+            if lo is not None and int(value) < lo:
+                raise PlanError(f"--{name.replace('_', '-')}: must be at least {lo}")
+            if hi is not None and int(value) > hi:
+                raise PlanError(f"--{name.replace('_', '-')}: must be at most {hi}")
     return value
 
 
-def parse_values(text, name):
-    """'1,2,4' -> ['1', '2', '4'], each checked."""
+def parse_values(text, name, app=None):
+    """'1,2,4' -> ['1', '2', '4'], each checked (against app's bounds)."""
     values = [v.strip() for v in text.split(",") if v.strip() != ""]
     if not values:
         raise PlanError(f"--{name.replace('_', '-')}: no values")
     if len(set(values)) != len(values):
         raise PlanError(f"--{name.replace('_', '-')}: a value is given twice")
-    return [check_value(name, v) for v in values]
+    return [check_value(name, v, app) for v in values]
 
 
 def permutations(app, given):
@@ -100,8 +173,8 @@ def permutations(app, given):
             raise PlanError(f"unknown parameter --{name.replace('_', '-')}")
         if not applies(name, app):
             raise PlanError(f"--{name.replace('_', '-')} does not apply to {app}")
-    names = [n for n in PARAMS if applies(n, app)]
-    lists = [given.get(n, [PARAMS[n][1]]) for n in names]
+    names = app_params(app)
+    lists = [given.get(n, [default(n, app)]) for n in names]
     return [dict(zip(names, combo)) for combo in itertools.product(*lists)]
 
 
@@ -191,10 +264,15 @@ def app_args(app, case):
     args = []
     for name, value in case.items():
         flag = PARAMS[name][3]
-        if flag:
+        if flag and PARAMS[name][4] == "bool":
+            args += [flag] if value == "1" else []
+        elif flag:
             args += [flag, value]
-    if app == "inference" and case.get("colocated") == "1":
-        args.append("--colocated")
+    # A sweep parameter the app also takes as a flag (inference's
+    # --colocated: the model and script go to the colocated database).
+    for name in _FLAGS_OF_DRIVER.get(app, []):
+        if case.get(name) == "1":
+            args.append("--" + name.replace("_", "-"))
     return args
 
 

@@ -26,6 +26,7 @@ import os
 
 import numpy as np
 
+import sbapps
 import sbplan
 from sbreport_units import TIME_UNITS, parse_size
 
@@ -113,19 +114,41 @@ def case_of(path, top):
     return rel[:-3]
 
 
+def learn_apps():
+    """The apps' sweep parameters from the binaries (SB_BIN, set by
+    stagebench), so that case folder names are read fully; without them
+    only the sweep's own parameters are read from the names."""
+    try:
+        sbplan.use_apps(sbapps.discover(os.environ.get("SB_BIN", "")))
+        return True
+    except (sbapps.AppsError, sbplan.PlanError):
+        return False
+
+
 def params_from_case_name(name):
     """The sweep parameters a case directory's name holds ({} if it is not
     one sbplan.case_name made). Values converted like /params: sizes to
     bytes, integers and 0/1 flags to int, 'none' to ''."""
     parts = name.split("_")
     app = parts[0]
-    if app not in sbplan.APPS:
-        return {}
-    names = [n for n in sbplan.PARAMS if sbplan.applies(n, app)]
-    if len(parts) - 1 != len(names):
-        return {}
+    if app in sbplan.APPS:
+        names = sbplan.app_params(app)
+        if len(parts) - 1 != len(names):
+            return {}
+        pairs = list(zip(names, parts[1:]))
+    else:
+        # An app the binaries here do not describe: the sweep's own
+        # parameters come first, in their order (the app's own options are
+        # in the file's /params).
+        pairs, tokens = [], parts[1:]
+        for n, (short, _, _, _, _) in sbplan.DRIVER_PARAMS.items():
+            if tokens and tokens[0].startswith(short) and \
+                    (tokens[0][len(short):][:1].isdigit() or sbplan.DRIVER_PARAMS[n][4] == "str"):
+                pairs.append((n, tokens.pop(0)))
+        if not pairs:
+            return {}
     out = {}
-    for n, token in zip(names, parts[1:]):
+    for n, token in pairs:
         short, _, _, _, kind = sbplan.PARAMS[n]
         if not token.startswith(short):
             return {}

@@ -42,8 +42,6 @@ COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e3
           "#7f7f7f", "#bcbd22", "#17becf")
 SIZE = "960,600"
 FONT = "Sans,10"
-APP_SHORT = {"sb-throughput": "throughput", "sb-inference": "inference",
-             "sb-agg-producer": "agg-producer", "sb-agg-consumer": "agg-consumer"}
 CLIENT_PARAMS = ("client_total", "client_nodes", "clients_per_node")
 
 
@@ -74,8 +72,9 @@ def _label(params, names):
     return ", ".join(f"{n}={show_value(n, params.get(n))}" for n in names)
 
 
-def _app(rf):
-    return APP_SHORT.get(rf, rf.replace("sb-", ""))
+def _app(name):
+    """An app's name without the suite's prefix: sb-agg-producer -> agg-producer."""
+    return name[3:] if name.startswith("sb-") else name
 
 
 def _series_names(rows, x, first=("db_nodes",)):
@@ -341,7 +340,7 @@ class Plotter:
         the client count (when that does)."""
         done = False
         for app in ("sb-throughput", "sb-agg-consumer", "sb-agg-producer"):
-            phase = HEADLINE[app][1]
+            phase = HEADLINE.get(app, (None, "loop_time"))[1]
             prs = [r for r in rows if r["app"] == app and r["phase"] == phase and
                    r.get("tensor_bytes") is not None and r.get("agg_gb_per_s") is not None]
             if not prs:

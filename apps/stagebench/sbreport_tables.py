@@ -25,22 +25,31 @@ STAT_COLUMNS = ("count", "missing", "min_s", "mean_s", "p50_s", "p90_s", "p99_s"
                 "items_per_sample", "agg_bytes_per_s", "agg_gb_per_s", "agg_ops_per_s",
                 "images_per_s")
 TIME_STATS = ("min", "mean", "p50", "p90", "p99", "max", "std", "rank_p50_min", "rank_p50_max")
-SWEEP_PARAMS = tuple(n for n in sbplan.PARAMS)
+
+
+def sweep_params():
+    """The sweep's parameters, its own and the apps' (as learnt from the
+    binaries, sbreport_files.learn_apps), in the planner's order."""
+    return tuple(sbplan.PARAMS)
+
 
 # Each app's headline: the phase whose latency it is judged by, and the
-# phase whose aggregate rate is its figure of merit. The rate phase is the
-# one the app's own last line quotes (sb_app_t.rate_phase in
-# common/sb_app.h, loop_time unless the app names another): keep them alike.
-# sb-baseline's latency phase is its pattern's (pingpong, ring, allgather).
-HEADLINE = {
-    "sb-throughput": ("put_tensor", "loop_time"),
-    "sb-inference": ("run_model", "loop_time"),
-    "sb-agg-producer": ("put_dataset", "loop_time"),
-    "sb-agg-consumer": ("get_list", "get_list"),
-    "sb-baseline": (None, "loop_time"),
-}
-# The order apps appear in on the page.
+# phase whose aggregate rate is its figure of merit, as its files say (root
+# attributes latency_phase and rate_phase, written from the app's sb_app_t:
+# the phases its own last line quotes). Filled by learn_headlines.
+HEADLINE = {}
+# The order apps appear in on the page; apps not named here come after.
 APP_ORDER = ("sb-throughput", "sb-inference", "sb-agg-producer", "sb-agg-consumer", "sb-baseline")
+
+
+def learn_headlines(files):
+    """HEADLINE from the files' root attributes. A file written before they
+    existed leaves its app to headline_phases' rule."""
+    for rf in files:
+        lat, rate = rf.root.get("latency_phase"), rf.root.get("rate_phase")
+        if lat or rate:
+            HEADLINE.setdefault(rf.app, (str(lat) if lat else None,
+                                         str(rate) if rate else "loop_time"))
 
 
 def app_order(app):
@@ -48,8 +57,10 @@ def app_order(app):
 
 
 def headline_phases(app, phases):
-    """(latency phase, rate phase) of app, given the phases a case has."""
-    lat, rate = HEADLINE.get(app, ("loop_time", "loop_time"))
+    """(latency phase, rate phase) of app, given the phases a case has:
+    the files' (HEADLINE), else the first phase that is not client_init or
+    loop_time, and loop_time."""
+    lat, rate = HEADLINE.get(app, (None, "loop_time"))
     if lat is None:
         lat = next((p for p in phases if p not in ("loop_time", "client_init")), "loop_time")
     return lat, rate
@@ -82,8 +93,8 @@ def rows_of(rf):
 
 def columns(rows):
     extra = sorted({k for r in rows for k in r if not k.startswith("_")} -
-                   set(ID_COLUMNS) - set(STAT_COLUMNS) - set(SWEEP_PARAMS))
-    return list(ID_COLUMNS) + list(STAT_COLUMNS) + list(SWEEP_PARAMS) + extra
+                   set(ID_COLUMNS) - set(STAT_COLUMNS) - set(sweep_params()))
+    return list(ID_COLUMNS) + list(STAT_COLUMNS) + list(sweep_params()) + extra
 
 
 def _csv_value(v):

@@ -135,6 +135,7 @@ def main(argv):
         except OSError as e:
             die(f"criteria file {opts['criteria']}: {e.strerror}")
 
+    files_mod.learn_apps()
     paths, writing, casedirs = files_mod.discover(top, exclude=outdir)
     # Cases in the order of their parameters' values (tb1K, tb64K, tb1M),
     # not of their names' letters: every table, plot and list follows it.
@@ -153,6 +154,7 @@ def main(argv):
     os.makedirs(outdir, exist_ok=True)
     clear_previous(outdir)
 
+    tables.learn_headlines(files)
     rows = [r for rf in files for r in tables.rows_of(rf)]
     failed = failed_cases(casedirs, top)
     writing_rel = [os.path.relpath(p, top) for p in writing]

@@ -41,6 +41,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sbapps  # noqa: E402
 import sbplan  # noqa: E402
 
 USAGE = __doc__.split("\n\n")[1]
@@ -64,11 +65,27 @@ def print_help(app=None):
     for name, (_, default, apps, _, _) in sbplan.PARAMS.items():
         if app and not sbplan.applies(name, app):
             continue
+        default = sbplan.default(name, app)
         print(f"  --{name.replace('_', '-'):22s} {default or '(none)':10s} {apps}")
     print("\nValues: one, or a comma-separated list; every combination is one case. See docs/sweep.md.")
 
 
+def learn_apps(argv):
+    """The apps, from the binaries beside the front end (SB_BIN, set by
+    stagebench) answering --describe. Without them, --help still prints the
+    sweep's own parameters."""
+    try:
+        sbplan.use_apps(sbapps.discover(os.environ.get("SB_BIN", "")))
+    except (sbapps.AppsError, sbplan.PlanError) as e:
+        if not argv or "-h" in argv or "--help" in argv:
+            print_help()
+            print(f"\n(no apps known: {e})")
+            sys.exit(0 if argv else 2)
+        die(str(e), 1)
+
+
 def parse(argv):
+    learn_apps(argv)
     if not argv or argv[0] in ("-h", "--help"):
         print_help()
         sys.exit(0 if argv else 2)
@@ -100,7 +117,7 @@ def parse(argv):
         if key in ("out", "launcher"):
             opts[key] = val
         elif key in sbplan.PARAMS:
-            given[key] = sbplan.parse_values(val, key)
+            given[key] = sbplan.parse_values(val, key, app)
         else:
             die(f"unknown option --{key.replace('_', '-')} (see stagebench sweep --help)")
     if opts["launcher"] not in ("auto", "local", "srun", "mpiexec"):
@@ -148,8 +165,8 @@ def h5_status(path):
 
 
 def case_files(app, casedir):
-    if app == "aggregation":
-        return [os.path.join(casedir, "producer.h5"), os.path.join(casedir, "consumer.h5")]
+    if app in sbplan.PAIRS:
+        return [os.path.join(casedir, role + ".h5") for role in sbplan.PAIRS[app]]
     return [os.path.join(casedir, "run.h5")]
 
 
@@ -289,7 +306,7 @@ class Sweep:
             args += ["--hosts", ",".join(self.hosts[i][1])]
         if case.get("pin_app_cpus") == "1":
             args += ["--pin-away-from-db", case["db_cpus"]]
-        if self.app == "aggregation":
+        if self.app in sbplan.PAIRS:
             args += ["--out-dir", casedir]
         else:
             args += ["--out", os.path.join(casedir, "run.h5")]

@@ -19,6 +19,7 @@
 #include "sb_error.h"
 #include "sb_gpu.h"
 #include "sb_log.h"
+#include "sb_payload.h"
 #include "sb_pattern.h"
 #include "sb_size.h"
 
@@ -129,15 +130,7 @@ static int tp_setup(sb_app_ctx_t *ctx)
   }
   s->raw = strcmp(opt_mode, "raw") == 0;
   snprintf(s->key, sizeof s->key, "sb:tp:rank%d", ctx->rank);
-  /* A 4-byte multiple travels as FLOAT (the seeds' dtype), anything else as
-   * UINT8; the bytes on the wire are the same. */
-  if (opt_bytes % 4 == 0) {
-    s->dtype = "FLOAT";
-    s->dims[0] = (int64_t)(opt_bytes / 4);
-  } else {
-    s->dtype = "UINT8";
-    s->dims[0] = (int64_t)opt_bytes;
-  }
+  s->dtype = sb_payload_dtype(opt_bytes, &s->dims[0]);
   s->put_phase = sb_timings_add(&ctx->timings, "put_tensor", ctx->opts.iterations, opt_bytes, 1);
   s->get_phase =
       sb_timings_add(&ctx->timings, "unpack_tensor", ctx->opts.iterations, opt_bytes, 1);
@@ -295,6 +288,7 @@ static const sb_app_t throughput_app = {
   .loop_items = tp_loop_items,
   .describe = tp_describe,
   .latency_phase = "put_tensor",
+  .sweep_params = (const char *const[]){"tensor-bytes=tb", "mode=mode", "device=dev", NULL},
 };
 
 int main(int argc, char **argv) { return sb_app_main(&throughput_app, argc, argv); }

@@ -6,7 +6,11 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.environ.get("SB_SOURCE_DIR", "../.."), "apps", "stagebench"))
+import sbapps  # noqa: E402
 import sbplan  # noqa: E402
+
+# The apps as the built binaries describe themselves (--describe).
+sbplan.use_apps(sbapps.discover(os.environ.get("SB_BIN_DIR", "../bin")))
 
 
 class Permutations(unittest.TestCase):
