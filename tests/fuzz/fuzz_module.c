@@ -142,6 +142,8 @@ typedef struct reply_check {
 struct RedisModuleBlockedClient {
   RedisModuleCmdFunc reply_cb;
   RedisModuleFreePrivdataFunc free_cb;
+  /* SetDisconnectCallback's: called by the `!disconnect` directive. */
+  RedisModuleDisconnectFunc disconnect_cb;
   void *privdata;
   int unblocked;   /* set by UnblockClient (any thread) */
   int gone;        /* the client disconnected */
@@ -777,6 +779,21 @@ static int h_UnblockClient(RedisModuleBlockedClient *bc, void *privdata)
   return REDISMODULE_OK;
 }
 
+static void h_SetDisconnectCallback(RedisModuleBlockedClient *bc,
+                                    RedisModuleDisconnectFunc callback)
+{
+  int found = 0;
+  on_main("SetDisconnectCallback");
+  pthread_mutex_lock(&bc_lock);
+  for (RedisModuleBlockedClient *b = blocked_list; b; b = b->next)
+    found |= b == bc;
+  if (found)
+    bc->disconnect_cb = callback;
+  pthread_mutex_unlock(&bc_lock);
+  if (!found)
+    die("SetDisconnectCallback on a client that is not blocked");
+}
+
 static void *h_GetBlockedClientPrivateData(RedisModuleCtx *ctx)
 {
   on_main("GetBlockedClientPrivateData");
@@ -1123,7 +1140,8 @@ static const api_t api[] = {
     API(ModuleTypeGetValue), API(DeleteKey), API(WrongArity), API(ReplyWithError),
     API(ReplyWithSimpleString), API(ReplyWithLongLong), API(ReplyWithDouble),
     API(ReplyWithArray), API(ReplyWithStringBuffer), API(ReplyWithCString), API(ReplyWithString),
-    API(BlockClient), API(UnblockClient), API(GetBlockedClientPrivateData),
+    API(BlockClient), API(UnblockClient), API(SetDisconnectCallback),
+    API(GetBlockedClientPrivateData),
     API(ReplicateVerbatim), API(Replicate), API(SaveUnsigned), API(LoadUnsigned),
     API(SaveStringBuffer), API(LoadStringBuffer), API(IsIOError), API(LogIOError), API(EmitAOF),
     API(DigestAddStringBuffer), API(DigestAddLongLong), API(DigestEndSequence), API(GetCommand),
@@ -1482,10 +1500,24 @@ static void run_line(const char *p, size_t n)
     if (strcmp(d, "wait") == 0) {
       deliver(1);
     } else if (strcmp(d, "disconnect") == 0) {
+      /* As Redis does: every blocked client leaves; the disconnect
+       * callback of each one not yet unblocked runs on the main thread. */
+      RedisModuleBlockedClient *left[64];
+      int nleft = 0;
       pthread_mutex_lock(&bc_lock);
-      for (RedisModuleBlockedClient *bc = blocked_list; bc; bc = bc->next)
+      for (RedisModuleBlockedClient *bc = blocked_list; bc; bc = bc->next) {
+        if (!bc->gone && !bc->unblocked && bc->disconnect_cb && nleft < 64)
+          left[nleft++] = bc;
         bc->gone = 1;
+      }
       pthread_mutex_unlock(&bc_lock);
+      for (int i = 0; i < nleft; i++) {
+        RedisModuleCtx dctx;
+        ctx_init(&dctx, 0);
+        left[i]->disconnect_cb(&dctx, left[i]);
+        if (dctx.open_keys)
+          die("the disconnect callback left %d key(s) open", dctx.open_keys);
+      }
     } else if (strcmp(d, "reload") == 0) {
       do_reload();
     } else if (strcmp(d, "aof") == 0) {
