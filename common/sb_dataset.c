@@ -27,24 +27,25 @@ static int name_ok(const char *name, const char *what, const char *forbidden)
   return SB_OK;
 }
 
-int sb_dataset_key(const char *name, char *buf, size_t len)
+/* "{name}" followed by suffix into buf, the dataset name checked. */
+static int dataset_key(const char *name, const char *suffix, char *buf, size_t len)
 {
   if (name_ok(name, "dataset", "{}") != SB_OK)
     return SB_ERR;
-  int n = snprintf(buf, len, "{%s}", name);
+  int n = snprintf(buf, len, "{%s}%s", name, suffix);
   if (n < 0 || (size_t)n >= len)
     return sb_error("dataset name '%s' is too long", name);
   return SB_OK;
 }
 
+int sb_dataset_key(const char *name, char *buf, size_t len)
+{
+  return dataset_key(name, "", buf, len);
+}
+
 int sb_dataset_meta_key(const char *name, char *buf, size_t len)
 {
-  if (name_ok(name, "dataset", "{}") != SB_OK)
-    return SB_ERR;
-  int n = snprintf(buf, len, "{%s}.meta", name);
-  if (n < 0 || (size_t)n >= len)
-    return sb_error("dataset name '%s' is too long", name);
-  return SB_OK;
+  return dataset_key(name, ".meta", buf, len);
 }
 
 int sb_dataset_tensor_key(const char *name, const char *tensor, char *buf, size_t len)
@@ -472,14 +473,7 @@ int sb_dataset_exists(sb_db_t *db, const char *name, int *complete)
 /* EXISTS key: *n = 1 or 0. */
 static int key_exists(sb_db_t *db, const char *key, long long *n)
 {
-  const char *argv[2] = {"EXISTS", key};
-  size_t argvlen[2] = {6, strlen(key)};
-  sb_db_reply_t *r = NULL;
-  if (sb_db_command(db, 1, 2, argv, argvlen, &r) != SB_OK)
-    return SB_ERR;
-  *n = sb_db_reply_int(r);
-  sb_db_reply_free(r);
-  return SB_OK;
+  return sb_db_key_int(db, "EXISTS", key, n);
 }
 
 int sb_dataset_get(sb_db_t *db, const char *name, int nfields, const char *const *fields,
@@ -553,13 +547,10 @@ int sb_list_append(sb_db_t *db, const char *list, const char *name)
 
 int sb_list_length(sb_db_t *db, const char *list, int64_t *len)
 {
-  const char *argv[2] = {"LLEN", list};
-  size_t argvlen[2] = {4, strlen(list)};
-  sb_db_reply_t *r = NULL;
-  if (sb_db_command(db, 1, 2, argv, argvlen, &r) != SB_OK)
+  long long n;
+  if (sb_db_key_int(db, "LLEN", list, &n) != SB_OK)
     return SB_ERR;
-  *len = sb_db_reply_int(r);
-  sb_db_reply_free(r);
+  *len = n;
   return SB_OK;
 }
 

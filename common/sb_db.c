@@ -28,46 +28,53 @@
 
 /* ---- configuration -------------------------------------------------------- */
 
-/* A set variable must hold a value: "" is refused like any other bad
- * value (an unset one keeps the default). */
+/* The value of variable name in *v, NULL when unset (the default stays). A
+ * set variable must hold a value: "" is refused like any other bad value,
+ * the message saying what one should be (expect). */
+static int env_value(const char *name, const char *expect, const char **v)
+{
+  *v = getenv(name);
+  if (*v && !**v)
+    return sb_error("%s is set but empty: expected %s (unset it for the default)", name, expect);
+  return SB_OK;
+}
+
 static int env_seconds(const char *name, double *out)
 {
-  const char *v = getenv(name);
+  static const char expect[] = "seconds in (0, 86400]";
+  const char *v = NULL;
   char *end = NULL;
   double d;
-  if (!v)
-    return SB_OK;
-  if (!*v)
-    return sb_error("%s is set but empty: expected seconds in (0, 86400] (unset it for the "
-                    "default)", name);
+  int rc = env_value(name, expect, &v);
+  if (rc != SB_OK || !v)
+    return rc;
   /* strtod also takes leading blanks, "nan", "inf" and hex floats; only a
    * plain decimal number is a number of seconds. */
   if (!(isdigit((unsigned char)v[0]) || v[0] == '.') || v[strspn(v, "0123456789.eE+-")])
-    return sb_error("%s='%s': expected seconds in (0, 86400]", name, v);
+    return sb_error("%s='%s': expected %s", name, v, expect);
   errno = 0;
   d = strtod(v, &end);
   if (end == v || *end || errno || !isfinite(d) || !(d > 0 && d <= 86400))
-    return sb_error("%s='%s': expected seconds in (0, 86400]", name, v);
+    return sb_error("%s='%s': expected %s", name, v, expect);
   *out = d;
   return SB_OK;
 }
 
 static int env_count(const char *name, long lo, long hi, int *out)
 {
-  const char *v = getenv(name);
-  char *end = NULL;
+  const char *v = NULL;
+  char expect[64], *end = NULL;
   long r;
-  if (!v)
-    return SB_OK;
-  if (!*v)
-    return sb_error("%s is set but empty: expected an integer in %ld..%ld (unset it for the "
-                    "default)", name, lo, hi);
+  int rc;
+  snprintf(expect, sizeof expect, "an integer in %ld..%ld", lo, hi);
+  if ((rc = env_value(name, expect, &v)) != SB_OK || !v)
+    return rc;
   if (v[strspn(v, "0123456789")])
-    return sb_error("%s='%s': expected an integer in %ld..%ld", name, v, lo, hi);
+    return sb_error("%s='%s': expected %s", name, v, expect);
   errno = 0;
   r = strtol(v, &end, 10);
   if (end == v || *end || errno || r < lo || r > hi)
-    return sb_error("%s='%s': expected an integer in %ld..%ld", name, v, lo, hi);
+    return sb_error("%s='%s': expected %s", name, v, expect);
   *out = (int)r;
   return SB_OK;
 }
@@ -303,6 +310,18 @@ int sb_db_command(sb_db_t *db, int idempotent, int argc, const char **argv, cons
 {
   return sb_db_command_key(db, sb_db_key_arg(argc, argv, argvlen), idempotent, argc, argv,
                            argvlen, reply);
+}
+
+int sb_db_key_int(sb_db_t *db, const char *cmd, const char *key, long long *n)
+{
+  const char *argv[2] = {cmd, key};
+  size_t argvlen[2] = {strlen(cmd), strlen(key)};
+  sb_db_reply_t *r = NULL;
+  if (sb_db_command(db, 1, 2, argv, argvlen, &r) != SB_OK)
+    return SB_ERR;
+  *n = sb_db_reply_int(r);
+  sb_db_reply_free(r);
+  return SB_OK;
 }
 
 int sb_db_pipeline(sb_db_t *db, int n, const sb_db_cmd_t *cmds)

@@ -142,6 +142,10 @@ int sb_db_command(sb_db_t *db, int idempotent, int argc, const char **argv, cons
 int sb_db_command_key(sb_db_t *db, int key_arg, int idempotent, int argc, const char **argv,
                       const size_t *argvlen, sb_db_reply_t **reply);
 
+/* Sends the read CMD KEY (EXISTS, LLEN, ...: idempotent) and gives its
+ * integer reply in *n. */
+int sb_db_key_int(sb_db_t *db, const char *cmd, const char *key, long long *n);
+
 /* Which argument of a command is its key, as sb_db_command routes it: -1
  * for a command of one word and for the keyless commands (PING, ECHO,
  * INFO, MODULE, CLUSTER, CONFIG, COMMAND, CLIENT, DBSIZE, FLUSHALL,

@@ -127,13 +127,10 @@ int sb_ai_script_store(sb_db_t *db, const char *key, const char *device, const c
 
 int sb_ai_exists(sb_db_t *db, const char *key, int *found)
 {
-  const char *argv[2] = {"EXISTS", key};
-  size_t argvlen[2] = {6, strlen(key)};
-  sb_db_reply_t *r = NULL;
-  if (sb_db_command(db, 1, 2, argv, argvlen, &r) != SB_OK)
+  long long n;
+  if (sb_db_key_int(db, "EXISTS", key, &n) != SB_OK)
     return SB_ERR;
-  *found = sb_db_reply_int(r) > 0;
-  sb_db_reply_free(r);
+  *found = n > 0;
   return SB_OK;
 }
 

@@ -301,10 +301,28 @@ int sb_wire_read_bulk(sb_db_t *db, void *arg)
   return SB_WIRE_OK;
 }
 
+/* The error of an AI.TENSORGET reply that is not laid out as asked. */
+static int tensor_layout_error(sb_db_t *db)
+{
+  sb_error("%s: AI.TENSORGET reply is not [dtype, T, shape, [..], blob, B]", db->addr);
+  return SB_WIRE_BROKEN;
+}
+
+/* Reads the next field name of an AI.TENSORGET reply: SB_WIRE_OK when it is
+ * want (in any case), else the read's code or the layout error. */
+static int read_field_name(sb_db_t *db, const char *want)
+{
+  char name[16];
+  int rc = read_small_bulk(db, name, sizeof name);
+  if (rc != SB_WIRE_OK)
+    return rc;
+  return strcasecmp(name, want) == 0 ? SB_WIRE_OK : tensor_layout_error(db);
+}
+
 int sb_wire_read_tensor(sb_db_t *db, void *arg)
 {
   sb_wire_tensor_t *t = arg;
-  char name[16], dtype[32];
+  char dtype[32];
   long long n, nd, dim, blob;
   int rc, mismatch = 0;
 
@@ -314,20 +332,16 @@ int sb_wire_read_tensor(sb_db_t *db, void *arg)
     sb_error("%s: AI.TENSORGET reply has %lld elements, expected 6", db->addr, n);
     return SB_WIRE_BROKEN;
   }
-  if ((rc = read_small_bulk(db, name, sizeof name)) != SB_WIRE_OK)
+  if ((rc = read_field_name(db, "dtype")) != SB_WIRE_OK)
     return rc;
-  if (strcasecmp(name, "dtype") != 0)
-    goto layout;
   if ((rc = read_small_bulk(db, dtype, sizeof dtype)) != SB_WIRE_OK)
     return rc;
   if (strcasecmp(dtype, t->dtype) != 0) {
     sb_error("%s: tensor has dtype %s, expected %s", db->addr, dtype, t->dtype);
     mismatch = 1;
   }
-  if ((rc = read_small_bulk(db, name, sizeof name)) != SB_WIRE_OK)
+  if ((rc = read_field_name(db, "shape")) != SB_WIRE_OK)
     return rc;
-  if (strcasecmp(name, "shape") != 0)
-    goto layout;
   if ((rc = read_header(db, '*', &nd)) != SB_WIRE_OK)
     return rc;
   if (nd != t->ndims && !mismatch) {
@@ -343,14 +357,12 @@ int sb_wire_read_tensor(sb_db_t *db, void *arg)
       mismatch = 1;
     }
   }
-  if ((rc = read_small_bulk(db, name, sizeof name)) != SB_WIRE_OK)
+  if ((rc = read_field_name(db, "blob")) != SB_WIRE_OK)
     return rc;
-  if (strcasecmp(name, "blob") != 0)
-    goto layout;
   if ((rc = read_header(db, '$', &blob)) != SB_WIRE_OK)
     return rc;
   if (blob < 0)
-    goto layout;
+    return tensor_layout_error(db);
   if (mismatch || (size_t)blob != t->bytes) {
     if ((rc = read_exact(db, NULL, (size_t)blob)) != SB_WIRE_OK ||
         (rc = read_crlf(db)) != SB_WIRE_OK)
@@ -362,9 +374,6 @@ int sb_wire_read_tensor(sb_db_t *db, void *arg)
   if ((rc = read_exact(db, t->buf, t->bytes)) != SB_WIRE_OK || (rc = read_crlf(db)) != SB_WIRE_OK)
     return rc;
   return SB_WIRE_OK;
-layout:
-  sb_error("%s: AI.TENSORGET reply is not [dtype, T, shape, [..], blob, B]", db->addr);
-  return SB_WIRE_BROKEN;
 }
 
 /* ---- one exchange ------------------------------------------------------------- */

@@ -37,9 +37,15 @@ int sb_error_cuda(const char *file, int line, const char *expr, int code)
 
 #if HAVE_CUDA
 
-/* Every CUDA call below is checked by SB_CUDA_CHECK (sb_cuda_check.h): on
- * failure the sb_error message says where and why, and the function returns
- * SB_ERR. */
+/* Every CUDA call below is checked by GPU_CHECK: on failure the sb_error
+ * message says where and why, in the text of SB_CUDA_CHECK
+ * (sb_cuda_check.h), and the function returns SB_ERR. */
+#define GPU_CHECK(expr)                                                         \
+  do {                                                                          \
+    const cudaError_t gpu_check_err = (cudaError_t)(expr);                      \
+    if (gpu_check_err != cudaSuccess)                                           \
+      return sb_error_cuda(__FILE__, __LINE__, #expr, (int)gpu_check_err);      \
+  } while (0)
 
 #define AS_STREAM(s) ((cudaStream_t)(s))
 
@@ -63,8 +69,7 @@ int sb_gpu_count(int *count)
 int sb_gpu_name(int device, char *buf, size_t len)
 {
   struct cudaDeviceProp prop;
-  SB_CUDA_CHECK(cudaGetDeviceProperties(&prop, device),
-                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+  GPU_CHECK(cudaGetDeviceProperties(&prop, device));
   snprintf(buf, len, "%s", prop.name);
   return SB_OK;
 }
@@ -72,8 +77,8 @@ int sb_gpu_name(int device, char *buf, size_t len)
 int sb_gpu_versions(char *runtime, size_t rlen, char *driver, size_t dlen)
 {
   int r = 0, d = 0;
-  SB_CUDA_CHECK(cudaRuntimeGetVersion(&r), sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
-  SB_CUDA_CHECK(cudaDriverGetVersion(&d), sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+  GPU_CHECK(cudaRuntimeGetVersion(&r));
+  GPU_CHECK(cudaDriverGetVersion(&d));
   snprintf(runtime, rlen, "%d.%d", r / 1000, (r % 1000) / 10);
   snprintf(driver, dlen, "%d.%d", d / 1000, (d % 1000) / 10);
   return SB_OK;
@@ -82,30 +87,28 @@ int sb_gpu_versions(char *runtime, size_t rlen, char *driver, size_t dlen)
 int sb_gpu_alloc(void **dev, size_t bytes)
 {
   *dev = NULL;
-  SB_CUDA_CHECK(cudaMalloc(dev, bytes ? bytes : 1),
-                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+  GPU_CHECK(cudaMalloc(dev, bytes ? bytes : 1));
   return SB_OK;
 }
 
 int sb_gpu_free(void *dev)
 {
   if (dev)
-    SB_CUDA_CHECK(cudaFree(dev), sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+    GPU_CHECK(cudaFree(dev));
   return SB_OK;
 }
 
 int sb_gpu_alloc_pinned(void **host, size_t bytes)
 {
   *host = NULL;
-  SB_CUDA_CHECK(cudaMallocHost(host, bytes ? bytes : 1),
-                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+  GPU_CHECK(cudaMallocHost(host, bytes ? bytes : 1));
   return SB_OK;
 }
 
 int sb_gpu_free_pinned(void *host)
 {
   if (host)
-    SB_CUDA_CHECK(cudaFreeHost(host), sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+    GPU_CHECK(cudaFreeHost(host));
   return SB_OK;
 }
 
@@ -113,8 +116,7 @@ int sb_gpu_stream_create(void **stream)
 {
   cudaStream_t s = NULL;
   *stream = NULL;
-  SB_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking),
-                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+  GPU_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
   *stream = s;
   return SB_OK;
 }
@@ -122,58 +124,48 @@ int sb_gpu_stream_create(void **stream)
 int sb_gpu_stream_destroy(void *stream)
 {
   if (stream)
-    SB_CUDA_CHECK(cudaStreamDestroy(AS_STREAM(stream)),
-                  sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+    GPU_CHECK(cudaStreamDestroy(AS_STREAM(stream)));
   return SB_OK;
 }
 
 int sb_gpu_copy_to_host(void *host, const void *dev, size_t bytes, void *stream)
 {
-  SB_CUDA_CHECK(cudaMemcpyAsync(host, dev, bytes, cudaMemcpyDeviceToHost, AS_STREAM(stream)),
-                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
-  SB_CUDA_CHECK(cudaStreamSynchronize(AS_STREAM(stream)),
-                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+  GPU_CHECK(cudaMemcpyAsync(host, dev, bytes, cudaMemcpyDeviceToHost, AS_STREAM(stream)));
+  GPU_CHECK(cudaStreamSynchronize(AS_STREAM(stream)));
   return SB_OK;
 }
 
 int sb_gpu_copy_to_device(void *dev, const void *host, size_t bytes, void *stream)
 {
-  SB_CUDA_CHECK(cudaMemcpyAsync(dev, host, bytes, cudaMemcpyHostToDevice, AS_STREAM(stream)),
-                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
-  SB_CUDA_CHECK(cudaStreamSynchronize(AS_STREAM(stream)),
-                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+  GPU_CHECK(cudaMemcpyAsync(dev, host, bytes, cudaMemcpyHostToDevice, AS_STREAM(stream)));
+  GPU_CHECK(cudaStreamSynchronize(AS_STREAM(stream)));
   return SB_OK;
 }
 
 int sb_gpu_memset(void *dev, int value, size_t bytes, void *stream)
 {
-  SB_CUDA_CHECK(cudaMemsetAsync(dev, value, bytes, AS_STREAM(stream)),
-                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+  GPU_CHECK(cudaMemsetAsync(dev, value, bytes, AS_STREAM(stream)));
   return SB_OK;
 }
 
 int sb_gpu_sync(void *stream)
 {
-  SB_CUDA_CHECK(cudaStreamSynchronize(AS_STREAM(stream)),
-                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+  GPU_CHECK(cudaStreamSynchronize(AS_STREAM(stream)));
   return SB_OK;
 }
 
 int sb_gpu_pattern_fill(void *dev, size_t bytes, uint64_t rank, uint64_t iteration,
                         void *stream)
 {
-  SB_CUDA_CHECK(sb_pattern_cuda_fill(dev, bytes, rank, iteration, stream),
-                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
-  SB_CUDA_CHECK(cudaStreamSynchronize(AS_STREAM(stream)),
-                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+  GPU_CHECK(sb_pattern_cuda_fill(dev, bytes, rank, iteration, stream));
+  GPU_CHECK(cudaStreamSynchronize(AS_STREAM(stream)));
   return SB_OK;
 }
 
 int sb_gpu_pattern_check(const void *dev, size_t bytes, uint64_t rank, uint64_t iteration,
                          void *scratch, void *stream, size_t *bad, size_t *first_bad)
 {
-  SB_CUDA_CHECK(sb_pattern_cuda_check(dev, bytes, rank, iteration, scratch, stream, bad, first_bad),
-                sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+  GPU_CHECK(sb_pattern_cuda_check(dev, bytes, rank, iteration, scratch, stream, bad, first_bad));
   return SB_OK;
 }
 
@@ -187,7 +179,7 @@ static int place_local(int one_per_rank, sb_gpu_place_t *p)
                     "per rank (run at most %d ranks per node, or make more devices visible)",
                     p->local_size, p->count, p->count == 1 ? "" : "s", p->count);
   p->device = p->local_rank % p->count;
-  SB_CUDA_CHECK(cudaSetDevice(p->device), sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR);
+  GPU_CHECK(cudaSetDevice(p->device));
   return SB_OK;
 }
 

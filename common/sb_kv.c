@@ -51,24 +51,32 @@ int sb_kv_set_str(sb_kv_t *kv, const char *name, const char *value)
   return SB_OK;
 }
 
-int sb_kv_set_int(sb_kv_t *kv, const char *name, int64_t value)
+/* The slot of name, typed for a number; NULL when out of memory (error set). */
+static sb_kv_item_t *number_slot(sb_kv_t *kv, const char *name, sb_kv_type_t type)
 {
   sb_kv_item_t *it = slot(kv, name);
-  if (!it)
-    return sb_error("out of memory recording %s", name);
-  it->type = SB_KV_INT;
-  it->i = value;
-  return SB_OK;
+  if (!it) {
+    sb_error("out of memory recording %s", name);
+    return NULL;
+  }
+  it->type = type;
+  return it;
+}
+
+int sb_kv_set_int(sb_kv_t *kv, const char *name, int64_t value)
+{
+  sb_kv_item_t *it = number_slot(kv, name, SB_KV_INT);
+  if (it)
+    it->i = value;
+  return it ? SB_OK : SB_ERR;
 }
 
 int sb_kv_set_real(sb_kv_t *kv, const char *name, double value)
 {
-  sb_kv_item_t *it = slot(kv, name);
-  if (!it)
-    return sb_error("out of memory recording %s", name);
-  it->type = SB_KV_REAL;
-  it->d = value;
-  return SB_OK;
+  sb_kv_item_t *it = number_slot(kv, name, SB_KV_REAL);
+  if (it)
+    it->d = value;
+  return it ? SB_OK : SB_ERR;
 }
 
 const sb_kv_item_t *sb_kv_get(const sb_kv_t *kv, const char *name)

@@ -340,6 +340,17 @@ out:
   return rc;
 }
 
+/* Frees n metadata pairs (keys[i], values[i]) and both arrays. */
+static void free_meta(char **keys, char **values, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    free(keys[i]);
+    free(values[i]);
+  }
+  free(keys);
+  free(values);
+}
+
 void sb_st_free(sb_st_file_t *file)
 {
   if (!file)
@@ -347,12 +358,7 @@ void sb_st_free(sb_st_file_t *file)
   for (size_t i = 0; i < file->ntensors; i++)
     free(file->tensors[i].name);
   free(file->tensors);
-  for (size_t i = 0; i < file->nmeta; i++) {
-    free(file->meta_keys[i]);
-    free(file->meta_values[i]);
-  }
-  free(file->meta_keys);
-  free(file->meta_values);
+  free_meta(file->meta_keys, file->meta_values, file->nmeta);
   memset(file, 0, sizeof *file);
 }
 
@@ -405,12 +411,7 @@ void sb_st_writer_free(sb_st_writer_t *w)
   for (size_t i = 0; i < w->n; i++)
     free(w->entries[i].name);
   free(w->entries);
-  for (size_t i = 0; i < w->nmeta; i++) {
-    free(w->meta_keys[i]);
-    free(w->meta_values[i]);
-  }
-  free(w->meta_keys);
-  free(w->meta_values);
+  free_meta(w->meta_keys, w->meta_values, w->nmeta);
   free(w->data);
   free(w);
 }

@@ -217,42 +217,25 @@ static int parse_int(sb_dtype_t dtype, const char *text, size_t len, void *dst, 
     return sbai_errf(err, errlen, "invalid %s value '%s': out of range [%" PRId64 ", %" PRId64 "]",
                      info->name, sbai_printable(text, len, q), info->min, info->max);
 
+/* dst gets v converted to the C type of the tensor element (range checked above). */
+#define STORE_AS(ctype)                                                       \
+  do {                                                                        \
+    ctype x = (ctype)v;                                                       \
+    memcpy(dst, &x, sizeof x);                                                \
+  } while (0)
   switch (dtype) {
-  case SB_DTYPE_INT8: {
-    int8_t x = (int8_t)v;
-    memcpy(dst, &x, sizeof x);
-    break;
-  }
-  case SB_DTYPE_INT16: {
-    int16_t x = (int16_t)v;
-    memcpy(dst, &x, sizeof x);
-    break;
-  }
-  case SB_DTYPE_INT32: {
-    int32_t x = (int32_t)v;
-    memcpy(dst, &x, sizeof x);
-    break;
-  }
-  case SB_DTYPE_INT64: {
-    int64_t x = (int64_t)v;
-    memcpy(dst, &x, sizeof x);
-    break;
-  }
+  case SB_DTYPE_INT8: STORE_AS(int8_t); break;
+  case SB_DTYPE_INT16: STORE_AS(int16_t); break;
+  case SB_DTYPE_INT32: STORE_AS(int32_t); break;
+  case SB_DTYPE_INT64: STORE_AS(int64_t); break;
   case SB_DTYPE_UINT8:
-  case SB_DTYPE_BOOL: {
-    uint8_t x = (uint8_t)v;
-    memcpy(dst, &x, sizeof x);
-    break;
-  }
-  case SB_DTYPE_UINT16: {
-    uint16_t x = (uint16_t)v;
-    memcpy(dst, &x, sizeof x);
-    break;
-  }
+  case SB_DTYPE_BOOL: STORE_AS(uint8_t); break;
+  case SB_DTYPE_UINT16: STORE_AS(uint16_t); break;
   default:
     return sbai_errf(err, errlen, "unknown tensor type code %d", (int)dtype);
   }
   return 0;
+#undef STORE_AS
 }
 
 int sb_tensor_value_parse(sb_dtype_t dtype, const char *text, size_t len, void *dst, char *err,

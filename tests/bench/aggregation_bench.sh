@@ -23,13 +23,8 @@ threads=${SB_BENCH_THREADS:-1 2 4}
 P=${SB_BENCH_PRODUCERS:-4}
 K=${SB_BENCH_TENSORS:-4}
 
-tmp=$(mktemp -d)
-port=$(for p in $(seq 17580 17680); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; break; }; done)
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --protected-mode no \
-  --dir "$tmp" --logfile "$tmp/redis.log" --loadmodule "$module" >/dev/null 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
+. "$src/tests/lib/bench.sh"
+bench_start_redis 17580 "$module"
 
 printf '# %s, %d cores, redis %s; %d producer ranks x %d tensors per dataset\n' "$(uname -m)" \
   "$(nproc)" "$(redis-server --version | awk '{ print $3 }' | sed 's/v=//')" "$P" "$K"

@@ -13,10 +13,8 @@
 # time spent in them (rank 0's "wrote ... checkpoints" line).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$src/build}
-tp=$build/bin/sb-throughput
-fe=$src/apps/stagebench/stagebench
-[ -x "$tp" ] && [ -f "$build/lib/sbai.so" ] || { echo "build first (stagebench build): $tp" >&2; exit 1; }
+. "$src/tests/lib/bench.sh"
+bench_throughput_build "${1:-}"
 ranks=${SB_BENCH_RANKS:-64}
 iters=${SB_BENCH_ITERATIONS:-1000}
 repeats=${SB_BENCH_REPEATS:-3}

@@ -13,10 +13,8 @@
 # cores the same way.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$src/build}
-tp=$build/bin/sb-throughput
-fe=$src/apps/stagebench/stagebench
-[ -x "$tp" ] && [ -f "$build/lib/sbai.so" ] || { echo "build first (stagebench build): $tp" >&2; exit 1; }
+. "$src/tests/lib/bench.sh"
+bench_throughput_build "${1:-}"
 grep -q create <<< "$(redis-cli --cluster help 2>&1 || true)" || { echo "redis-cli has no --cluster" >&2; exit 1; }
 sizes=${SB_BENCH_SIZES:-1K 1M}
 modes=${SB_BENCH_MODES:-tensor raw}

@@ -24,14 +24,8 @@ models=${SB_BENCH_MODELS:-tiny resnet50}
 batches=${SB_BENCH_BATCHES:-1 8}
 threads=${SB_BENCH_THREADS:-$(nproc)}
 
-tmp=$(mktemp -d)
-port=$(for p in $(seq 17480 17580); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; break; }; done)
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --protected-mode no \
-  --dir "$tmp" --logfile "$tmp/redis.log" \
-  --loadmodule "$module" THREADS_PER_QUEUE 1 INTRA_OP_PARALLELISM "$threads" >/dev/null 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
+. "$src/tests/lib/bench.sh"
+bench_start_redis 17480 "$module" THREADS_PER_QUEUE 1 INTRA_OP_PARALLELISM "$threads"
 
 iters_of() {
   local v="SB_BENCH_ITERS_$1"

@@ -23,13 +23,8 @@ sizes=${SB_BENCH_SIZES:-1K 1M}
 repeats=${SB_BENCH_REPEATS:-3}
 clients=4
 
-tmp=$(mktemp -d)
-port=$(for p in $(seq 17379 17479); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; break; }; done)
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --protected-mode no \
-  --dir "$tmp" --logfile "$tmp/redis.log" --loadmodule "$module" >/dev/null 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 100); do [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
+. "$src/tests/lib/bench.sh"
+bench_start_redis 17379 "$module"
 
 bytes_of() { case $1 in *K) echo $(( ${1%K} * 1024 ));; *M) echo $(( ${1%M} * 1048576 ));; *) echo "$1";; esac; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

@@ -28,6 +28,19 @@ sb_descendant() {
   return 1
 }
 
+# kill_rank PID WHAT: kill -9 the sb-throughput rank under PID (the WHAT, a
+# background job of this shell), waits (60 s at most) until PID has ended and
+# sets rc to its exit status.
+kill_rank() {
+  local rank
+  rank=$(sb_descendant sb-throughput "$1") || sb_fail "no sb-throughput under the $2"
+  kill -9 "$rank"
+  for _ in $(seq 600); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$1" 2>/dev/null && sb_fail "the $2 still runs 60 s after its rank was killed"
+  rc=0
+  wait "$1" || rc=$?
+}
+
 sb_start_redis
 sb_monitor_start
 export SSDB=$SSDB_TCP
@@ -41,11 +54,7 @@ run=$!
 SB_CLEANUP_PIDS="$SB_CLEANUP_PIDS $run"
 sb_wait_commands '"AI\.TENSORGET" "sb:tp:rank1"' 3 60 $run "$SB_TMP/run.err"
 [ "$(sb_cli exists sb:tp:rank0 sb:tp:rank1)" = 2 ] || sb_fail "the run's keys are not there"
-rank=$(sb_descendant sb-throughput $run) || sb_fail "no sb-throughput under the run"
-kill -9 "$rank"
-for _ in $(seq 600); do kill -0 $run 2>/dev/null || break; sleep 0.1; done
-kill -0 $run 2>/dev/null && sb_fail "stagebench run still runs 60 s after its rank was killed"
-rc=0; wait $run || rc=$?
+kill_rank $run "stagebench run"
 cat "$SB_TMP/run.err"
 [ $rc != 0 ] || sb_fail "stagebench run exited 0 after a rank was killed"
 if [ $checkpoints = 1 ]; then
@@ -94,11 +103,7 @@ for _ in $(seq 600); do
   sleep 0.1
 done
 [ -n "$ssdb" ] || sb_fail "the sweep's database did not come up"
-rank=$(sb_descendant sb-throughput $sweep) || sb_fail "no sb-throughput under the sweep"
-kill -9 "$rank"
-for _ in $(seq 600); do kill -0 $sweep 2>/dev/null || break; sleep 0.1; done
-kill -0 $sweep 2>/dev/null && sb_fail "the sweep still runs 60 s after its case's rank was killed"
-rc=0; wait $sweep || rc=$?
+kill_rank $sweep sweep
 cat "$SB_TMP/sweep1"
 [ $rc = 1 ] || sb_fail "the sweep exited $rc, expected 1 (one failed case)"
 grep -q "\.\.\. FAILED" "$SB_TMP/sweep1" || sb_fail "the killed case is not FAILED"

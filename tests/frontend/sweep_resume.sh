@@ -2,6 +2,7 @@
 # started again completes every case without re-running the finished ones
 # (each case directory counts its attempts).
 . "$SB_SOURCE_DIR/tests/lib/sbtest.sh"
+. "$SB_SOURCE_DIR/tests/lib/sweep.sh"
 command -v redis-server >/dev/null || sb_skip "redis-server not found"
 fe="$SB_SOURCE_DIR/apps/stagebench/stagebench"
 export SB_BUILD=$(dirname "$SB_BIN_DIR") SB_STATE=$SB_TMP/state
@@ -11,11 +12,7 @@ args=(sweep throughput --tensor-bytes 1K,4K,16K,64K --iterations 3000 --clients-
 bash "$fe" "${args[@]}" > "$SB_TMP/first" 2>&1 &
 pid=$!
 # Kill it once the second case is done.
-for _ in $(seq 600); do
-  [ "$(grep -c '\.\.\. done' "$SB_TMP/first")" -ge 2 ] && break
-  kill -0 $pid 2>/dev/null || break
-  sleep 0.1
-done
+sb_wait_cases_done "$SB_TMP/first" 2 $pid
 kill -TERM $pid
 wait $pid
 rc=$?
@@ -31,12 +28,6 @@ cat "$SB_TMP/second"
 [ "$(grep -c 'complete, skipped' "$SB_TMP/second")" -ge "$done_first" ] || sb_fail "finished cases were not skipped"
 grep -q "sweep throughput: 4 of 4 complete, 0 failed" "$SB_TMP/second" || sb_fail "not every case completed"
 # Cases finished before the kill ran exactly once.
-n1=0
-for d in "$out"/throughput_*; do
-  a=$(cat "$d/attempts")
-  [ "$a" = 1 ] && n1=$((n1 + 1))
-  [ "$a" -le 2 ] || sb_fail "$d ran $a times"
-  "$SB_BIN_DIR/h5_expect" "$d/run.h5" --status complete >/dev/null || sb_fail "$d/run.h5 not complete"
-done
-[ $n1 -ge "$done_first" ] || sb_fail "only $n1 cases ran once, $done_first had finished before the kill"
+sb_count_ran_once "$out"
+[ $ran_once -ge "$done_first" ] || sb_fail "only $ran_once cases ran once, $done_first had finished before the kill"
 echo "PASS: sweep resumed ($done_first done before the kill)"

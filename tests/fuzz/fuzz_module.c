@@ -529,16 +529,29 @@ static RedisModuleType *h_CreateDataType(RedisModuleCtx *ctx, const char *name, 
   return t;
 }
 
-static void h_Log(RedisModuleCtx *ctx, const char *level, const char *fmt, ...)
+/* A log line of the module (kind "log" or "io"): formatted whether shown or
+ * not, and shown when verbose. */
+static void log_line(const char *kind, const char *level, const char *fmt, va_list ap)
 {
   char line[1024];
-  va_list ap;
-  (void)ctx;
-  va_start(ap, fmt);
   vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
   if (verbose)
-    fprintf(stderr, "  [log %s] %s\n", level, line);
+    fprintf(stderr, "  [%s %s] %s\n", kind, level, line);
+}
+
+/* log_line of the arguments after fmt, from a variadic function. */
+#define LOG_ARGS(kind, level, fmt)                                            \
+  do {                                                                        \
+    va_list ap;                                                               \
+    va_start(ap, fmt);                                                        \
+    log_line(kind, level, fmt, ap);                                           \
+    va_end(ap);                                                               \
+  } while (0)
+
+static void h_Log(RedisModuleCtx *ctx, const char *level, const char *fmt, ...)
+{
+  (void)ctx;
+  LOG_ARGS("log", level, fmt);
 }
 
 static int h_GetContextFlags(RedisModuleCtx *ctx)
@@ -1058,14 +1071,8 @@ static int h_IsIOError(RedisModuleIO *io)
 
 static void h_LogIOError(RedisModuleIO *io, const char *level, const char *fmt, ...)
 {
-  char line[1024];
-  va_list ap;
   (void)io;
-  va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  if (verbose)
-    fprintf(stderr, "  [io %s] %s\n", level, line);
+  LOG_ARGS("io", level, fmt);
 }
 
 static void h_EmitAOF(RedisModuleIO *io, const char *cmdname, const char *fmt, ...)

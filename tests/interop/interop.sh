@@ -13,11 +13,7 @@ set -u
 . "$SB_SOURCE_DIR/tests/lib/sbtest.sh"
 . "$SB_SOURCE_DIR/tests/lib/smartredis_venv.sh"
 case_=$1 bytes=$2
-build=$(dirname "$SB_BIN_DIR")
-rc=0
-PY=$(smartredis_venv "$build/venv-smartredis") || rc=$?
-[ $rc = 77 ] && sb_skip "no SmartRedis client (see above)"
-[ $rc = 0 ] || sb_fail "could not make the SmartRedis venv"
+smartredis_python
 echo "SmartRedis: $("$PY" -c 'import importlib.metadata as m; print(m.version("smartredis"))')"
 sb_start_redis
 export SSDB="127.0.0.1:$SB_PORT" SB_DB_CONNECT_TIMEOUT=5
@@ -25,6 +21,15 @@ SRAGG="$SB_SOURCE_DIR/tests/interop/sr_agg.py"
 # Our side: 1 warm-up + 2 timed iterations, i.e. iterations 0..2 on the other.
 ours="--db $SSDB_TCP --iterations 2 --warmup 1 --tensor-bytes $bytes --tensors-per-dataset 2"
 theirs="--ranks 3 --iterations 3 --tensor-bytes $bytes --tensors 2 --timeout 60"
+
+# both_finished WHAT1 RC1 OUT1 WHAT2 RC2 OUT2: shows the output of both sides
+# with their exit status, and fails the test unless both exited 0.
+both_finished() {
+  echo "--- $1 (exit $2)"; cat "$3"
+  echo "--- $4 (exit $5)"; cat "$6"
+  [ "$2" = 0 ] || sb_fail "$1 exited $2"
+  [ "$5" = 0 ] || sb_fail "$4 exited $5"
+}
 
 case $case_ in
   py_to_c)
@@ -35,10 +40,7 @@ case $case_ in
       --out "$SB_TMP/c.h5" > "$SB_TMP/c.out" 2>&1
     crc=$?
     wait $pypid; prc=$?
-    echo "--- SmartRedis producer (exit $prc)"; cat "$SB_TMP/py.out"
-    echo "--- sb-agg-consumer (exit $crc)"; cat "$SB_TMP/c.out"
-    [ $prc = 0 ] || sb_fail "the SmartRedis producer exited $prc"
-    [ $crc = 0 ] || sb_fail "sb-agg-consumer exited $crc"
+    both_finished "the SmartRedis producer" $prc "$SB_TMP/py.out" sb-agg-consumer $crc "$SB_TMP/c.out"
     grep -q "^# verification: every tensor of every dataset matched" "$SB_TMP/c.out" ||
       sb_fail "no verification line from sb-agg-consumer"
     "$SB_BIN_DIR/h5_expect" "$SB_TMP/c.h5" --status complete --nranks 1 --samples 2 \
@@ -54,10 +56,7 @@ case $case_ in
     timeout 120 "$PY" "$SRAGG" consume $theirs > "$SB_TMP/py.out" 2>&1
     crc=$?
     wait $ppid; prc=$?
-    echo "--- sb-agg-producer (exit $prc)"; cat "$SB_TMP/p.out"
-    echo "--- SmartRedis consumer (exit $crc)"; cat "$SB_TMP/py.out"
-    [ $prc = 0 ] || sb_fail "sb-agg-producer exited $prc"
-    [ $crc = 0 ] || sb_fail "the SmartRedis consumer exited $crc"
+    both_finished sb-agg-producer $prc "$SB_TMP/p.out" "the SmartRedis consumer" $crc "$SB_TMP/py.out"
     [ "$(grep -c '^iteration [0-9]*: 3 datasets, 6 tensors' "$SB_TMP/py.out")" = 3 ] ||
       sb_fail "the SmartRedis consumer did not check 3 iterations of 3 datasets"
     grep -q '^0 mismatches' "$SB_TMP/py.out" || sb_fail "mismatches"

@@ -6,6 +6,10 @@
 # (DIR.lock), the others wait for it.
 # Use: . "$SB_SOURCE_DIR/tests/lib/smartredis_venv.sh"
 #      PY=$(smartredis_venv "$BUILD/venv-smartredis") || rc=$?
+#
+# smartredis_python: for a test (after tests/lib/sbtest.sh): sets build (the
+# build tree) and PY from smartredis_venv on $build/venv-smartredis; skips
+# the test (77) when that does, fails it on any other error.
 SB_SMARTREDIS_VERSION=${SB_SMARTREDIS_VERSION:-0.6.1}
 
 _smartredis_venv_ready() {
@@ -51,4 +55,12 @@ smartredis_venv() {
     [ $rc = 0 ] || return $rc
   fi
   echo "$dir/bin/python"
+}
+
+smartredis_python() {
+  local rc=0
+  build=$(dirname "$SB_BIN_DIR")
+  PY=$(smartredis_venv "$build/venv-smartredis") || rc=$?
+  [ $rc = 77 ] && sb_skip "no SmartRedis client (see above)"
+  [ $rc = 0 ] || sb_fail "cannot make the SmartRedis venv in $build/venv-smartredis"
 }

@@ -7,33 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int mt_failures;
+/* The checks are those of tests/lib/sb_check.h (the one check header of
+ * the C tests), under the names the model tests use: MT_CHECK counts a
+ * failure and goes on, MT_REQUIRE exits when a precondition of the test
+ * itself fails. */
+#include "../lib/sb_check.h"
 
-#define MT_CHECK(cond, ...)                                                        \
-  do {                                                                             \
-    if (!(cond)) {                                                                 \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);              \
-      fprintf(stderr, __VA_ARGS__);                                                \
-      fprintf(stderr, "\n");                                                       \
-      mt_failures++;                                                               \
-    }                                                                              \
-  } while (0)
-
-/* Exits when a precondition of the test itself fails. */
-#define MT_REQUIRE(cond, ...)                                                      \
-  do {                                                                             \
-    if (!(cond)) {                                                                 \
-      fprintf(stderr, "FATAL %s:%d: %s: ", __FILE__, __LINE__, #cond);             \
-      fprintf(stderr, __VA_ARGS__);                                                \
-      fprintf(stderr, "\n");                                                       \
-      exit(1);                                                                     \
-    }                                                                              \
-  } while (0)
+#define MT_CHECK(cond, ...) CHECK(cond, __VA_ARGS__)
+#define MT_REQUIRE(cond, ...) REQUIRE(cond, __VA_ARGS__)
 
 static inline int mt_finish(const char *name)
 {
-  if (mt_failures) {
-    fprintf(stderr, "%s: %d check(s) failed\n", name, mt_failures);
+  if (sb_check_failures) {
+    fprintf(stderr, "%s: %d check(s) failed\n", name, sb_check_failures);
     return 1;
   }
   printf("%s: PASS\n", name);

@@ -57,13 +57,7 @@ cmp -s "$SB_TMP/before.txt" "$SB_TMP/after_reload.txt" ||
 works "DEBUG RELOAD"
 
 # ---- AOF rewrite and reload ---------------------------------------------------------------------
-sb_cli BGREWRITEAOF >/dev/null
-for _ in $(seq 200); do
-  info=$(sb_cli INFO persistence | tr -d '\r')
-  case "$info" in *aof_rewrite_in_progress:0*aof_rewrite_scheduled:0*) break ;; esac
-  sleep 0.05
-done
-case "$info" in *aof_last_bgrewrite_status:ok*) ;; *) sb_fail "AOF rewrite failed" ;; esac
+aof_rewrite
 base=$(ls "$SB_TMP"/appendonlydir/*.base.aof 2>/dev/null | tail -n 1)
 [ -n "$base" ] || sb_fail "no base AOF"
 for c in AI.MODELSTORE AI.SCRIPTSET AI.SCRIPTSTORE; do

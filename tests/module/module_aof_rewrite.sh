@@ -16,18 +16,7 @@ expect_reply OK -x AI.TENSORSET large UINT8 1024 1024 BLOB <"$SB_TMP/large.bin"
 keys="f v z large"
 tensor_snapshot "$SB_TMP/before.txt" $keys
 
-sb_cli BGREWRITEAOF >/dev/null
-for _ in $(seq 200); do
-  info=$(sb_cli INFO persistence | tr -d '\r')
-  case "$info" in
-    *aof_rewrite_in_progress:0*aof_rewrite_scheduled:0*) break ;;
-  esac
-  sleep 0.05
-done
-case "$info" in
-  *aof_last_bgrewrite_status:ok*) ;;
-  *) sb_fail "AOF rewrite did not succeed: $(echo "$info" | grep aof_)" ;;
-esac
+aof_rewrite
 base=$(ls "$SB_TMP"/appendonlydir/*.base.aof 2>/dev/null | tail -n 1)
 [ -n "$base" ] || sb_fail "no base AOF in $SB_TMP/appendonlydir"
 grep -aq 'AI.TENSORSET' "$base" || sb_fail "the rewritten AOF holds no AI.TENSORSET command"

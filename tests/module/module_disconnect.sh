@@ -21,18 +21,8 @@ sb_start_redis THREADS_PER_QUEUE 1 INTRA_OP_PARALLELISM 1
 MODEL=$SB_TMP/r18.safetensors
 need_model "$MODEL" resnet18 1
 
-best=
-for _ in 1 2 3; do
-  t=$("$SB_CHECK" time "$MODEL" 8 64 64) || sb_fail "cannot time the model in-process"
-  best=$(awk -v a="${best:-$t}" -v b="$t" 'BEGIN { print (b < a ? b : a) }')
-done
-N=$(awk -v t="$best" 'BEGIN { n = int(1.0 * 8 / (t > 0 ? t : 1e-6)); if (n < 4) n = 4;
-  if (n > 1024) n = 1024; print n }')
+size_slow_input "$MODEL" 1.0
 echo "in-process: 8 images of 64x64 in ${best} s; the slow run: $N images"
-set_slow() {
-  "$SB_CHECK" nchw "$N" 64 64 3 "$SB_TMP/slow.bin" || sb_fail "cannot make inputs"
-  expect_reply OK -x AI.TENSORSET slow FLOAT "$N" 3 64 64 BLOB <"$SB_TMP/slow.bin"
-}
 set_slow
 "$SB_CHECK" nchw 1 32 32 4 "$SB_TMP/small.bin" || sb_fail "cannot make inputs"
 expect_reply OK -x AI.TENSORSET small FLOAT 1 3 32 32 BLOB <"$SB_TMP/small.bin"

@@ -25,19 +25,9 @@ cmp -s "$MODEL1" "$MODEL2" && sb_fail "sb-model made the same model for seeds 1 
 # ---- the slow work: K requests of N images of 64 x 64 each, about 0.4 s per
 # request (N from the best of 3 in-process timings), queued behind each other
 # on the one worker: a backlog of about 2.4 s. ------------------------------
-best=
-for _ in 1 2 3; do
-  t=$("$SB_CHECK" time "$MODEL1" 8 64 64) || sb_fail "cannot time the model in-process"
-  best=$(awk -v a="${best:-$t}" -v b="$t" 'BEGIN { print (b < a ? b : a) }')
-done
-N=$(awk -v t="$best" 'BEGIN { n = int(0.4 * 8 / (t > 0 ? t : 1e-6)); if (n < 4) n = 4;
-  if (n > 1024) n = 1024; print n }')
+size_slow_input "$MODEL1" 0.4
 K=6
 echo "in-process: 8 images of 64x64 in ${best} s; backlog: $K requests of $N images"
-set_slow() {
-  "$SB_CHECK" nchw "$N" 64 64 3 "$SB_TMP/slow.bin" || sb_fail "cannot make inputs"
-  expect_reply OK -x AI.TENSORSET slow FLOAT "$N" 3 64 64 BLOB <"$SB_TMP/slow.bin"
-}
 set_slow
 "$SB_CHECK" nchw 2 32 32 4 "$SB_TMP/small.bin" || sb_fail "cannot make inputs"
 expect_reply OK -x AI.TENSORSET small FLOAT 2 3 32 32 BLOB <"$SB_TMP/small.bin"

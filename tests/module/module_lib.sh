@@ -164,3 +164,39 @@ wait_queued() {
   done
   sb_fail "fewer than $1 requests queued after 10 s ($queued)"
 }
+
+# size_slow_input MODEL SECONDS: times MODEL in-process on 8 images of 64x64
+# (best of 3, in $best) and sets N to how many images one run takes about
+# SECONDS on (4 to 1024), for set_slow.
+size_slow_input() {
+  local t _
+  best=
+  for _ in 1 2 3; do
+    t=$("$SB_CHECK" time "$1" 8 64 64) || sb_fail "cannot time the model in-process"
+    best=$(awk -v a="${best:-$t}" -v b="$t" 'BEGIN { print (b < a ? b : a) }')
+  done
+  N=$(awk -v t="$best" -v s="$2" 'BEGIN { n = int(s * 8 / (t > 0 ? t : 1e-6)); if (n < 4) n = 4;
+    if (n > 1024) n = 1024; print n }')
+}
+
+# set_slow: the tensor slow, N images of 3x64x64 (N from size_slow_input).
+set_slow() {
+  "$SB_CHECK" nchw "$N" 64 64 3 "$SB_TMP/slow.bin" || sb_fail "cannot make inputs"
+  expect_reply OK -x AI.TENSORSET slow FLOAT "$N" 3 64 64 BLOB <"$SB_TMP/slow.bin"
+}
+
+# aof_rewrite: BGREWRITEAOF, then waits (10 s at most) until no rewrite is in
+# progress or scheduled; fails the test unless the rewrite succeeded.
+aof_rewrite() {
+  local info _
+  sb_cli BGREWRITEAOF >/dev/null
+  for _ in $(seq 200); do
+    info=$(sb_cli INFO persistence | tr -d '\r')
+    case "$info" in *aof_rewrite_in_progress:0*aof_rewrite_scheduled:0*) break ;; esac
+    sleep 0.05
+  done
+  case "$info" in
+    *aof_last_bgrewrite_status:ok*) ;;
+    *) sb_fail "AOF rewrite did not succeed: $(echo "$info" | grep aof_)" ;;
+  esac
+}

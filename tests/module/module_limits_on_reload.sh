@@ -47,13 +47,7 @@ out=$(sb_cli AI.TENSORSET deep2 UINT8 1 1 1 1 1 2>&1)
 echo "$out" | grep -qi "rank\|dimensions" || sb_fail "a client's rank-5 tensor was not refused: $out"
 
 # 2. A rewrite writes each tensor as AI.TENSORSET; its replay restores them.
-sb_cli BGREWRITEAOF >/dev/null
-for _ in $(seq 200); do
-  info=$(sb_cli INFO persistence | tr -d '\r')
-  case "$info" in *aof_rewrite_in_progress:0*aof_rewrite_scheduled:0*) break ;; esac
-  sleep 0.05
-done
-case "$info" in *aof_last_bgrewrite_status:ok*) ;; *) sb_fail "AOF rewrite failed" ;; esac
+aof_rewrite
 expect_reply OK DEBUG LOADAOF
 tensor_snapshot "$SB_TMP/after2.txt" big deep small
 same_snapshot "$SB_TMP/before.txt" "$SB_TMP/after2.txt" "a rewritten AOF replayed under lower limits"

@@ -152,6 +152,20 @@ static float *forward(const sb_resnet_t *net, const float *in, int64_t n, int64_
   return logits;
 }
 
+/* The model of a forward or time command and its batch (N H W in dims[0],
+ * dims[1], dims[2]): 0, else the exit status (usage for a bad dimension, 2
+ * when the model does not load). */
+static int model_and_batch(const char *path, char *const *dims, sb_resnet_t **net, int64_t *n,
+                           int64_t *h, int64_t *w)
+{
+  *n = arg_int(dims[0]);
+  *h = arg_int(dims[1]);
+  *w = arg_int(dims[2]);
+  if (*n < 1 || *h < 1 || *w < 1)
+    return usage();
+  return load_model(path, net);
+}
+
 int main(int argc, char **argv)
 {
   if (argc < 2)
@@ -219,13 +233,10 @@ int main(int argc, char **argv)
   }
 
   if (strcmp(argv[1], "forward") == 0 && argc == 8) {
-    int64_t n = arg_int(argv[4]), h = arg_int(argv[5]), w = arg_int(argv[6]);
+    int64_t n, h, w;
     sb_resnet_t *net = NULL;
     float *in, *got, *want;
-    int rc;
-    if (n < 1 || h < 1 || w < 1)
-      return usage();
-    rc = load_model(argv[2], &net);
+    int rc = model_and_batch(argv[2], &argv[4], &net, &n, &h, &w);
     if (rc != 0)
       return rc;
     in = read_floats(argv[3], (size_t)(n * 3 * h * w));
@@ -238,14 +249,11 @@ int main(int argc, char **argv)
   }
 
   if (strcmp(argv[1], "time") == 0 && argc == 6) {
-    int64_t n = arg_int(argv[3]), h = arg_int(argv[4]), w = arg_int(argv[5]);
+    int64_t n, h, w;
     sb_resnet_t *net = NULL;
     struct timespec t0, t1;
     float *in, *out;
-    int rc;
-    if (n < 1 || h < 1 || w < 1)
-      return usage();
-    rc = load_model(argv[2], &net);
+    int rc = model_and_batch(argv[2], &argv[3], &net, &n, &h, &w);
     if (rc != 0)
       return rc;
     in = calloc((size_t)(n * 3 * h * w), sizeof *in);

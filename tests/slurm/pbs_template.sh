@@ -3,6 +3,7 @@
 # PBS_JOBID synthesized, then every case's HDF5 file checked.
 # Usage: pbs_template.sh NAME
 . "$SB_SOURCE_DIR/tests/lib/sbtest.sh"
+. "$SB_SOURCE_DIR/tests/lib/batch_template.sh"
 name=$1
 command -v redis-server >/dev/null || sb_skip "redis-server not found"
 hostname > "$SB_TMP/nodefile"
@@ -11,24 +12,12 @@ out=$SB_TMP/out
 export PBS_NODEFILE=$SB_TMP/nodefile PBS_O_WORKDIR=$SB_SOURCE_DIR PBS_JOBID=4242.test
 export SB_BUILD=$(dirname "$SB_BIN_DIR") OUT=$out SHARE_NODES=1 SB_STATE=$SB_TMP/state
 export ITERATIONS=3 CLIENT_NODES=1 CLIENTS_PER_NODE=2 DB_NODES=1 DB_CPUS=1
-case $name in
-  throughput) export TENSOR_BYTES="1K 64K" ; cases=2 ;;
-  throughput_colocated) export TENSOR_BYTES="4K" PIN_APP_CPUS=1 ; cases=1 ;;
-  inference|inference_colocated) export MODEL=tiny BATCH_SIZE="1 2" ; cases=2 ;;
-  aggregation) export TENSOR_BYTES="1K" CLIENT_THREADS="1 2" ; cases=2 ;;
-  *) sb_fail "unknown template $name" ;;
-esac
+sb_template_knobs "$name"
 bash "$SB_SOURCE_DIR/batch_scripts/pbs/$name.sh" > "$SB_TMP/job.out" 2>&1
 rc=$?
 cat "$SB_TMP/job.out"
 [ $rc = 0 ] || sb_fail "template exited $rc"
 grep -q "sweep .*: $cases of $cases complete, 0 failed" "$SB_TMP/job.out" || sb_fail "not every case completed"
 grep -q "launch: mpiexec .*-hosts" "$out"/*/stderr || sb_fail "cases were not launched with mpiexec -hosts"
-n=0
-for f in "$out"/*/run.h5 "$out"/*/producer.h5 "$out"/*/consumer.h5; do
-  [ -f "$f" ] || continue
-  "$SB_BIN_DIR/h5_expect" "$f" --status complete >/dev/null || sb_fail "$f is not complete"
-  n=$((n + 1))
-done
-[ $n -ge $cases ] || sb_fail "only $n HDF5 files for $cases cases"
+sb_template_check_h5 "$out" "$cases"
 echo "PASS: pbs/$name.sh, $cases cases"

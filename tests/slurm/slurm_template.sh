@@ -2,6 +2,7 @@
 # a real single-node Slurm, waits for it by polling squeue, and checks every
 # case's HDF5 file. Usage: slurm_template.sh NAME
 . "$SB_SOURCE_DIR/tests/lib/sbtest.sh"
+. "$SB_SOURCE_DIR/tests/lib/batch_template.sh"
 . "$SB_SOURCE_DIR/tests/lib/slurm.sh"
 name=$1
 command -v redis-server >/dev/null || sb_skip "redis-server not found"
@@ -10,13 +11,7 @@ sb_start_slurm
 out=$SB_TMP/out
 export SB_ROOT=$SB_SOURCE_DIR SB_BUILD=$(dirname "$SB_BIN_DIR") OUT=$out SHARE_NODES=1
 export SB_STATE=$SB_TMP/state ITERATIONS=3 CLIENT_NODES=1 CLIENTS_PER_NODE=2 DB_NODES=1 DB_CPUS=1
-case $name in
-  throughput) export TENSOR_BYTES="1K 64K" ; cases=2 ;;
-  throughput_colocated) export TENSOR_BYTES="4K" PIN_APP_CPUS=1 ; cases=1 ;;
-  inference|inference_colocated) export MODEL=tiny BATCH_SIZE="1 2" ; cases=2 ;;
-  aggregation) export TENSOR_BYTES="1K" CLIENT_THREADS="1 2" ; cases=2 ;;
-  *) sb_fail "unknown template $name" ;;
-esac
+sb_template_knobs "$name"
 # One node here: the templates ask for more (the command line overrides #SBATCH).
 job=$(sbatch --parsable --nodes 1 --chdir "$SB_TMP" --output "$SB_TMP/job.out" \
   "$SB_SOURCE_DIR/batch_scripts/slurm/$name.sh") || sb_fail "sbatch refused the template"
@@ -25,11 +20,5 @@ cat "$SB_TMP/job.out"
 grep -q "sweep .*: $cases of $cases complete, 0 failed" "$SB_TMP/job.out" || sb_fail "not every case completed"
 # The job ran the app under srun (the launcher inside an allocation).
 grep -q "launch: srun" "$out"/*/stderr || sb_fail "cases were not launched with srun"
-n=0
-for f in "$out"/*/run.h5 "$out"/*/producer.h5 "$out"/*/consumer.h5; do
-  [ -f "$f" ] || continue
-  "$SB_BIN_DIR/h5_expect" "$f" --status complete >/dev/null || sb_fail "$f is not complete"
-  n=$((n + 1))
-done
-[ $n -ge $cases ] || sb_fail "only $n HDF5 files for $cases cases"
+sb_template_check_h5 "$out" "$cases"
 echo "PASS: slurm/$name.sh, $cases cases"

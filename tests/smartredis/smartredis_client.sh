@@ -17,11 +17,7 @@ set -u
 . "$SB_SOURCE_DIR/tests/lib/smartredis_venv.sh"
 . "$SB_SOURCE_DIR/tests/cluster/cluster_lib.sh"
 
-build=$(dirname "$SB_BIN_DIR")
-rc=0
-PY=$(smartredis_venv "$build/venv-smartredis") || rc=$?
-[ $rc = 77 ] && sb_skip "no SmartRedis client (see above)"
-[ $rc = 0 ] || sb_fail "cannot make the SmartRedis venv in $build/venv-smartredis"
+smartredis_python
 echo "python: $PY ($("$PY" -c 'import smartredis, numpy; print("numpy", numpy.__version__)'))"
 
 MODEL=$SB_TMP/tiny.safetensors
