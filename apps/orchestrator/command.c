@@ -26,6 +26,15 @@ int sbai_create_command(RedisModuleCtx *ctx, const char *name, RedisModuleCmdFun
   return REDISMODULE_OK;
 }
 
+RedisModuleType *sbai_create_type(RedisModuleCtx *ctx, const char *name, int encver,
+                                  RedisModuleTypeMethods *methods)
+{
+  RedisModuleType *type = RedisModule_CreateDataType(ctx, name, encver, methods);
+  if (!type)
+    RedisModule_Log(ctx, "warning", "sbai: cannot create data type %s", name);
+  return type;
+}
+
 /* Whether the space-separated list `flags` holds the word `word`. */
 static int has_word(const char *flags, const char *word)
 {

@@ -1,5 +1,5 @@
-/* Registering the module's commands: RedisModule_CreateCommand, and the
- * ACL categories a command joins.
+/* Registering the module's commands and data types: RedisModule_CreateCommand
+ * and the ACL categories a command joins, RedisModule_CreateDataType.
  *
  * Calls nothing of the module: every part's registration uses it.
  */
@@ -17,6 +17,11 @@
  * in no category and the command is registered without. */
 int sbai_create_command(RedisModuleCtx *ctx, const char *name, RedisModuleCmdFunc fn,
                         const char *flags, int firstkey, int lastkey, int keystep);
+
+/* RedisModule_CreateDataType, logging the type's name on failure: the
+ * type, or NULL. */
+RedisModuleType *sbai_create_type(RedisModuleCtx *ctx, const char *name, int encver,
+                                  RedisModuleTypeMethods *methods);
 
 /* The ACL categories for a command with these CreateCommand flags, as the
  * space-separated list SetCommandACLCategories takes: "write" for write,

@@ -437,11 +437,9 @@ int sbai_model_register(RedisModuleCtx *ctx)
   };
   RedisModuleType *model_type;
 
-  model_type = RedisModule_CreateDataType(ctx, SBAI_MODEL_TYPE_NAME, SBAI_MODEL_ENCVER, &methods);
-  if (!model_type) {
-    RedisModule_Log(ctx, "warning", "sbai: cannot create data type %s", SBAI_MODEL_TYPE_NAME);
+  model_type = sbai_create_type(ctx, SBAI_MODEL_TYPE_NAME, SBAI_MODEL_ENCVER, &methods);
+  if (!model_type)
     return REDISMODULE_ERR;
-  }
   sbai_model_type_set(model_type);
   if (sbai_create_command(ctx, "AI.MODELSTORE", modelstore_command, "write deny-oom", 1, 1, 1)
           != REDISMODULE_OK

@@ -352,12 +352,9 @@ int sbai_script_register(RedisModuleCtx *ctx)
   };
   RedisModuleType *script_type;
 
-  script_type = RedisModule_CreateDataType(ctx, SBAI_SCRIPT_TYPE_NAME, SBAI_SCRIPT_ENCVER,
-                                           &methods);
-  if (!script_type) {
-    RedisModule_Log(ctx, "warning", "sbai: cannot create data type %s", SBAI_SCRIPT_TYPE_NAME);
+  script_type = sbai_create_type(ctx, SBAI_SCRIPT_TYPE_NAME, SBAI_SCRIPT_ENCVER, &methods);
+  if (!script_type)
     return REDISMODULE_ERR;
-  }
   sbai_script_type_set(script_type);
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (sbai_create_command(ctx, commands[i].name, commands[i].fn, commands[i].flags, 1, 1, 1)

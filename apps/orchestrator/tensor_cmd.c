@@ -316,11 +316,9 @@ int sbai_tensor_register(RedisModuleCtx *ctx)
   };
   RedisModuleType *tensor_type;
 
-  tensor_type = RedisModule_CreateDataType(ctx, TENSOR_TYPE_NAME, TENSOR_ENCVER, &methods);
-  if (!tensor_type) {
-    RedisModule_Log(ctx, "warning", "sbai: cannot create data type %s", TENSOR_TYPE_NAME);
+  tensor_type = sbai_create_type(ctx, TENSOR_TYPE_NAME, TENSOR_ENCVER, &methods);
+  if (!tensor_type)
     return REDISMODULE_ERR;
-  }
   sbai_tensor_type_set(tensor_type);
   /* AI.TENSORGET is not "fast": its reply copies the whole tensor. */
   if (sbai_create_command(ctx, "AI.TENSORSET", tensorset_command, "write deny-oom", 1, 1, 1)

@@ -70,15 +70,15 @@ def discover(bin_dir):
 
 
 def by_app(descriptions):
-    """{sweep name: [descriptions]}: one binary, or the members of a pair
-    (producer first)."""
+    """{sweep name: [descriptions]}, by sweep name: one binary, or the
+    members of a pair (producer first)."""
     apps = {}
     for d in descriptions:
         apps.setdefault(d["app"], []).append(d)
     order = {"producer": 0, "consumer": 1}
     for members in apps.values():
         members.sort(key=lambda d: (order.get(d.get("role") or "", 2), d["name"]))
-    return apps
+    return dict(sorted(apps.items()))
 
 
 def binary_for(descriptions, app):

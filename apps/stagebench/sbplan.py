@@ -12,6 +12,8 @@ the command line they are also accepted with dashes.
 import itertools
 import re
 
+import sbapps
+
 # The sweep's own parameters: name: (short name in case names, default,
 # which apps: "all" or "database" (the apps that use one) or "alone-database"
 # (those of them that run alone, not as a pair), app flag or None when the
@@ -59,8 +61,7 @@ def use_apps(descriptions):
     params, apps, no_db, pairs = dict(DRIVER_PARAMS), [], [], {}
     users = {}
     _APP_PARAMS.clear(), _DEFAULTS.clear(), _BOUNDS.clear(), _FLAGS_OF_DRIVER.clear()
-    order = {"producer": 0, "consumer": 1}
-    for d in sorted(descriptions, key=lambda d: (d["app"], order.get(d.get("role") or "", 2))):
+    for d in [d for members in sbapps.by_app(descriptions).values() for d in members]:
         app = d["app"]
         if app not in apps:
             apps.append(app)
