@@ -289,6 +289,45 @@ int sb_db_cluster_slot_owner(const sb_db_t *db, int slot)
   return db->cluster->slot_node[slot];
 }
 
+int sb_db_shard_tags(const sb_db_t *db, char (**tags)[SB_DB_SHARD_TAG_LEN], int *n)
+{
+  int shards = sb_db_cluster_shards(db), found = 0, *owners;
+  *tags = NULL;
+  *n = 0;
+  if (shards <= 0)
+    return SB_OK;
+  owners = malloc((size_t)shards * sizeof *owners);
+  *tags = calloc((size_t)shards, sizeof **tags);
+  if (!owners || !*tags) {
+    free(owners);
+    free(*tags);
+    *tags = NULL;
+    return sb_error("out of memory");
+  }
+  /* Tags "s0", "s1", ... in order, so every client reading the same slot
+   * map picks the same tag for each shard. */
+  for (int t = 0; t < 1000000 && found < shards; t++) {
+    char tag[SB_DB_SHARD_TAG_LEN];
+    int owner, seen = 0;
+    snprintf(tag, sizeof tag, "s%d", t);
+    owner = sb_db_cluster_slot_owner(db, sb_key_slot(tag, strlen(tag)));
+    for (int k = 0; k < found; k++)
+      seen |= owners[k] == owner;
+    if (owner >= 0 && !seen) {
+      owners[found] = owner;
+      snprintf((*tags)[found++], SB_DB_SHARD_TAG_LEN, "%s", tag);
+    }
+  }
+  free(owners);
+  if (found < shards) {
+    free(*tags);
+    *tags = NULL;
+    return sb_error("found hash tags for %d of %d cluster shards", found, shards);
+  }
+  *n = shards;
+  return SB_OK;
+}
+
 /* ---- redirects ---------------------------------------------------------------------- */
 
 int sb_cluster_parse_redirect(const char *err, int *slot, char *target, size_t len)

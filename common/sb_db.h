@@ -107,6 +107,14 @@ int sb_db_cluster_shards(const sb_db_t *db);
  * 0..shards-1), or -1 when unknown or standalone. */
 int sb_db_cluster_slot_owner(const sb_db_t *db, int slot);
 
+/* One hash tag per shard of a cluster: "s<k>" for the first k whose slot
+ * each shard serves, the same on every client that reads the same slot
+ * map. Keys named "...{tag}..." all live on that tag's shard (e.g. one
+ * copy of a model and the tensors it runs on). *tags is allocated (free
+ * it) with *n entries; NULL and 0 on a standalone server. */
+#define SB_DB_SHARD_TAG_LEN 16
+int sb_db_shard_tags(const sb_db_t *db, char (**tags)[SB_DB_SHARD_TAG_LEN], int *n);
+
 /* MOVED and ASK redirects this handle followed since it was opened (0 on a
  * standalone server). */
 uint64_t sb_db_redirects(const sb_db_t *db);

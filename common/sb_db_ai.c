@@ -2,9 +2,11 @@
 #include "sb_db_ai.h"
 
 #include "sb_error.h"
+#include "sb_timer.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define AI_MAX_ARGS 32
 
@@ -114,6 +116,77 @@ int sb_ai_model_tag(sb_db_t *db, const char *key, char *buf, size_t len, int *fo
   if (!*found)
     return sb_error("%s: AI.MODELGET %s META: no tag in the reply", sb_db_address(db), key);
   return SB_OK;
+}
+
+void sb_ai_blob_tag(const char *arch, const void *blob, size_t len, char *buf, size_t buflen)
+{
+  const unsigned char *p = blob;
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ p[i]) * 0x100000001b3ull;
+  snprintf(buf, buflen, "%s:fnv1a64:%016llx", arch, (unsigned long long)h);
+}
+
+int sb_ai_model_ensure(sb_db_t *db, const char *key, const sb_ai_model_spec_t *spec,
+                       const void *blob, size_t len, int force, int *stored)
+{
+  char have[128] = "";
+  int found = 0;
+  if (stored)
+    *stored = 0;
+  if (!force && spec->tag && sb_ai_model_tag(db, key, have, sizeof have, &found) != SB_OK)
+    return SB_ERR;
+  if (!force && spec->tag && found && strcmp(have, spec->tag) == 0)
+    return SB_OK;
+  if (sb_ai_model_store(db, key, spec, blob, len) != SB_OK)
+    return SB_ERR;
+  if (stored)
+    *stored = 1;
+  return SB_OK;
+}
+
+int sb_ai_script_ensure(sb_db_t *db, const char *key, const char *device, const char *source,
+                        int force)
+{
+  int exists = 0;
+  if (!force && sb_ai_exists(db, key, &exists) != SB_OK)
+    return SB_ERR;
+  return exists ? SB_OK : sb_ai_script_store(db, key, device, source);
+}
+
+int sb_ai_wait_ready(sb_db_t *db, const char *model_key, const char *tag,
+                     const char *script_key, double timeout_s)
+{
+  double deadline = sb_now() + timeout_s;
+  for (;;) {
+    char have[128] = "";
+    int found = 0, script = 0;
+    if (sb_ai_model_tag(db, model_key, have, sizeof have, &found) != SB_OK ||
+        sb_ai_exists(db, script_key, &script) != SB_OK)
+      return SB_ERR;
+    if (found && strcmp(have, tag) == 0 && script)
+      return SB_OK;
+    if (sb_now() > deadline)
+      return sb_error("%s: model %s (tag %s) and script %s not in the database after %.0f s",
+                      sb_db_address(db), model_key, tag, script_key, timeout_s);
+    usleep(100000);
+  }
+}
+
+int sb_ai_config_get_int(sb_db_t *db, const char *name, long long *value)
+{
+  const char *argv[3] = {"AI.CONFIG", "GET", name};
+  size_t argvlen[3] = {9, 3, strlen(name)};
+  sb_db_reply_t *r = NULL;
+  int rc = SB_OK;
+  if (sb_db_command(db, 1, 3, argv, argvlen, &r) != SB_OK)
+    return SB_ERR;
+  if (sb_db_reply_kind(r) == ':')
+    *value = sb_db_reply_int(r);
+  else
+    rc = sb_error("%s: AI.CONFIG GET %s: not an integer", sb_db_address(db), name);
+  sb_db_reply_free(r);
+  return rc;
 }
 
 int sb_ai_script_store(sb_db_t *db, const char *key, const char *device, const char *source)

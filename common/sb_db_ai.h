@@ -37,9 +37,32 @@ int sb_ai_model_store(sb_db_t *db, const char *key, const sb_ai_model_spec_t *sp
  * SB_OK with *found 0 when the key does not exist. */
 int sb_ai_model_tag(sb_db_t *db, const char *key, char *buf, size_t len, int *found);
 
+/* "arch:fnv1a64:<16 hex digits>" into buf: a model's TAG that names its
+ * blob (FNV-1a 64 of the bytes), so a client can tell whether the model a
+ * database holds is the one it would store. */
+void sb_ai_blob_tag(const char *arch, const void *blob, size_t len, char *buf, size_t buflen);
+
+/* Stores the model under key unless the key already holds a model with
+ * spec->tag (force: store anyway). *stored (may be NULL) says which. */
+int sb_ai_model_ensure(sb_db_t *db, const char *key, const sb_ai_model_spec_t *spec,
+                       const void *blob, size_t len, int force, int *stored);
+
 /* AI.SCRIPTSET key device SOURCE source (the older form every RedisAI
  * version accepts). */
 int sb_ai_script_store(sb_db_t *db, const char *key, const char *device, const char *source);
+
+/* Stores the script under key unless the key exists (force: anyway). */
+int sb_ai_script_ensure(sb_db_t *db, const char *key, const char *device, const char *source,
+                        int force);
+
+/* Waits until key model_key holds a model tagged `tag` and script_key
+ * exists, polling every 100 ms; SB_ERR naming both after timeout_s. */
+int sb_ai_wait_ready(sb_db_t *db, const char *model_key, const char *tag,
+                     const char *script_key, double timeout_s);
+
+/* AI.CONFIG GET name: SB_OK with *value when the module answers an
+ * integer; SB_ERR (the server's error, or "not an integer") otherwise. */
+int sb_ai_config_get_int(sb_db_t *db, const char *name, long long *value);
 
 /* EXISTS key: *found 1 or 0. */
 int sb_ai_exists(sb_db_t *db, const char *key, int *found);

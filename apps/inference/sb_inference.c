@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* The logits of the database and of the in-process reference must agree to
  * max|db - ref| <= SB_INFER_RTOL · max(max|ref|, 1): the same kernels run on
@@ -95,8 +94,7 @@ static const char script_source[] =
 /* On a Redis Cluster every shard holds a copy of model and script, under
  * keys hash-tagged {s<k>} with a tag k whose slot that shard serves; a rank
  * uses copy (rank mod shards) and tags its own tensors the same way, so
- * run_script and run_model find every key on one shard. */
-#define SB_INFER_MAX_SHARDS 1024
+ * run_script and run_model find every key on one shard (sb_db_shard_tags). */
 
 typedef struct {
   sb_resnet_t *model;
@@ -112,7 +110,7 @@ typedef struct {
   int threads;
   double max_err;
   int nshards;                              /* 0: standalone */
-  char (*shard_tags)[16];                   /* one per shard on a cluster */
+  char (*shard_tags)[SB_DB_SHARD_TAG_LEN];  /* one per shard on a cluster */
   int gpu;                                  /* --device gpu: this rank's GPU; -1: cpu */
   double rtol;                              /* verification bound, relative */
 } inf_state_t;
@@ -145,17 +143,6 @@ static int inf_configure(sb_app_ctx_t *ctx)
   return SB_OK;
 }
 
-/* FNV-1a 64 of the blob: the model's TAG, so a rank can tell whether the
- * model already in the database is the one it would store. */
-static uint64_t fnv1a64(const void *data, size_t len)
-{
-  const unsigned char *p = data;
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (size_t i = 0; i < len; i++)
-    h = (h ^ p[i]) * 0x100000001b3ull;
-  return h;
-}
-
 /* The rank that stores model and script: rank 0, or with --colocated the
  * first rank of each node (each node has its own database). */
 static int is_storer(const sb_app_ctx_t *ctx)
@@ -172,86 +159,29 @@ static const char *model_device(int gpu, char buf[16])
   return buf;
 }
 
-/* Stores the model under s->model_key on device `gpu` (-1: CPU), and the
- * script (always on the CPU: sbai runs scripts there). */
+/* Stores the model under s->model_key on device `gpu` (-1: CPU) unless
+ * the database holds it with this tag already, and the script (always on
+ * the CPU: sbai runs scripts there). */
 static int store_model_and_script(sb_app_ctx_t *ctx, inf_state_t *s, const char *tag, int gpu)
 {
-  char have[128] = "", dev[16];
-  int found = 0, exists = 0;
+  char dev[16];
+  int stored = 0;
   sb_ai_model_spec_t spec = {.backend = "SBRESNET",
                              .device = model_device(gpu, dev),
                              .tag = tag,
                              .batch_size = opt_db_batch,
                              .min_batch_size = opt_db_min_batch,
                              .min_batch_timeout_ms = opt_db_min_batch_timeout};
-  if (!opt_set_model && sb_ai_model_tag(ctx->db, s->model_key, have, sizeof have, &found) != SB_OK)
-    return SB_ERR;
-  if (opt_set_model || !found || strcmp(have, tag) != 0) {
-    sb_log(SB_LOG_INFO, "storing model %s (%s, %.1f MB) as %s on %s", opt_model, tag,
+  if (sb_ai_model_ensure(ctx->db, s->model_key, &spec, s->blob, s->blob_len, opt_set_model,
+                         &stored) != SB_OK)
+    return sb_error_prefix("storing the model");
+  if (stored)
+    sb_log(SB_LOG_INFO, "stored model %s (%s, %.1f MB) as %s on %s", opt_model, tag,
            s->blob_len / 1e6, s->model_key, spec.device);
-    if (sb_ai_model_store(ctx->db, s->model_key, &spec, s->blob, s->blob_len) != SB_OK)
-      return sb_error_prefix("storing the model");
-  } else {
+  else
     sb_log(SB_LOG_INFO, "model %s already stored as %s", tag, s->model_key);
-  }
-  if (!opt_set_model && sb_ai_exists(ctx->db, s->script_key, &exists) != SB_OK)
-    return SB_ERR;
-  if (opt_set_model || !exists) {
-    if (sb_ai_script_store(ctx->db, s->script_key, "CPU", script_source) != SB_OK)
-      return sb_error_prefix("storing the script");
-  }
-  return SB_OK;
-}
-
-/* Every rank waits (bounded) until its database has model and script. */
-static int wait_for_model(sb_app_ctx_t *ctx, inf_state_t *s, const char *tag)
-{
-  double deadline = sb_now() + (double)opt_wait;
-  for (;;) {
-    char have[128] = "";
-    int found = 0, script = 0;
-    if (sb_ai_model_tag(ctx->db, s->model_key, have, sizeof have, &found) != SB_OK ||
-        sb_ai_exists(ctx->db, s->script_key, &script) != SB_OK)
-      return SB_ERR;
-    if (found && strcmp(have, tag) == 0 && script)
-      return SB_OK;
-    if (sb_now() > deadline)
-      return sb_error("model %s (tag %s) and script %s not in the database after %lld s",
-                      s->model_key, tag, s->script_key, (long long)opt_wait);
-    usleep(100000);
-  }
-}
-
-/* One hash tag per shard: "s<k>" for the first k whose slot each shard
- * serves (the same on every rank: they read the same slot map). */
-static int find_shard_tags(sb_app_ctx_t *ctx, inf_state_t *s)
-{
-  int owners[SB_INFER_MAX_SHARDS], n = 0;
-  s->nshards = sb_db_cluster_shards(ctx->db);
-  if (s->nshards <= 0) {
-    s->nshards = 0;
-    return SB_OK;
-  }
-  if (s->nshards > SB_INFER_MAX_SHARDS)
-    return sb_error("%d cluster shards: at most %d supported", s->nshards, SB_INFER_MAX_SHARDS);
-  if (!(s->shard_tags = calloc((size_t)s->nshards, sizeof *s->shard_tags)))
-    return sb_error("out of memory");
-  for (int t = 0; t < 1000000 && n < s->nshards; t++) {
-    char tag[16];
-    int owner, seen = 0;
-    snprintf(tag, sizeof tag, "s%d", t);
-    owner = sb_db_cluster_slot_owner(ctx->db, sb_key_slot(tag, strlen(tag)));
-    if (owner < 0)
-      continue;
-    for (int k = 0; k < n; k++)
-      seen |= owners[k] == owner;
-    if (!seen) {
-      owners[n] = owner;
-      snprintf(s->shard_tags[n++], sizeof s->shard_tags[0], "%s", tag);
-    }
-  }
-  if (n < s->nshards)
-    return sb_error("found hash tags for %d of %d cluster shards", n, s->nshards);
+  if (sb_ai_script_ensure(ctx->db, s->script_key, "CPU", script_source, opt_set_model) != SB_OK)
+    return sb_error_prefix("storing the script");
   return SB_OK;
 }
 
@@ -277,15 +207,10 @@ static void name_keys(inf_state_t *s, const char *tag, int rank, const char *arc
  * 1 TF32; TF32's bound when the server does not say). */
 static double gpu_rtol(sb_app_ctx_t *ctx)
 {
-  const char *argv[3] = {"AI.CONFIG", "GET", "GPU_PRECISION"};
-  size_t len[3] = {9, 3, 13};
-  sb_db_reply_t *r = NULL;
-  double rtol = SB_INFER_RTOL_GPU_TF32;
-  if (sb_db_command(ctx->db, 1, 3, argv, len, &r) == SB_OK && sb_db_reply_kind(r) == ':' &&
-      sb_db_reply_int(r) == 0)
-    rtol = SB_INFER_RTOL_GPU_FP32;
-  sb_db_reply_free(r);
-  return rtol;
+  long long precision = -1;
+  if (sb_ai_config_get_int(ctx->db, "GPU_PRECISION", &precision) != SB_OK)
+    sb_log(SB_LOG_DEBUG, "%s; taking TF32's bound", sb_error_msg());
+  return precision == 0 ? SB_INFER_RTOL_GPU_FP32 : SB_INFER_RTOL_GPU_TF32;
 }
 
 static int inf_setup(sb_app_ctx_t *ctx)
@@ -319,8 +244,7 @@ static int inf_setup(sb_app_ctx_t *ctx)
   if (opt_model_file && strcmp(sb_resnet_arch(s->model), opt_model) != 0)
     return sb_error("--model-file %s holds a %s, not a %s (--model)", opt_model_file,
                     sb_resnet_arch(s->model), opt_model);
-  snprintf(tag, sizeof tag, "%s:fnv1a64:%016llx", sb_resnet_arch(s->model),
-           (unsigned long long)fnv1a64(s->blob, s->blob_len));
+  sb_ai_blob_tag(sb_resnet_arch(s->model), s->blob, s->blob_len, tag, sizeof tag);
 
   s->n = opt_batch;
   s->hw = opt_image > 0 ? opt_image : sb_resnet_image_size(s->model);
@@ -342,7 +266,7 @@ static int inf_setup(sb_app_ctx_t *ctx)
     return sb_error("out of memory for batch %lld at %lldx%lld", (long long)s->n,
                     (long long)s->hw, (long long)s->hw);
 
-  if (find_shard_tags(ctx, s) != SB_OK)
+  if (sb_db_shard_tags(ctx->db, &s->shard_tags, &s->nshards) != SB_OK)
     return SB_ERR;
   if (s->nshards)
     sb_kv_set_int(&ctx->params, "model-copies", s->nshards);
@@ -384,7 +308,7 @@ static int inf_setup(sb_app_ctx_t *ctx)
     sb_kv_set_str(&ctx->params, "model-device", model_device(s->gpu, err));
   }
   sb_kv_set_real(&ctx->params, "verify-rtol", s->rtol);
-  return wait_for_model(ctx, s, tag);
+  return sb_ai_wait_ready(ctx->db, s->model_key, tag, s->script_key, (double)opt_wait);
 fail:
   return SB_ERR;
 }
