@@ -1,4 +1,5 @@
 #include "sb_error.h"
+#include "sb_log.h"
 
 #include <mpi.h>
 #include <stdarg.h>
@@ -58,4 +59,10 @@ int sb_error_mpi(const char *file, int line, const char *expr, int code)
 int sb_error_h5(const char *file, int line, const char *expr)
 {
   return sb_error("%s:%d: HDF5 call %s failed", file, line, expr);
+}
+
+void sb_cleanup_step(int rc)
+{
+  if (rc != SB_OK)
+    sb_log(SB_LOG_WARN, "cleanup: %s", sb_error_msg());
 }

@@ -45,6 +45,11 @@ void sb_error_clear(void);
  * is written there is what sb_error_msg() returns. */
 char *sb_error_buffer(void);
 
+/* For teardown code: when rc is not SB_OK, logs the thread's last error as
+ * a warning ("cleanup: ...") and returns, so that one release that failed
+ * does not keep the rest from being released. */
+void sb_cleanup_step(int rc);
+
 /* Records an MPI failure with the library's error string. Returns SB_ERR. */
 int sb_error_mpi(const char *file, int line, const char *expr, int code);
 

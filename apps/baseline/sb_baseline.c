@@ -288,26 +288,19 @@ static int bl_check(sb_app_ctx_t *ctx, int64_t seq)
   return SB_OK;
 }
 
-/* A release that failed is logged; the rest is still released. */
-static void bl_cleanup_step(int rc)
-{
-  if (rc != SB_OK)
-    sb_log(SB_LOG_WARN, "cleanup: %s", sb_error_msg());
-}
-
 static void bl_teardown(sb_app_ctx_t *ctx)
 {
   bl_state_t *s = ctx->state;
   if (!s)
     return;
   if (s->gpu) {
-    if (s->stream && sb_gpu_sync(s->stream) != SB_OK)
-      sb_log(SB_LOG_WARN, "cleanup: %s", sb_error_msg());
-    bl_cleanup_step(bl_nccl_close(s->nccl));
-    bl_cleanup_step(sb_gpu_stream_destroy(s->stream));
-    bl_cleanup_step(sb_gpu_free(s->send));
-    bl_cleanup_step(sb_gpu_free(s->recv));
-    bl_cleanup_step(sb_gpu_free(s->scratch));
+    if (s->stream)
+      sb_cleanup_step(sb_gpu_sync(s->stream));
+    sb_cleanup_step(bl_nccl_close(s->nccl));
+    sb_cleanup_step(sb_gpu_stream_destroy(s->stream));
+    sb_cleanup_step(sb_gpu_free(s->send));
+    sb_cleanup_step(sb_gpu_free(s->recv));
+    sb_cleanup_step(sb_gpu_free(s->scratch));
   } else {
     free(s->send);
     free(s->recv);

@@ -220,13 +220,6 @@ static int tp_check(sb_app_ctx_t *ctx, int64_t seq)
   return SB_OK;
 }
 
-/* A release that failed is logged; the rest is still released. */
-static void tp_cleanup_step(int rc)
-{
-  if (rc != SB_OK)
-    sb_log(SB_LOG_WARN, "cleanup: %s", sb_error_msg());
-}
-
 static void tp_teardown(sb_app_ctx_t *ctx)
 {
   tp_state_t *s = ctx->state;
@@ -236,14 +229,14 @@ static void tp_teardown(sb_app_ctx_t *ctx)
     sb_log(SB_LOG_DEBUG, "cleanup: %s", sb_error_msg());
   if (s->gpu) {
     /* The stream first: nothing may still be running on the buffers. */
-    if (s->stream && sb_gpu_sync(s->stream) != SB_OK)
-      sb_log(SB_LOG_WARN, "cleanup: %s", sb_error_msg());
-    tp_cleanup_step(sb_gpu_stream_destroy(s->stream));
-    tp_cleanup_step(sb_gpu_free(s->dev_send));
-    tp_cleanup_step(sb_gpu_free(s->dev_recv));
-    tp_cleanup_step(sb_gpu_free(s->scratch));
-    tp_cleanup_step(sb_gpu_free_pinned(s->send));
-    tp_cleanup_step(sb_gpu_free_pinned(s->recv));
+    if (s->stream)
+      sb_cleanup_step(sb_gpu_sync(s->stream));
+    sb_cleanup_step(sb_gpu_stream_destroy(s->stream));
+    sb_cleanup_step(sb_gpu_free(s->dev_send));
+    sb_cleanup_step(sb_gpu_free(s->dev_recv));
+    sb_cleanup_step(sb_gpu_free(s->scratch));
+    sb_cleanup_step(sb_gpu_free_pinned(s->send));
+    sb_cleanup_step(sb_gpu_free_pinned(s->recv));
   } else {
     free(s->send);
     free(s->recv);
