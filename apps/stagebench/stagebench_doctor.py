@@ -13,7 +13,9 @@ when the doctor itself fails, 2 for a bad option). See docs/frontend.md.
                  to the database): checked against the open-file limit and the
                  database's maxclients
   --db ADDRESS   the database to ask for maxclients/io-threads (default: SSDB,
-                 else the address `stagebench db start` recorded)
+                 else the address `stagebench db start` recorded); asked by
+                 the sb-dbinfo binary (the suite's client, the apps'
+                 SB_DB_* credentials), skipped when it is not built
 
 `stagebench run` calls it with --save PATH --run-args APP [run options]: the
 JSON goes to PATH (replaced atomically), PATH is printed, and the client
@@ -300,17 +302,32 @@ def gpu_check(nodes):
 # ---- the database ---------------------------------------------------------------------------
 
 def state_dir():
+    # The front end passes its SB_STATE (with the batch job's suffix).
     st = os.environ.get("SB_STATE")
     if st:
         return st
     return os.path.join(os.environ.get("XDG_RUNTIME_DIR") or "/tmp", f"stagebench-{os.getuid()}")
 
 
+DBINFO = "sb-dbinfo"
+# The database's part is asked by sb-dbinfo (apps/dbinfo/), the suite's own
+# client: addresses, SB_DB_* credentials and timeouts as for the apps.
+DBINFO_ARGS = ["--config", "maxclients", "--config", "io-threads",
+               "--info", "clients", "--info", "server", "--info", "stats"]
+# sb-dbinfo ends within about 3 x its --timeout; this bound is only for a
+# binary that misbehaves.
+DBINFO_WAIT_S = 3 * DB_TIMEOUT_S + 5
+
+
 def db_address(given):
+    """(the --db argument for sb-dbinfo or None, where the address comes
+    from), or (None, None) when there is no database: --db, else SSDB (read
+    by sb-dbinfo itself, as the apps read it), else the address `stagebench
+    db start` recorded."""
     if given:
         return given, "--db"
     if os.environ.get("SSDB"):
-        return os.environ["SSDB"], "SSDB"
+        return None, "SSDB"
     path = os.path.join(state_dir(), "ssdb")
     addr = read(path)
     if addr:
@@ -318,157 +335,82 @@ def db_address(given):
     return None, None
 
 
-def parse_address(addr):
-    """(family, sockaddr) for tcp://host:port, [v6]:port, host:port, unix:///path."""
-    a = addr.strip()
-    if a.startswith("unix://"):
-        return socket.AF_UNIX, a[7:]
-    if a.startswith("tcp://"):
-        a = a[6:]
-    m = re.match(r"^\[([^\]]+)\]:(\d+)$", a) or re.match(r"^([^:]+):(\d+)$", a)
-    if not m:
-        raise ValueError(f"cannot parse database address '{addr}'")
-    return None, (m.group(1), int(m.group(2)))
+def dbinfo_binary():
+    """The path of sb-dbinfo, or None when it is not built: in SB_BIN (what
+    the front end passes: its build's or its installation's bin/), else
+    beside an installed front end (PREFIX/libexec/stagebench -> PREFIX/bin),
+    in the source tree's build (SB_BUILD, else build/), on PATH."""
+    def runnable(p):
+        return p if p and os.path.isfile(p) and os.access(p, os.X_OK) else None
+    if os.environ.get("SB_BIN"):
+        return runnable(os.path.join(os.environ["SB_BIN"], DBINFO))
+    here = os.path.dirname(os.path.realpath(__file__))
+    src = os.path.normpath(os.path.join(here, "..", ".."))
+    for d in (os.path.join(src, "bin"), os.path.join(os.environ.get("SB_BUILD") or
+                                                     os.path.join(src, "build"), "bin")):
+        p = runnable(os.path.join(d, DBINFO))
+        if p:
+            return p
+    return runnable(shutil.which(DBINFO))
 
 
-class Resp:
-    """A minimal RESP2 client: one connection, one command at a time."""
-
-    def __init__(self, addr):
-        fam, where = parse_address(addr)
-        if fam == socket.AF_UNIX:
-            self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.s.settimeout(DB_TIMEOUT_S)
-            self.s.connect(where)
-        else:
-            self.s = socket.create_connection(where, timeout=DB_TIMEOUT_S)
-        self.buf = b""
-
-    def close(self):
-        self.s.close()
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.s.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection closed by the server")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            chunk = self.s.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection closed by the server")
-            self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def _reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest.decode(errors="replace")
-        if kind == b"-":
-            return RespError(rest.decode(errors="replace"))
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            return None if n < 0 else self._exact(n).decode(errors="replace")
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._reply() for _ in range(n)]
-        raise ConnectionError(f"unexpected reply {line[:40]!r}")
-
-    def call(self, *args):
-        out = [f"*{len(args)}\r\n".encode()]
-        for a in args:
-            b = a.encode() if isinstance(a, str) else a
-            out.append(f"${len(b)}\r\n".encode() + b + b"\r\n")
-        self.s.sendall(b"".join(out))
-        return self._reply()
-
-
-class RespError(str):
-    pass
-
-
-def db_credentials():
-    """(user, password) from SB_DB_USER/SB_DB_PASSWORD or SB_DB_PASSWORD_FILE, as the apps read them."""
-    user = os.environ.get("SB_DB_USER") or None
-    pw = os.environ.get("SB_DB_PASSWORD") or None
-    path = os.environ.get("SB_DB_PASSWORD_FILE")
-    if path:
+def ask_db(exe, addr):
+    """sb-dbinfo's JSON object, or (None, why). A database that cannot be
+    asked is an object with "error" and "error_kind"."""
+    cmd = [exe, "--timeout", f"{DB_TIMEOUT_S:g}"] + DBINFO_ARGS + (["--db", addr] if addr else [])
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=DBINFO_WAIT_S,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None, f"{DBINFO} gave no answer within {DBINFO_WAIT_S:g} s"
+    except OSError as e:
+        return None, f"cannot run {exe}: {e.strerror or e}"
+    err = (r.stderr.strip().splitlines() or [""])[-1].replace(f" ({DBINFO} --help for usage)", "")
+    if r.returncode in (0, 1) and r.stdout.strip():
         try:
-            with open(path) as f:
-                line = f.readline().rstrip("\r\n")
-        except OSError:
-            line = ""
-        if " " in line:
-            user, pw = line.split(" ", 1)
-        elif line:
-            pw = line
-    return user, pw
-
-
-def info_field(text, field):
-    for line in (text or "").splitlines():
-        if line.startswith(field + ":"):
-            return line.split(":", 1)[1].strip()
-    return None
+            d = json.loads(r.stdout)
+        except ValueError:
+            d = None
+        if isinstance(d, dict):
+            return d, None
+    return None, err or f"{DBINFO} exited {r.returncode} with no output"
 
 
 def db_checks(given, clients):
     names = ("db.maxclients", "db.io-threads")
     addr, source = db_address(given)
-    if not addr:
+    if not source:
         return [check(n, INFO, "no database (SSDB unset, none started by stagebench db start)", "",
                       "") for n in names]
-    first = addr.split(",")[0].strip()
-    try:
-        conn = Resp(first)
-    except (OSError, ValueError) as e:
-        why = e.strerror if isinstance(e, OSError) and e.strerror else str(e) or type(e).__name__
-        return [check(n, INFO, f"database at {first} (from {source}) not reachable: {why}", "", "")
+    shown = addr or os.environ.get("SSDB", "")
+    exe = dbinfo_binary()
+    if not exe:
+        return [check(n, INFO, f"skipped: {DBINFO} not built (run stagebench build); database "
+                      f"{shown} (from {source}) not asked", "", "stagebench build")
                 for n in names]
-    try:
-        user, pw = db_credentials()
-        if pw:
-            r = conn.call("AUTH", user, pw) if user else conn.call("AUTH", pw)
-            if isinstance(r, RespError):
-                # The server's words only: never the password.
-                return [check(n, INFO, f"database at {first}: authentication failed for user "
-                              f"'{user or 'default'}': {r.split(' ')[0]}", "",
-                              "check SB_DB_USER / SB_DB_PASSWORD / SB_DB_PASSWORD_FILE") for n in names]
-        r = conn.call("PING")
-        if isinstance(r, RespError):
-            return [check(n, INFO, f"database at {first} refuses PING: {r}", "",
-                          "set SB_DB_PASSWORD (and SB_DB_USER) or SB_DB_PASSWORD_FILE as for the apps"
-                          if r.startswith("NOAUTH") else "") for n in names]
+    d, why = ask_db(exe, addr)
+    if d is None:
+        return [check(n, INFO, f"database {shown} (from {source}): {why}", "", "") for n in names]
+    if d.get("error"):
+        # The client's message names the address; for a refused AUTH it holds the
+        # server's words, never the password.
+        kind, err = d.get("error_kind"), d["error"]
+        fix = {"auth": "check SB_DB_USER / SB_DB_PASSWORD / SB_DB_PASSWORD_FILE",
+               "noauth": "set SB_DB_PASSWORD (and SB_DB_USER) or SB_DB_PASSWORD_FILE as for the apps"}
+        value = f"not reachable (address from {source}): {err}" if kind == "unreachable" \
+            else f"database {err}"
+        return [check(n, INFO, value, "", fix.get(kind, "")) for n in names]
+    config, info = d.get("config") or {}, d.get("info") or {}
 
-        def config(name):
-            r = conn.call("CONFIG", "GET", name)
-            if isinstance(r, list) and len(r) >= 2:
-                return r[1]
-            return None
+    def info_field(section, field):
+        return (info.get(section) or {}).get(field)
 
-        def info(section):
-            r = conn.call("INFO", section)
-            return None if isinstance(r, RespError) else r
-
-        maxclients = config("maxclients") or info_field(info("clients"), "maxclients")
-        iothreads = config("io-threads")
-        io_active = info_field(info("server"), "io_threads_active") or \
-            info_field(info("stats"), "io_threads_active")
-        connected = info_field(info("clients"), "connected_clients")
-    except (OSError, ConnectionError, ValueError) as e:
-        return [check(n, INFO, f"database at {first}: {e}", "", "") for n in names]
-    finally:
-        conn.close()
+    maxclients = config.get("maxclients") or info_field("clients", "maxclients")
+    iothreads = config.get("io-threads")
+    io_active = info_field("server", "io_threads_active") or info_field("stats", "io_threads_active")
+    connected = info_field("clients", "connected_clients")
     out = []
-    where = f" at {first}"
+    where = f" at {d.get('address') or shown}"
     if maxclients is None or not str(maxclients).isdigit():
         out.append(check(names[0], INFO, f"unreadable{where} (CONFIG GET and INFO refused)", ""))
     else:

@@ -1,6 +1,8 @@
 # stagebench doctor: prints every check (text and --json), reads only, exits
-# 0 whatever it finds; finds the database of SSDB; and `stagebench run`
-# records its JSON as the /system attribute "doctor" of the run's file.
+# 0 whatever it finds; finds the database of SSDB and asks it through
+# sb-dbinfo (its JSON, a dead database, credentials, no binary); and
+# `stagebench run` records its JSON as the /system attribute "doctor" of the
+# run's file.
 set -u
 . "$SB_SOURCE_DIR/tests/lib/sbtest.sh"
 command -v python3 >/dev/null || sb_skip "python3 not found"
@@ -72,6 +74,62 @@ mkdir -p "$SB_STATE" && echo "$SSDB_TCP" >"$SB_STATE/ssdb"
 bash "$fe" doctor --json >"$SB_TMP/state.json" || sb_fail "doctor exited non-zero"
 json_check "$SB_TMP/state.json" 'c["db.maxclients"]["value"].startswith("77 at tcp://")'
 rm -f "$SB_STATE/ssdb"
+
+# 3b. The database's part comes from sb-dbinfo (the suite's client): its
+# JSON holds what the server says; the doctor says what failed and never
+# hangs on a dead database; without the binary the db checks are skipped.
+dbinfo=$SB_BIN_DIR/sb-dbinfo
+[ -x "$dbinfo" ] || sb_fail "sb-dbinfo not built in $SB_BIN_DIR"
+"$dbinfo" --db "$SSDB_TCP" --config maxclients --config io-threads --config no-such-setting \
+  --info clients --info server >"$SB_TMP/dbinfo.json" || sb_fail "sb-dbinfo exited non-zero"
+python3 - "$SB_TMP/dbinfo.json" "$SSDB_TCP" <<'PY' || { cat "$SB_TMP/dbinfo.json"; sb_fail "sb-dbinfo's JSON not as expected"; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "stagebench-dbinfo" and d["source"] == "--db", d
+assert d["address"] == sys.argv[2] and d["cluster_shards"] == 0, d
+assert d["config"] == {"maxclients": "77", "io-threads": "2", "no-such-setting": None}, d["config"]
+assert d["info"]["clients"]["maxclients"] == "77", d["info"]
+assert int(d["info"]["clients"]["connected_clients"]) >= 1, d["info"]
+assert d["info"]["server"]["redis_version"], d["info"]
+assert d["errors"] == {} and "error" not in d, d
+PY
+# SSDB as the apps read it; a bad address is a usage error, nothing on stdout.
+SSDB=$SSDB_UNIX "$dbinfo" --info clients | grep -q "\"address\": \"$SSDB_UNIX\"" || sb_fail "sb-dbinfo did not use SSDB"
+rc=0; "$dbinfo" --db nowhere >"$SB_TMP/o" 2>"$SB_TMP/e" || rc=$?
+[ $rc = 2 ] && [ ! -s "$SB_TMP/o" ] && grep -q "invalid database address" "$SB_TMP/e" ||
+  sb_fail "sb-dbinfo --db nowhere: exit $rc, expected 2 and one error line: $(cat "$SB_TMP/o" "$SB_TMP/e")"
+# A dead database: exit 1 within the budget, the error on stderr and in the JSON.
+dead=$(sb_free_port)
+t0=$(date +%s)
+rc=0; "$dbinfo" --db "tcp://127.0.0.1:$dead" --timeout 1 --config maxclients >"$SB_TMP/o" 2>"$SB_TMP/e" || rc=$?
+[ $rc = 1 ] && [ $(($(date +%s) - t0)) -le 5 ] || sb_fail "sb-dbinfo on a dead database: exit $rc after $(($(date +%s) - t0)) s"
+[ "$(wc -l <"$SB_TMP/e")" = 1 ] && grep -q "cannot connect to database at tcp://127.0.0.1:$dead" "$SB_TMP/e" ||
+  sb_fail "sb-dbinfo on a dead database says: $(cat "$SB_TMP/e")"
+python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); assert d["error_kind"] == "unreachable", d' "$SB_TMP/o" ||
+  sb_fail "sb-dbinfo on a dead database: no error_kind unreachable"
+t0=$(date +%s)
+bash "$fe" doctor --json --db "tcp://127.0.0.1:$dead" >"$SB_TMP/dead.json" || sb_fail "doctor exited non-zero"
+[ $(($(date +%s) - t0)) -le 15 ] || sb_fail "doctor took $(($(date +%s) - t0)) s on a dead database"
+json_check "$SB_TMP/dead.json" 'c["db.maxclients"]["status"] == "INFO"' \
+  '"not reachable" in c["db.maxclients"]["value"] and "Connection refused" in c["db.maxclients"]["value"]'
+# Credentials as for the apps: none, wrong, right.
+"$SB_REDIS_CLI" -p "$SB_PORT" config set requirepass "doctor-pw" >/dev/null || sb_fail "cannot set a password"
+SSDB=$SSDB_TCP bash "$fe" doctor --json >"$SB_TMP/noauth.json" || sb_fail "doctor exited non-zero"
+json_check "$SB_TMP/noauth.json" '"NOAUTH" in c["db.maxclients"]["value"]' '"SB_DB_PASSWORD" in c["db.maxclients"]["fix"]'
+SSDB=$SSDB_TCP SB_DB_PASSWORD=wrong bash "$fe" doctor --json >"$SB_TMP/badpw.json" || sb_fail "doctor exited non-zero"
+json_check "$SB_TMP/badpw.json" '"authentication failed" in c["db.maxclients"]["value"]' \
+  '"wrong" not in c["db.maxclients"]["value"]' '"SB_DB_PASSWORD" in c["db.maxclients"]["fix"]'
+echo "doctor-pw" >"$SB_TMP/pwfile"
+SSDB=$SSDB_TCP SB_DB_PASSWORD_FILE=$SB_TMP/pwfile bash "$fe" doctor --json --clients 10 >"$SB_TMP/pw.json" ||
+  sb_fail "doctor exited non-zero"
+json_check "$SB_TMP/pw.json" 'c["db.maxclients"]["status"] == "OK"' 'c["db.maxclients"]["value"].startswith("77 at tcp://")' \
+  '" connected" in c["db.maxclients"]["value"]' 'c["db.io-threads"]["status"] == "OK"'
+"$SB_REDIS_CLI" -p "$SB_PORT" -a doctor-pw --no-auth-warning config set requirepass "" >/dev/null ||
+  sb_fail "cannot clear the password"
+# No sb-dbinfo (no build): the db checks say so, the doctor still runs.
+SB_BUILD=$SB_TMP/no-build SSDB=$SSDB_TCP bash "$fe" doctor --json >"$SB_TMP/nobin.json" || sb_fail "doctor exited non-zero"
+json_check "$SB_TMP/nobin.json" 'c["db.maxclients"]["value"].startswith("skipped: sb-dbinfo not built")' \
+  'c["db.io-threads"]["status"] == "INFO"'
 
 # 4. stagebench run records the doctor's JSON in /system (with the run's
 # client count and log level).

@@ -39,7 +39,7 @@ for h in --help -h; do
     check "stagebench run $a -n 2 $h" bash "$fe" run "$a" -n 2 "$h"
     check "stagebench sweep $a $h" bash "$fe" sweep "$a" "$h"
   done
-  for b in sb-throughput sb-inference sb-model sb-agg-producer sb-agg-consumer sb-baseline; do
+  for b in sb-throughput sb-inference sb-model sb-agg-producer sb-agg-consumer sb-baseline sb-dbinfo; do
     check "$b $h" "$SB_BIN_DIR/$b" "$h"
   done
 done

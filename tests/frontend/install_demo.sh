@@ -39,7 +39,7 @@ template_check "$P" "$P/bin:/usr/bin:/bin" moved
 
 # ---- the layout ----
 for f in bin/stagebench bin/sb-throughput bin/sb-inference bin/sb-model bin/sb-agg-producer \
-         bin/sb-agg-consumer bin/sb-baseline; do
+         bin/sb-agg-consumer bin/sb-baseline bin/sb-dbinfo; do
   [ -x "$P/$f" ] || sb_fail "$f not installed as an executable"
 done
 mod=$(find "$P" -name sbai.so | head -n 1)
