@@ -509,6 +509,16 @@ static int step_options(run_t *r)
   return 0;
 }
 
+/* Every rank learns whether any has failed: r->ok_all from every r->ok.
+ * SB_ERR only when MPI fails. */
+static int agree_ok(run_t *r)
+{
+  SB_MPI(MPI_Allreduce(&r->ok, &r->ok_all, 1, MPI_INT, MPI_MIN, r->ctx.comm));
+  return SB_OK;
+fail:
+  return SB_ERR;
+}
+
 /* client_init: connect and authenticate, timed per rank; provenance; the
  * header. SB_ERR only for what leaves ranks out of step (MPI). */
 static int step_connect(run_t *r)
@@ -531,7 +541,8 @@ static int step_connect(run_t *r)
       sb_phase_record(&ctx->timings.phases[r->init_phase], sb_now() - t0);
     }
   }
-  SB_MPI(MPI_Allreduce(&r->ok, &r->ok_all, 1, MPI_INT, MPI_MIN, ctx->comm));
+  if (agree_ok(r) != SB_OK)
+    return SB_ERR;
   if (sb_prov_collect(ctx->comm, r->ok ? ctx->db : NULL, &ctx->system) != SB_OK) {
     sb_log(SB_LOG_WARN, "provenance incomplete: %s", sb_error_msg());
     sb_error_clear();
@@ -539,8 +550,6 @@ static int step_connect(run_t *r)
   if (ctx->rank == 0)
     print_header(r->app, ctx);
   return SB_OK;
-fail:
-  return SB_ERR;
 }
 
 static int step_setup(run_t *r)
@@ -557,10 +566,7 @@ static int step_setup(run_t *r)
                                                app->loop_bytes ? app->loop_bytes(ctx) : 0,
                                                app->loop_items ? app->loop_items(ctx) : 1)) < 0)
     r->ok = 0;
-  SB_MPI(MPI_Allreduce(&r->ok, &r->ok_all, 1, MPI_INT, MPI_MIN, ctx->comm));
-  return SB_OK;
-fail:
-  return SB_ERR;
+  return agree_ok(r);
 }
 
 /* The file, before the first iteration, whatever happened so far (a run

@@ -84,31 +84,24 @@ int sb_gpu_versions(char *runtime, size_t rlen, char *driver, size_t dlen)
   return SB_OK;
 }
 
-int sb_gpu_alloc(void **dev, size_t bytes)
+/* Device memory, or pinned host memory, of at least one byte (*p NULL on
+ * failure), and its release (NULL: nothing to do). */
+static int gpu_alloc(void **p, size_t bytes, int pinned)
 {
-  *dev = NULL;
-  GPU_CHECK(cudaMalloc(dev, bytes ? bytes : 1));
+  *p = NULL;
+  if (pinned)
+    GPU_CHECK(cudaMallocHost(p, bytes ? bytes : 1));
+  else
+    GPU_CHECK(cudaMalloc(p, bytes ? bytes : 1));
   return SB_OK;
 }
 
-int sb_gpu_free(void *dev)
+static int gpu_free(void *p, int pinned)
 {
-  if (dev)
-    GPU_CHECK(cudaFree(dev));
-  return SB_OK;
-}
-
-int sb_gpu_alloc_pinned(void **host, size_t bytes)
-{
-  *host = NULL;
-  GPU_CHECK(cudaMallocHost(host, bytes ? bytes : 1));
-  return SB_OK;
-}
-
-int sb_gpu_free_pinned(void *host)
-{
-  if (host)
-    GPU_CHECK(cudaFreeHost(host));
+  if (p && pinned)
+    GPU_CHECK(cudaFreeHost(p));
+  else if (p)
+    GPU_CHECK(cudaFree(p));
   return SB_OK;
 }
 
@@ -128,16 +121,12 @@ int sb_gpu_stream_destroy(void *stream)
   return SB_OK;
 }
 
-int sb_gpu_copy_to_host(void *host, const void *dev, size_t bytes, void *stream)
+/* Copies bytes host->device (to_device) or device->host on stream and waits. */
+static int gpu_copy(void *dst, const void *src, size_t bytes, int to_device, void *stream)
 {
-  GPU_CHECK(cudaMemcpyAsync(host, dev, bytes, cudaMemcpyDeviceToHost, AS_STREAM(stream)));
-  GPU_CHECK(cudaStreamSynchronize(AS_STREAM(stream)));
-  return SB_OK;
-}
-
-int sb_gpu_copy_to_device(void *dev, const void *host, size_t bytes, void *stream)
-{
-  GPU_CHECK(cudaMemcpyAsync(dev, host, bytes, cudaMemcpyHostToDevice, AS_STREAM(stream)));
+  GPU_CHECK(cudaMemcpyAsync(dst, src, bytes,
+                            to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost,
+                            AS_STREAM(stream)));
   GPU_CHECK(cudaStreamSynchronize(AS_STREAM(stream)));
   return SB_OK;
 }
@@ -206,29 +195,16 @@ int sb_gpu_versions(char *runtime, size_t rlen, char *driver, size_t dlen)
   return sb_error("%s", SB_GPU_NOT_BUILT);
 }
 
-int sb_gpu_alloc(void **dev, size_t bytes)
+static int gpu_alloc(void **p, size_t bytes, int pinned)
 {
-  (void)bytes;
-  *dev = NULL;
+  (void)bytes, (void)pinned;
+  *p = NULL;
   return sb_error("%s", SB_GPU_NOT_BUILT);
 }
 
-int sb_gpu_free(void *dev)
+static int gpu_free(void *p, int pinned)
 {
-  (void)dev;
-  return SB_OK;
-}
-
-int sb_gpu_alloc_pinned(void **host, size_t bytes)
-{
-  (void)bytes;
-  *host = NULL;
-  return sb_error("%s", SB_GPU_NOT_BUILT);
-}
-
-int sb_gpu_free_pinned(void *host)
-{
-  (void)host;
+  (void)p, (void)pinned;
   return SB_OK;
 }
 
@@ -244,15 +220,9 @@ int sb_gpu_stream_destroy(void *stream)
   return SB_OK;
 }
 
-int sb_gpu_copy_to_host(void *host, const void *dev, size_t bytes, void *stream)
+static int gpu_copy(void *dst, const void *src, size_t bytes, int to_device, void *stream)
 {
-  (void)host, (void)dev, (void)bytes, (void)stream;
-  return sb_error("%s", SB_GPU_NOT_BUILT);
-}
-
-int sb_gpu_copy_to_device(void *dev, const void *host, size_t bytes, void *stream)
-{
-  (void)host, (void)dev, (void)bytes, (void)stream;
+  (void)dst, (void)src, (void)bytes, (void)to_device, (void)stream;
   return sb_error("%s", SB_GPU_NOT_BUILT);
 }
 
@@ -292,6 +262,24 @@ static int place_local(int one_per_rank, sb_gpu_place_t *p)
 }
 
 #endif /* HAVE_CUDA */
+
+int sb_gpu_alloc(void **dev, size_t bytes) { return gpu_alloc(dev, bytes, 0); }
+
+int sb_gpu_free(void *dev) { return gpu_free(dev, 0); }
+
+int sb_gpu_alloc_pinned(void **host, size_t bytes) { return gpu_alloc(host, bytes, 1); }
+
+int sb_gpu_free_pinned(void *host) { return gpu_free(host, 1); }
+
+int sb_gpu_copy_to_host(void *host, const void *dev, size_t bytes, void *stream)
+{
+  return gpu_copy(host, dev, bytes, 0, stream);
+}
+
+int sb_gpu_copy_to_device(void *dev, const void *host, size_t bytes, void *stream)
+{
+  return gpu_copy(dev, host, bytes, 1, stream);
+}
 
 int sb_gpu_place(MPI_Comm comm, int one_per_rank, sb_gpu_place_t *place)
 {

@@ -48,12 +48,61 @@ void sb_utc_now(char *buf, size_t len)
   strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Closes every handle of ids[0..n) that is open (>= 0) with the close of its
+ * kind: the cleanup on the way out of a function, where a failed close has
+ * nothing left to undo (a file is closed where its close is checked). */
+static void close_ids(const hid_t *ids, size_t n)
+{
+  for (size_t k = 0; k < n; k++) {
+    if (ids[k] < 0)
+      continue;
+    switch (H5Iget_type(ids[k])) {
+    case H5I_GROUP: H5Gclose(ids[k]); break;
+    case H5I_DATATYPE: H5Tclose(ids[k]); break;
+    case H5I_DATASPACE: H5Sclose(ids[k]); break;
+    case H5I_DATASET: H5Dclose(ids[k]); break;
+    case H5I_ATTR: H5Aclose(ids[k]); break;
+    case H5I_GENPROP_LST: H5Pclose(ids[k]); break;
+    default: break;
+    }
+  }
+}
+#define CLOSE(...) \
+  close_ids((const hid_t[]){__VA_ARGS__}, sizeof((const hid_t[]){__VA_ARGS__}) / sizeof(hid_t))
+
+/* A NUL-terminated string type of size bytes, or -1 (message set). */
+static hid_t str_type(size_t size)
+{
+  hid_t type = -1;
+  SB_H5(type = H5Tcopy(H5T_C_S1));
+  SB_H5(H5Tset_size(type, size));
+  SB_H5(H5Tset_strpad(type, H5T_STR_NULLTERM));
+  return type;
+fail:
+  CLOSE(type);
+  return -1;
+}
+
+/* A scalar attribute of type (a number, or a string of str_type). */
+static int attr_scalar(hid_t obj, const char *name, hid_t type, const void *value)
+{
+  hid_t space = -1, attr = -1;
+  int rc = SB_ERR;
+  SB_H5(space = H5Screate(H5S_SCALAR));
+  SB_H5(attr = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT));
+  SB_H5(H5Awrite(attr, type, value));
+  rc = SB_OK;
+fail:
+  CLOSE(attr, space);
+  return rc == SB_OK ? SB_OK : sb_error_prefix("attribute %s", name);
+}
+
 /* A string attribute of the value's size, or of `fixed` bytes (0: the
  * value's) so that it can be rewritten later with attr_str_rewrite. */
 static int attr_str_sized(hid_t obj, const char *name, const char *value, size_t fixed)
 {
-  hid_t type = -1, space = -1, attr = -1;
-  int rc = SB_ERR;
+  hid_t type;
+  int rc;
   size_t len = strlen(value);
   char *buf = NULL;
   if (len > SB_ATTR_MAX) {
@@ -69,23 +118,10 @@ static int attr_str_sized(hid_t obj, const char *name, const char *value, size_t
     memcpy(buf, value, len);
     value = buf;
   }
-  SB_H5(type = H5Tcopy(H5T_C_S1));
-  SB_H5(H5Tset_size(type, fixed ? fixed : len > 0 ? len + 1 : 1));
-  SB_H5(H5Tset_strpad(type, H5T_STR_NULLTERM));
-  SB_H5(space = H5Screate(H5S_SCALAR));
-  SB_H5(attr = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT));
-  SB_H5(H5Awrite(attr, type, value));
-  rc = SB_OK;
-fail:
-  if (attr >= 0)
-    H5Aclose(attr);
-  if (space >= 0)
-    H5Sclose(space);
-  if (type >= 0)
-    H5Tclose(type);
+  type = str_type(fixed ? fixed : len > 0 ? len + 1 : 1);
+  rc = type < 0 ? sb_error_prefix("attribute %s", name) : attr_scalar(obj, name, type, value);
+  CLOSE(type);
   free(buf);
-  if (rc != SB_OK)
-    sb_error_prefix("attribute %s", name);
   return rc;
 }
 
@@ -111,31 +147,8 @@ static int attr_str_rewrite(hid_t obj, const char *name, const char *value)
   SB_H5(H5Awrite(attr, type, buf));
   rc = SB_OK;
 fail:
-  if (type >= 0)
-    H5Tclose(type);
-  if (attr >= 0)
-    H5Aclose(attr);
-  if (rc != SB_OK)
-    sb_error_prefix("attribute %s", name);
-  return rc;
-}
-
-static int attr_num(hid_t obj, const char *name, hid_t type, const void *value)
-{
-  hid_t space = -1, attr = -1;
-  int rc = SB_ERR;
-  SB_H5(space = H5Screate(H5S_SCALAR));
-  SB_H5(attr = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT));
-  SB_H5(H5Awrite(attr, type, value));
-  rc = SB_OK;
-fail:
-  if (attr >= 0)
-    H5Aclose(attr);
-  if (space >= 0)
-    H5Sclose(space);
-  if (rc != SB_OK)
-    sb_error_prefix("attribute %s", name);
-  return rc;
+  CLOSE(type, attr);
+  return rc == SB_OK ? SB_OK : sb_error_prefix("attribute %s", name);
 }
 
 static int attrs_from_kv(hid_t obj, const sb_kv_t *kv)
@@ -143,8 +156,8 @@ static int attrs_from_kv(hid_t obj, const sb_kv_t *kv)
   for (size_t k = 0; kv && k < kv->n; k++) {
     const sb_kv_item_t *it = &kv->items[k];
     int rc = it->type == SB_KV_STR   ? attr_str(obj, it->name, it->s)
-             : it->type == SB_KV_INT ? attr_num(obj, it->name, H5T_NATIVE_INT64, &it->i)
-                                     : attr_num(obj, it->name, H5T_NATIVE_DOUBLE, &it->d);
+             : it->type == SB_KV_INT ? attr_scalar(obj, it->name, H5T_NATIVE_INT64, &it->i)
+                                     : attr_scalar(obj, it->name, H5T_NATIVE_DOUBLE, &it->d);
     if (rc != SB_OK)
       return SB_ERR;
   }
@@ -168,51 +181,65 @@ static int agree(MPI_Comm comm, int ok)
   return all;
 }
 
-/* Creates a 1-D [nranks] dataset (counters, hostname, device). */
-static int create_ranks_dset(hid_t loc, const char *name, hid_t type, int nranks, hid_t *out)
+/* Creates loc/name: type, dims[ndims] (maxdims NULL: fixed), chunked by
+ * chunk (NULL: contiguous), every chunk allocated and written now with
+ * *fill (NULL: HDF5's default, zero). *out: the open dataset, or -1. */
+static int create_filled(hid_t loc, const char *name, hid_t type, int ndims, const hsize_t *dims,
+                         const hsize_t *maxdims, const hsize_t *chunk, const void *fill,
+                         hid_t *out)
 {
   hid_t space = -1, dcpl = -1;
-  hsize_t dims[1] = {(hsize_t)nranks};
   int rc = SB_ERR;
   *out = -1;
-  SB_H5(space = H5Screate_simple(1, dims, NULL));
+  SB_H5(space = H5Screate_simple(ndims, dims, maxdims));
   SB_H5(dcpl = H5Pcreate(H5P_DATASET_CREATE));
+  if (chunk)
+    SB_H5(H5Pset_chunk(dcpl, ndims, chunk));
   SB_H5(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY));
   SB_H5(H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC));
+  if (fill)
+    SB_H5(H5Pset_fill_value(dcpl, type, fill));
   SB_H5(*out = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
   rc = SB_OK;
 fail:
-  if (dcpl >= 0)
-    H5Pclose(dcpl);
-  if (space >= 0)
-    H5Sclose(space);
-  if (rc != SB_OK)
-    sb_error_prefix("dataset %s", name);
+  CLOSE(dcpl, space);
   return rc;
 }
 
-/* Writes this rank's element of a 1-D [nranks] dataset with independent
+/* Creates a 1-D [nranks] dataset (counters, hostname, device). */
+static int create_ranks_dset(hid_t loc, const char *name, hid_t type, int nranks, hid_t *out)
+{
+  hsize_t dims[1] = {(hsize_t)nranks};
+  if (create_filled(loc, name, type, 1, dims, NULL, NULL, NULL, out) != SB_OK)
+    return sb_error_prefix("dataset %s", name);
+  return SB_OK;
+}
+
+/* Writes the block count[ndims] at start of dset from buf with independent
  * I/O: no rank waits inside HDF5 for another's write, so one rank's failure
  * (a full disk) cannot leave the others in a collective; the caller agrees
  * on the outcome. dset may be -1: this rank failed to open it. */
+static int write_block(hid_t dset, hid_t type, hid_t dxpl, int ndims, const hsize_t *start,
+                       const hsize_t *count, const void *buf)
+{
+  hid_t fspace = -1, mspace = -1;
+  int ok = dset >= 0 && (fspace = H5Dget_space(dset)) >= 0 &&
+           H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
+           (mspace = H5Screate_simple(ndims, count, NULL)) >= 0;
+  if (!ok)
+    sb_error("preparing the write failed");
+  else if (!(ok = H5Dwrite(dset, type, mspace, fspace, dxpl, buf) >= 0))
+    sb_error("H5Dwrite failed");
+  CLOSE(mspace, fspace);
+  return ok ? SB_OK : SB_ERR;
+}
+
+/* This rank's element of a 1-D [nranks] dataset (write_block). */
 static int write_rank_elem(hid_t dset, hid_t type, hid_t dxpl, int rank, const void *value,
                            const char *name)
 {
-  hid_t fspace = -1, mspace = -1;
   hsize_t start[1] = {(hsize_t)rank}, count[1] = {1};
-  int ok;
-  ok = dset >= 0 && (fspace = H5Dget_space(dset)) >= 0 &&
-       H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
-       (mspace = H5Screate_simple(1, count, NULL)) >= 0;
-  if (!ok)
-    sb_error("preparing the write failed");
-  else if (!(ok = H5Dwrite(dset, type, mspace, fspace, dxpl, value) >= 0))
-    sb_error("H5Dwrite failed");
-  if (mspace >= 0)
-    H5Sclose(mspace);
-  if (fspace >= 0)
-    H5Sclose(fspace);
-  if (!ok)
+  if (write_block(dset, type, dxpl, 1, start, count, value) != SB_OK)
     return sb_error_prefix("dataset %s", name);
   return SB_OK;
 }
@@ -222,41 +249,25 @@ static int write_rank_elem(hid_t dset, hid_t type, hid_t dxpl, int rank, const v
  * chunks; chunks are allocated when the extent grows (collectively). */
 static int create_phase(hid_t grp, const sb_phase_t *p, int nranks)
 {
-  hid_t space = -1, dcpl = -1, dset = -1;
+  hid_t dset;
   hsize_t dims[2] = {(hsize_t)nranks, (hsize_t)p->cap};
   hsize_t maxdims[2] = {(hsize_t)nranks, H5S_UNLIMITED};
   hsize_t chunk[2] = {1, (hsize_t)(p->cap < 1 ? 1 : p->cap < SB_CHUNK_SAMPLES ? p->cap
                                                                                 : SB_CHUNK_SAMPLES)};
   double nan = NAN;
   int64_t b = (int64_t)p->bytes_per_sample, it = (int64_t)p->items_per_sample;
-  int rc = SB_ERR;
-  SB_H5(space = H5Screate_simple(2, dims, maxdims));
-  SB_H5(dcpl = H5Pcreate(H5P_DATASET_CREATE));
-  SB_H5(H5Pset_chunk(dcpl, 2, chunk));
+  int ok;
   /* Every chunk of a full run allocated and written (NaN) now, while the
    * space check's verdict holds: the run's checkpoints then only overwrite
    * (no file growth, no metadata change, nothing to fail on a disk that
    * others fill meanwhile). */
-  SB_H5(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY));
-  SB_H5(H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC));
-  SB_H5(H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan));
-  SB_H5(dset = H5Dcreate2(grp, p->name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, dcpl,
-                          H5P_DEFAULT));
-  if (attr_str(dset, "units", "s") != SB_OK ||
-      attr_num(dset, "bytes_per_sample", H5T_NATIVE_INT64, &b) != SB_OK ||
-      attr_num(dset, "items_per_sample", H5T_NATIVE_INT64, &it) != SB_OK)
-    goto fail;
-  rc = SB_OK;
-fail:
-  if (dset >= 0)
-    H5Dclose(dset);
-  if (dcpl >= 0)
-    H5Pclose(dcpl);
-  if (space >= 0)
-    H5Sclose(space);
-  if (rc != SB_OK)
-    sb_error_prefix("/timings/%s", p->name);
-  return rc;
+  ok = create_filled(grp, p->name, H5T_NATIVE_DOUBLE, 2, dims, maxdims, chunk, &nan, &dset) ==
+           SB_OK &&
+       attr_str(dset, "units", "s") == SB_OK &&
+       attr_scalar(dset, "bytes_per_sample", H5T_NATIVE_INT64, &b) == SB_OK &&
+       attr_scalar(dset, "items_per_sample", H5T_NATIVE_INT64, &it) == SB_OK;
+  CLOSE(dset);
+  return ok ? SB_OK : sb_error_prefix("/timings/%s", p->name);
 }
 
 /* Writes columns [from, most) of this rank's row: its samples, then NaN up
@@ -265,7 +276,7 @@ fail:
 static int write_phase_tail(hid_t grp, const sb_phase_t *p, int64_t from, int64_t most,
                             hid_t dxpl, int rank)
 {
-  hid_t dset = -1, fspace = -1, mspace = -1;
+  hid_t dset = -1;
   int64_t n = most - from;
   hsize_t start[2] = {(hsize_t)rank, (hsize_t)from}, count[2] = {1, (hsize_t)(n > 0 ? n : 1)};
   double *row = NULL;
@@ -276,50 +287,49 @@ static int write_phase_tail(hid_t grp, const sb_phase_t *p, int64_t from, int64_
       sb_error("out of memory for %lld samples", (long long)n);
     for (int64_t k = 0; ok && k < n; k++)
       row[k] = from + k < p->n ? p->samples[from + k] : NAN;
-    ok = ok && (dset = H5Dopen2(grp, p->name, H5P_DEFAULT)) >= 0 &&
-         (fspace = H5Dget_space(dset)) >= 0 && (mspace = H5Screate_simple(2, count, NULL)) >= 0 &&
-         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) >= 0;
-    if (!ok)
-      sb_error("preparing the write failed");
-    else if (!(ok = H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, row) >= 0))
-      sb_error("H5Dwrite failed");
+    if (ok) {
+      dset = H5Dopen2(grp, p->name, H5P_DEFAULT);
+      ok = write_block(dset, H5T_NATIVE_DOUBLE, dxpl, 2, start, count, row) == SB_OK;
+    }
   }
   free(row);
-  if (mspace >= 0)
-    H5Sclose(mspace);
-  if (fspace >= 0)
-    H5Sclose(fspace);
-  if (dset >= 0)
-    H5Dclose(dset);
-  if (!ok)
-    return sb_error_prefix("/timings/%s", p->name);
-  return SB_OK;
+  CLOSE(dset);
+  return ok ? SB_OK : sb_error_prefix("/timings/%s", p->name);
 }
 
 /* Sets /timings/<phase> to [nranks][most] columns (collective). */
 static int extend_phase(hid_t grp, const char *name, int64_t most)
 {
-  hid_t dset = -1;
+  hid_t dset = -1, space = -1;
+  hsize_t dims[2];
   int rc = SB_ERR;
   SB_H5(dset = H5Dopen2(grp, name, H5P_DEFAULT));
-  {
-    hid_t sp = -1;
-    hsize_t dims[2];
-    SB_H5(sp = H5Dget_space(dset));
-    H5Sget_simple_extent_dims(sp, dims, NULL);
-    H5Sclose(sp);
-    if ((hsize_t)most != dims[1]) {
-      dims[1] = (hsize_t)most;
-      SB_H5(H5Dset_extent(dset, dims));
-    }
+  SB_H5(space = H5Dget_space(dset));
+  SB_H5(H5Sget_simple_extent_dims(space, dims, NULL));
+  if ((hsize_t)most != dims[1]) {
+    dims[1] = (hsize_t)most;
+    SB_H5(H5Dset_extent(dset, dims));
   }
   rc = SB_OK;
 fail:
-  if (dset >= 0)
-    H5Dclose(dset);
+  CLOSE(space, dset);
   if (rc != SB_OK)
     sb_error_prefix("/timings/%s (extending to %lld samples)", name, (long long)most);
   return rc;
+}
+
+/* Creates group /name with the attributes kv (NULL: none): the group, or -1
+ * with the message set. Local: the caller agrees. */
+static hid_t new_group(hid_t file, const char *name, const sb_kv_t *kv)
+{
+  hid_t grp = H5Gcreate2(file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (grp < 0) {
+    sb_error("cannot create group /%s", name);
+  } else if (attrs_from_kv(grp, kv) != SB_OK) {
+    H5Gclose(grp);
+    grp = -1;
+  }
+  return grp;
 }
 
 /* /metrics: every rank creates each dataset (collective metadata), rank 0
@@ -327,27 +337,24 @@ fail:
 static int write_metrics(hid_t file, const sb_h5_metrics_t *m, hid_t dxpl, MPI_Comm comm,
                          int rank)
 {
-  hid_t grp = -1, fspace = -1, mspace = -1, dset = -1;
+  hid_t grp, space = -1, dset = -1;
   hsize_t dims[2] = {(hsize_t)m->nrows, (hsize_t)m->ncols};
-  int ok;
-  ok = (grp = H5Gcreate2(file, "metrics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0;
-  if (!ok)
-    sb_error("cannot create the group");
-  ok = ok && attrs_from_kv(grp, m->attrs) == SB_OK;
+  int ok = (grp = new_group(file, "metrics", m->attrs)) >= 0;
   if (!agree(comm, ok))
     goto fail;
   for (int k = 0; k < m->nseries; k++) {
-    ok = (fspace = H5Screate_simple(2, dims, NULL)) >= 0 &&
-         (mspace = H5Screate_simple(2, dims, NULL)) >= 0 &&
-         (dset = H5Dcreate2(grp, m->names[k], H5T_NATIVE_DOUBLE, fspace, H5P_DEFAULT,
+    ok = (space = H5Screate_simple(2, dims, NULL)) >= 0 &&
+         (dset = H5Dcreate2(grp, m->names[k], H5T_NATIVE_DOUBLE, space, H5P_DEFAULT,
                             H5P_DEFAULT, H5P_DEFAULT)) >= 0;
     if (!ok)
       sb_error("cannot create dataset %s", m->names[k]);
+    CLOSE(space);
+    space = -1;
     if (!agree(comm, ok))
       goto fail;
     if (m->nrows > 0 && m->ncols > 0) {
       /* rank 0 alone (independent I/O: nobody waits in HDF5 for it) */
-      ok = rank != 0 || H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl,
+      ok = rank != 0 || H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, dxpl,
                                  m->data + (size_t)k * (size_t)(m->nrows * m->ncols)) >= 0;
       if (!ok)
         sb_error("H5Dwrite of %s failed", m->names[k]);
@@ -359,22 +366,11 @@ static int write_metrics(hid_t file, const sb_h5_metrics_t *m, hid_t dxpl, MPI_C
       goto fail;
     H5Dclose(dset);
     dset = -1;
-    H5Sclose(fspace);
-    fspace = -1;
-    H5Sclose(mspace);
-    mspace = -1;
   }
   H5Gclose(grp);
   return SB_OK;
 fail:
-  if (dset >= 0)
-    H5Dclose(dset);
-  if (fspace >= 0)
-    H5Sclose(fspace);
-  if (mspace >= 0)
-    H5Sclose(mspace);
-  if (grp >= 0)
-    H5Gclose(grp);
+  CLOSE(dset, grp);
   return sb_error_prefix("/metrics");
 }
 
@@ -393,16 +389,34 @@ static void file_free(sb_h5_file_t *f)
   free(f);
 }
 
+/* Collective: /ranks/<name> [nranks] of type (in grp), this rank's element
+ * value written; each step agreed. ok: 0 when this rank has already failed
+ * (message set). */
+static int create_rank_value(sb_h5_file_t *f, hid_t grp, int ok, const char *name, hid_t type,
+                             const void *value)
+{
+  hid_t dset = -1;
+  ok = ok && create_ranks_dset(grp, name, type, f->nranks, &dset) == SB_OK;
+  if (!agree(f->comm, ok)) {
+    CLOSE(dset);
+    return SB_ERR;
+  }
+  ok = write_rank_elem(dset, type, f->dxpl, f->rank, value, name) == SB_OK;
+  H5Dclose(dset);
+  return agree(f->comm, ok) ? SB_OK : SB_ERR;
+}
+
 /* Everything that exists before the loop, each step agreed among ranks. */
 static int create_contents(sb_h5_file_t *f, const sb_h5_run_t *run)
 {
   hid_t grp = -1, strtype = -1, dset = -1;
   int64_t schema_version = SB_H5_SCHEMA_VERSION, nr = f->nranks;
+  int32_t dev = run->device;
   char host[SB_HOSTNAME_MAX];
   int ok;
 
   ok = attr_str(f->file, "schema", SB_H5_SCHEMA) == SB_OK &&
-       attr_num(f->file, "schema_version", H5T_NATIVE_INT64, &schema_version) == SB_OK &&
+       attr_scalar(f->file, "schema_version", H5T_NATIVE_INT64, &schema_version) == SB_OK &&
        attr_str(f->file, "app", run->app) == SB_OK &&
        (!run->latency_phase || attr_str(f->file, "latency_phase", run->latency_phase) == SB_OK) &&
        (!run->rate_phase || attr_str(f->file, "rate_phase", run->rate_phase) == SB_OK) &&
@@ -411,71 +425,42 @@ static int create_contents(sb_h5_file_t *f, const sb_h5_run_t *run)
        attr_str(f->file, "command_line", run->command_line) == SB_OK &&
        attr_str(f->file, "start_utc", run->start_utc) == SB_OK &&
        attr_str_sized(f->file, "end_utc", "", SB_ATTR_FIXED) == SB_OK &&
-       attr_num(f->file, "nranks", H5T_NATIVE_INT64, &nr) == SB_OK &&
+       attr_scalar(f->file, "nranks", H5T_NATIVE_INT64, &nr) == SB_OK &&
        attr_str_sized(f->file, "status", "running", SB_ATTR_FIXED) == SB_OK;
   if (!agree(f->comm, ok))
     return SB_ERR;
 
-  ok = (grp = H5Gcreate2(f->file, "params", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0;
-  if (!ok)
-    sb_error("cannot create group /params");
-  ok = ok && attrs_from_kv(grp, run->params) == SB_OK;
-  if (grp >= 0)
-    H5Gclose(grp);
+  ok = (grp = new_group(f->file, "params", run->params)) >= 0;
+  CLOSE(grp);
   if (!agree(f->comm, ok))
     return sb_error_prefix("/params");
-  ok = (grp = H5Gcreate2(f->file, "system", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0;
-  if (!ok)
-    sb_error("cannot create group /system");
-  ok = ok && attrs_from_kv(grp, run->system) == SB_OK;
-  if (grp >= 0)
-    H5Gclose(grp);
+  ok = (grp = new_group(f->file, "system", run->system)) >= 0;
+  CLOSE(grp);
   if (!agree(f->comm, ok))
     return sb_error_prefix("/system");
 
   /* /ranks: hostname and device now, the counters at every checkpoint. */
   memset(host, 0, sizeof host);
   snprintf(host, sizeof host, "%s", run->hostname);
-  ok = (grp = H5Gcreate2(f->file, "ranks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0 &&
-       (strtype = H5Tcopy(H5T_C_S1)) >= 0 && H5Tset_size(strtype, SB_HOSTNAME_MAX) >= 0 &&
-       H5Tset_strpad(strtype, H5T_STR_NULLTERM) >= 0;
+  ok = (grp = new_group(f->file, "ranks", NULL)) >= 0 &&
+       (strtype = str_type(SB_HOSTNAME_MAX)) >= 0;
   if (!ok)
     sb_error("cannot create group /ranks");
-  ok = ok && create_ranks_dset(grp, "hostname", strtype, f->nranks, &dset) == SB_OK;
-  if (!agree(f->comm, ok))
+  if (create_rank_value(f, grp, ok, "hostname", strtype, host) != SB_OK ||
+      create_rank_value(f, grp, 1, "device", H5T_NATIVE_INT32, &dev) != SB_OK)
     goto fail;
-  ok = write_rank_elem(dset, strtype, f->dxpl, f->rank, host, "hostname") == SB_OK;
-  H5Dclose(dset);
-  dset = -1;
-  if (!agree(f->comm, ok))
-    goto fail;
-  {
-    int32_t dev = run->device;
-    ok = create_ranks_dset(grp, "device", H5T_NATIVE_INT32, f->nranks, &dset) == SB_OK;
-    if (!agree(f->comm, ok))
-      goto fail;
-    ok = write_rank_elem(dset, H5T_NATIVE_INT32, f->dxpl, f->rank, &dev, "device") == SB_OK;
-    H5Dclose(dset);
-    dset = -1;
-    if (!agree(f->comm, ok))
-      goto fail;
-  }
   ok = 1;
   for (int k = 0; k < run->n_rank_counters && ok; k++) {
     ok = create_ranks_dset(grp, run->rank_counter_names[k], H5T_NATIVE_INT64, f->nranks,
                            &dset) == SB_OK;
-    if (dset >= 0)
-      H5Dclose(dset);
+    CLOSE(dset);
     dset = -1;
   }
   if (!agree(f->comm, ok))
     goto fail;
   H5Gclose(grp);
-  grp = -1;
 
-  ok = (grp = H5Gcreate2(f->file, "timings", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0;
-  if (!ok)
-    sb_error("cannot create group /timings");
+  ok = (grp = new_group(f->file, "timings", NULL)) >= 0;
   for (int k = 0; ok && k < run->timings->n; k++) {
     ok = create_phase(grp, &run->timings->phases[k], f->nranks) == SB_OK;
     f->extent[k] = run->timings->phases[k].cap;
@@ -483,16 +468,10 @@ static int create_contents(sb_h5_file_t *f, const sb_h5_run_t *run)
   if (!agree(f->comm, ok))
     goto fail;
   H5Gclose(grp);
-  grp = -1;
   H5Tclose(strtype);
   return SB_OK;
 fail:
-  if (dset >= 0)
-    H5Dclose(dset);
-  if (grp >= 0)
-    H5Gclose(grp);
-  if (strtype >= 0)
-    H5Tclose(strtype);
+  CLOSE(grp, strtype);
   return SB_ERR;
 }
 
@@ -613,8 +592,7 @@ int sb_h5_create(const char *path, MPI_Comm comm, const sb_h5_run_t *run, sb_h5_
   return SB_OK;
 fail:
   sb_error_prefix("HDF5 output %s", path);
-  if (fapl >= 0)
-    H5Pclose(fapl);
+  CLOSE(fapl);
   if (f && f->file >= 0) {
     H5Fclose(f->file);
     if (f->rank == 0)
@@ -641,8 +619,7 @@ static int cut_all(sb_h5_file_t *f, const sb_h5_run_t *run, const int64_t *want)
     ok = 0;
   }
   ok = agree(f->comm, ok);
-  if (grp >= 0)
-    H5Gclose(grp);
+  CLOSE(grp);
   return ok ? SB_OK : SB_ERR;
 }
 
@@ -672,16 +649,12 @@ static int write_samples(sb_h5_file_t *f, const sb_h5_run_t *run)
     dset = H5Dopen2(rgrp, f->counter_names[k], H5P_DEFAULT);
     ok = write_rank_elem(dset, H5T_NATIVE_INT64, f->dxpl, f->rank, &run->rank_counters[k],
                          f->counter_names[k]) == SB_OK;
-    if (dset >= 0)
-      H5Dclose(dset);
+    CLOSE(dset);
   }
   if (ok)
     for (int k = 0; k < f->nphases; k++)
       f->written[k] = upto[k];
-  if (grp >= 0)
-    H5Gclose(grp);
-  if (rgrp >= 0)
-    H5Gclose(rgrp);
+  CLOSE(grp, rgrp);
   free(upto);
   return ok ? SB_OK : SB_ERR;
 }
@@ -711,6 +684,18 @@ static int check_final_space(const sb_h5_file_t *f, const sb_h5_run_t *run)
     return sb_error("the last write needs about %.2f MB, the filesystem has %.2f MB free", need / 1e6,
                     have / 1e6);
   return SB_OK;
+}
+
+void sb_h5_abandon(sb_h5_file_t *f)
+{
+  if (!f)
+    return;
+  /* Abandoned after a failed collective step: closing could hang (see
+   * sb_h5_finish), so the file stays open and as the last flush left it. */
+  if (f->file >= 0)
+    h5_unclosed = 1;
+  f->file = -1;
+  file_free(f);
 }
 
 int sb_h5_finish(sb_h5_file_t *f, const sb_h5_run_t *run)
@@ -759,29 +744,15 @@ int sb_h5_finish(sb_h5_file_t *f, const sb_h5_run_t *run)
     goto fail;
   rc = SB_OK;
 fail:
-  /* After a failed write, H5Fclose flushes again, and on a full disk its
-   * ranks part ways inside HDF5 (one in a barrier, one in a broadcast):
-   * the file is left as the last flush made it, and open. */
-  if (f->file >= 0)
-    h5_unclosed = 1;
   if (rc != SB_OK)
     sb_error_prefix("final write of %s", f->path);
   free(mine);
   free(want);
-  file_free(f);
+  /* After a failed write, H5Fclose flushes again, and on a full disk its
+   * ranks part ways inside HDF5 (one in a barrier, one in a broadcast):
+   * the file is left as the last flush made it, and open. */
+  sb_h5_abandon(f);
   return rc;
-}
-
-void sb_h5_abandon(sb_h5_file_t *f)
-{
-  if (!f)
-    return;
-  /* Abandoned after a failed collective step: closing could hang (see
-   * sb_h5_finish), so the file stays open and as the last flush left it. */
-  if (f->file >= 0)
-    h5_unclosed = 1;
-  f->file = -1;
-  file_free(f);
 }
 
 const char *sb_h5_path(const sb_h5_file_t *f) { return f->path; }

@@ -1,6 +1,7 @@
 #include "sb_kv.h"
 
 #include "sb_error.h"
+#include "sb_grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,14 +26,10 @@ static sb_kv_item_t *slot(sb_kv_t *kv, const char *name)
       return &kv->items[k];
     }
   }
-  if (kv->n == kv->cap) {
-    size_t cap = kv->cap ? 2 * kv->cap : 16;
-    sb_kv_item_t *items = realloc(kv->items, cap * sizeof *items);
-    if (!items)
-      return NULL;
-    kv->items = items;
-    kv->cap = cap;
-  }
+  sb_kv_item_t *items = sb_grow(kv->items, &kv->cap, kv->n + 1, sizeof *items, 16);
+  if (!items)
+    return NULL;
+  kv->items = items;
   sb_kv_item_t *it = &kv->items[kv->n];
   memset(it, 0, sizeof *it);
   it->name = strdup(name);

@@ -102,6 +102,66 @@ struct conv_dims {
   int n, cin, h, w, cout, kh, kw, stride, pad, oh, ow, K, N;
 };
 
+/* The B column a thread loads (jl = t % 64, rows kl0 + 4i), decomposed once:
+ * its pixel's first input row and column (padding subtracted) and image;
+ * khw = kh.kw, the k of one input channel. */
+struct conv_col {
+  int khw, jl, kl0, iy0, ix0;
+  bool jvalid;
+  const float *inb;
+};
+
+static __device__ __forceinline__ conv_col conv_column(const conv_dims &d,
+                                                       const float *__restrict__ in, int t, int j0)
+{
+  const int ohw = d.oh * d.ow;
+  conv_col c;
+  c.khw = d.kh * d.kw;
+  c.jl = t % CONV_BN;
+  c.kl0 = t / CONV_BN;
+  const int jg = j0 + c.jl;
+  c.jvalid = jg < d.N;
+  c.iy0 = 0;
+  c.ix0 = 0;
+  c.inb = in;
+  if (c.jvalid) {
+    const int b = jg / ohw, p = jg % ohw;
+    c.iy0 = (p / d.ow) * d.stride - d.pad;
+    c.ix0 = (p % d.ow) * d.stride - d.pad;
+    c.inb = in + (size_t)b * d.cin * d.h * d.w;
+  }
+  return c;
+}
+
+/* Loads the tiles of step k0 into shared memory: A, 64 rows x 16 k, read 16
+ * consecutive floats per row; B, 16 k x 64 pixels, gathered from the input
+ * (zero padding). The caller synchronises. */
+static __device__ __forceinline__ void conv_load_tiles(const conv_dims &d,
+                                                       const float *__restrict__ weight,
+                                                       const conv_col &c, int t, int m0, int k0,
+                                                       float (*As)[CONV_BM], float (*Bs)[CONV_BN])
+{
+  const int khw = c.khw;
+#pragma unroll
+  for (int i = 0; i < 4; i++) {
+    const int idx = t + i * 256, ml = idx / CONV_BK, kl = idx % CONV_BK;
+    const int m = m0 + ml, k = k0 + kl;
+    As[kl][ml] = (m < d.cout && k < d.K) ? weight[(size_t)m * d.K + k] : 0.0f;
+  }
+#pragma unroll
+  for (int i = 0; i < 4; i++) {
+    const int kl = c.kl0 + 4 * i, k = k0 + kl;
+    float v = 0.0f;
+    if (c.jvalid && k < d.K) {
+      const int ci = k / khw, r = k % khw;
+      const int iy = c.iy0 + r / d.kw, ix = c.ix0 + r % d.kw;
+      if (iy >= 0 && iy < d.h && ix >= 0 && ix < d.w)
+        v = c.inb[((size_t)ci * d.h + iy) * d.w + ix];
+    }
+    Bs[kl][c.jl] = v;
+  }
+}
+
 static __global__ void __launch_bounds__(256)
 conv2d_fp32_kernel(conv_dims d, const float *__restrict__ in, const float *__restrict__ weight,
                    const float *__restrict__ bias, const float *__restrict__ residual, int relu,
@@ -111,20 +171,8 @@ conv2d_fp32_kernel(conv_dims d, const float *__restrict__ in, const float *__res
   __shared__ float Bs[CONV_BK][CONV_BN];
   const int t = threadIdx.x, tx = t % 16, ty = t / 16;
   const int m0 = blockIdx.y * CONV_BM, j0 = blockIdx.x * CONV_BN;
-  const int khw = d.kh * d.kw, ohw = d.oh * d.ow;
-
-  /* The B column this thread loads is fixed (t % 64): decompose it once. */
-  const int jl = t % CONV_BN, kl0 = t / CONV_BN; /* loads rows kl0 + 4i */
-  const int jg = j0 + jl;
-  const bool jvalid = jg < d.N;
-  int iy0 = 0, ix0 = 0;
-  const float *inb = in;
-  if (jvalid) {
-    const int b = jg / ohw, p = jg % ohw;
-    iy0 = (p / d.ow) * d.stride - d.pad;
-    ix0 = (p % d.ow) * d.stride - d.pad;
-    inb = in + (size_t)b * d.cin * d.h * d.w;
-  }
+  const int ohw = d.oh * d.ow;
+  const conv_col col = conv_column(d, in, t, j0);
 
   float acc[4][4];
 #pragma unroll
@@ -134,26 +182,7 @@ conv2d_fp32_kernel(conv_dims d, const float *__restrict__ in, const float *__res
       acc[r][c] = 0.0f;
 
   for (int k0 = 0; k0 < d.K; k0 += CONV_BK) {
-    /* A tile: 64 rows x 16 k, read 16 consecutive floats per row. */
-#pragma unroll
-    for (int i = 0; i < 4; i++) {
-      const int idx = t + i * 256, ml = idx / CONV_BK, kl = idx % CONV_BK;
-      const int m = m0 + ml, k = k0 + kl;
-      As[kl][ml] = (m < d.cout && k < d.K) ? weight[(size_t)m * d.K + k] : 0.0f;
-    }
-    /* B tile: 16 k x 64 pixels, gathered from the input (zero padding). */
-#pragma unroll
-    for (int i = 0; i < 4; i++) {
-      const int kl = kl0 + 4 * i, k = k0 + kl;
-      float v = 0.0f;
-      if (jvalid && k < d.K) {
-        const int ci = k / khw, r = k % khw;
-        const int iy = iy0 + r / d.kw, ix = ix0 + r % d.kw;
-        if (iy >= 0 && iy < d.h && ix >= 0 && ix < d.w)
-          v = inb[((size_t)ci * d.h + iy) * d.w + ix];
-      }
-      Bs[kl][jl] = v;
-    }
+    conv_load_tiles(d, weight, col, t, m0, k0, As, Bs);
     __syncthreads();
 #pragma unroll
     for (int kl = 0; kl < CONV_BK; kl++) {
@@ -215,44 +244,17 @@ conv2d_tf32_kernel(conv_dims d, const float *__restrict__ in, const float *__res
   __shared__ __align__(128) float Cs[CONV_BM][CONV_BN + 4];
   const int t = threadIdx.x, warp = t / 32;
   const int m0 = blockIdx.y * CONV_BM, j0 = blockIdx.x * CONV_BN;
-  const int khw = d.kh * d.kw, ohw = d.oh * d.ow;
+  const int ohw = d.oh * d.ow;
   const int wr = 16 * (warp / 2), wc = 32 * (warp % 2);
-
-  const int jl = t % CONV_BN, kl0 = t / CONV_BN;
-  const int jg = j0 + jl;
-  const bool jvalid = jg < d.N;
-  int iy0 = 0, ix0 = 0;
-  const float *inb = in;
-  if (jvalid) {
-    const int b = jg / ohw, p = jg % ohw;
-    iy0 = (p / d.ow) * d.stride - d.pad;
-    ix0 = (p % d.ow) * d.stride - d.pad;
-    inb = in + (size_t)b * d.cin * d.h * d.w;
-  }
+  const conv_col col = conv_column(d, in, t, j0);
+  const int jl = col.jl, kl0 = col.kl0;
 
   wmma::fragment<wmma::accumulator, 16, 16, 8, float> acc[2];
   wmma::fill_fragment(acc[0], 0.0f);
   wmma::fill_fragment(acc[1], 0.0f);
 
   for (int k0 = 0; k0 < d.K; k0 += CONV_BK) {
-#pragma unroll
-    for (int i = 0; i < 4; i++) {
-      const int idx = t + i * 256, ml = idx / CONV_BK, kl = idx % CONV_BK;
-      const int m = m0 + ml, k = k0 + kl;
-      As[kl][ml] = (m < d.cout && k < d.K) ? weight[(size_t)m * d.K + k] : 0.0f;
-    }
-#pragma unroll
-    for (int i = 0; i < 4; i++) {
-      const int kl = kl0 + 4 * i, k = k0 + kl;
-      float v = 0.0f;
-      if (jvalid && k < d.K) {
-        const int ci = k / khw, r = k % khw;
-        const int iy = iy0 + r / d.kw, ix = ix0 + r % d.kw;
-        if (iy >= 0 && iy < d.h && ix >= 0 && ix < d.w)
-          v = inb[((size_t)ci * d.h + iy) * d.w + ix];
-      }
-      Bs[kl][jl] = v;
-    }
+    conv_load_tiles(d, weight, col, t, m0, k0, As, Bs);
     __syncthreads();
 #pragma unroll
     for (int kk = 0; kk < CONV_BK; kk += 8) {

@@ -2,6 +2,7 @@
 #include "sb_safetensors.h"
 
 #include "sb_err.h"
+#include "sb_grow.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -340,17 +341,6 @@ out:
   return rc;
 }
 
-/* Frees n metadata pairs (keys[i], values[i]) and both arrays. */
-static void free_meta(char **keys, char **values, size_t n)
-{
-  for (size_t i = 0; i < n; i++) {
-    free(keys[i]);
-    free(values[i]);
-  }
-  free(keys);
-  free(values);
-}
-
 void sb_st_free(sb_st_file_t *file)
 {
   if (!file)
@@ -358,7 +348,12 @@ void sb_st_free(sb_st_file_t *file)
   for (size_t i = 0; i < file->ntensors; i++)
     free(file->tensors[i].name);
   free(file->tensors);
-  free_meta(file->meta_keys, file->meta_values, file->nmeta);
+  for (size_t i = 0; i < file->nmeta; i++) {
+    free(file->meta_keys[i]);
+    free(file->meta_values[i]);
+  }
+  free(file->meta_keys);
+  free(file->meta_values);
   memset(file, 0, sizeof *file);
 }
 
@@ -380,19 +375,11 @@ const char *sb_st_meta(const sb_st_file_t *file, const char *key)
 
 /* ---- writing --------------------------------------------------------------- */
 
-typedef struct {
-  char *name;
-  sb_st_dtype_t dtype;
-  int ndim;
-  int64_t shape[SB_ST_MAX_DIMS];
-  size_t begin, end;
-} wentry_t;
-
 struct sb_st_writer {
-  wentry_t *entries;
-  size_t n, cap;
-  char **meta_keys, **meta_values;
-  size_t nmeta, meta_cap;
+  /* The tensors (begin and end in data; no data pointers) and metadata added
+   * so far, in the order of the file's header. */
+  sb_st_file_t st;
+  size_t cap, keys_cap, values_cap; /* of st.tensors, st.meta_keys, st.meta_values */
   unsigned char *data;
   size_t bytes, data_cap;
   char failed[256];  /* first failure, reported by finish */
@@ -408,10 +395,7 @@ void sb_st_writer_free(sb_st_writer_t *w)
 {
   if (!w)
     return;
-  for (size_t i = 0; i < w->n; i++)
-    free(w->entries[i].name);
-  free(w->entries);
-  free_meta(w->meta_keys, w->meta_values, w->nmeta);
+  sb_st_free(&w->st);
   free(w->data);
   free(w);
 }
@@ -426,30 +410,21 @@ int sb_st_writer_meta(sb_st_writer_t *w, const char *key, const char *value)
 {
   if (!w || w->finished)
     return -1;
-  if (w->nmeta == w->meta_cap) {
-    size_t cap = w->meta_cap ? 2 * w->meta_cap : 8;
-    char **k = realloc(w->meta_keys, cap * sizeof *k);
-    if (k)
-      w->meta_keys = k;
-    char **v = realloc(w->meta_values, cap * sizeof *v);
-    if (v)
-      w->meta_values = v;
-    if (!k || !v) {
-      writer_fail(w, "out of memory adding metadata %s", key);
-      return -1;
-    }
-    w->meta_cap = cap;
-  }
-  char *k = strdup(key), *v = strdup(value);
-  if (!k || !v) {
+  char **keys = sb_grow(w->st.meta_keys, &w->keys_cap, w->st.nmeta + 1, sizeof *keys, 8);
+  if (keys)
+    w->st.meta_keys = keys;
+  char **values = sb_grow(w->st.meta_values, &w->values_cap, w->st.nmeta + 1, sizeof *values, 8);
+  if (values)
+    w->st.meta_values = values;
+  char *k = keys && values ? strdup(key) : NULL, *v = k ? strdup(value) : NULL;
+  if (!v) {
     free(k);
-    free(v);
     writer_fail(w, "out of memory adding metadata %s", key);
     return -1;
   }
-  w->meta_keys[w->nmeta] = k;
-  w->meta_values[w->nmeta] = v;
-  w->nmeta++;
+  w->st.meta_keys[w->st.nmeta] = k;
+  w->st.meta_values[w->st.nmeta] = v;
+  w->st.nmeta++;
   return 0;
 }
 
@@ -464,11 +439,10 @@ void *sb_st_writer_reserve(sb_st_writer_t *w, const char *name, sb_st_dtype_t dt
     writer_fail(w, "bad arguments adding tensor %s", name ? name : "(null)");
     return NULL;
   }
-  for (size_t i = 0; i < w->n; i++)
-    if (strcmp(w->entries[i].name, name) == 0) {
-      writer_fail(w, "tensor %s added twice", name);
-      return NULL;
-    }
+  if (sb_st_find(&w->st, name)) {
+    writer_fail(w, "tensor %s added twice", name);
+    return NULL;
+  }
   uint64_t count = 1;
   for (int i = 0; i < ndim; i++) {
     if (shape[i] < 0 || (shape[i] > 0 && count > (UINT64_C(1) << 40) / (uint64_t)shape[i])) {
@@ -478,32 +452,19 @@ void *sb_st_writer_reserve(sb_st_writer_t *w, const char *name, sb_st_dtype_t dt
     count *= (uint64_t)shape[i];
   }
   size_t bytes = (size_t)count * sb_st_dtype_size(dtype);
-  if (w->n == w->cap) {
-    size_t cap = w->cap ? 2 * w->cap : 64;
-    wentry_t *e = realloc(w->entries, cap * sizeof *e);
-    if (!e) {
-      writer_fail(w, "out of memory adding tensor %s", name);
-      return NULL;
-    }
-    w->entries = e;
-    w->cap = cap;
-  }
-  if (!w->data || w->bytes + bytes > w->data_cap) {
-    size_t cap = w->data_cap ? w->data_cap : 4096;
-    while (cap < w->bytes + bytes)
-      cap *= 2;
-    unsigned char *d = realloc(w->data, cap);
-    if (!d) {
-      writer_fail(w, "out of memory adding tensor %s", name);
-      return NULL;
-    }
+  sb_st_tensor_t *tensors =
+      sb_grow(w->st.tensors, &w->cap, w->st.ntensors + 1, sizeof *tensors, 64);
+  if (tensors)
+    w->st.tensors = tensors;
+  unsigned char *d = tensors ? sb_grow(w->data, &w->data_cap, w->bytes + bytes, 1, 4096) : NULL;
+  if (d)
     w->data = d;
-    w->data_cap = cap;
+  sb_st_tensor_t *e = d ? &w->st.tensors[w->st.ntensors] : NULL;
+  if (e) {
+    memset(e, 0, sizeof *e);
+    e->name = strdup(name);
   }
-  wentry_t *e = &w->entries[w->n];
-  memset(e, 0, sizeof *e);
-  e->name = strdup(name);
-  if (!e->name) {
+  if (!e || !e->name) {
     writer_fail(w, "out of memory adding tensor %s", name);
     return NULL;
   }
@@ -513,7 +474,8 @@ void *sb_st_writer_reserve(sb_st_writer_t *w, const char *name, sb_st_dtype_t dt
     e->shape[i] = shape[i];
   e->begin = w->bytes;
   e->end = w->bytes + bytes;
-  w->n++;
+  e->count = (size_t)count;
+  w->st.ntensors++;
   unsigned char *dst = w->data + w->bytes;
   memset(dst, 0, bytes);
   w->bytes += bytes;
@@ -526,13 +488,14 @@ int sb_st_writer_add(sb_st_writer_t *w, const char *name, sb_st_dtype_t dtype, i
   unsigned char *dst = sb_st_writer_reserve(w, name, dtype, ndim, shape);
   if (!dst)
     return -1;
-  size_t bytes = w->entries[w->n - 1].end - w->entries[w->n - 1].begin;
+  const sb_st_tensor_t *t = &w->st.tensors[w->st.ntensors - 1];
+  size_t bytes = (size_t)(t->end - t->begin);
   if (bytes)
     memcpy(dst, data, bytes);
   return 0;
 }
 
-static json_t *entry_json(const wentry_t *e)
+static json_t *entry_json(const sb_st_tensor_t *e)
 {
   json_t *o = json_object(), *shape = json_array(), *offs = json_array();
   if (!o || !shape || !offs)
@@ -579,17 +542,17 @@ int sb_st_writer_finish(sb_st_writer_t *w, void **blob, size_t *len, char *err, 
   int rc = -1;
   if (!root)
     goto oom;
-  if (w->nmeta) {
+  if (w->st.nmeta) {
     json_t *meta = json_object();
     if (!meta || json_object_set_new(root, "__metadata__", meta) != 0)
       goto oom;
-    for (size_t i = 0; i < w->nmeta; i++)
-      if (json_object_set_new(meta, w->meta_keys[i], json_string(w->meta_values[i])) != 0)
+    for (size_t i = 0; i < w->st.nmeta; i++)
+      if (json_object_set_new(meta, w->st.meta_keys[i], json_string(w->st.meta_values[i])) != 0)
         goto oom;
   }
-  for (size_t i = 0; i < w->n; i++) {
-    json_t *o = entry_json(&w->entries[i]);
-    if (!o || json_object_set_new(root, w->entries[i].name, o) != 0)
+  for (size_t i = 0; i < w->st.ntensors; i++) {
+    json_t *o = entry_json(&w->st.tensors[i]);
+    if (!o || json_object_set_new(root, w->st.tensors[i].name, o) != 0)
       goto oom;
   }
   header = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);

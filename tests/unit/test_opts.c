@@ -87,28 +87,27 @@ int main(void)
     sb_opts_free(&c);
   }
   {
-    const char *a1[] = {"prog", "--tensor-bytes", "1Q"};
-    expect_error("bad size", 3, a1, "--tensor-bytes");
-    const char *a2[] = {"prog", "--iterations", "0"};
-    expect_error("zero iterations", 3, a2, "--iterations");
-    const char *a3[] = {"prog", "--iterations", "ten"};
-    expect_error("non-numeric iterations", 3, a3, "--iterations");
-    const char *a4[] = {"prog", "--mode", "fast"};
-    expect_error("bad choice", 3, a4, "--mode");
-    const char *a5[] = {"prog", "--count", "11"};
-    expect_error("out of range", 3, a5, "--count");
-    const char *a6[] = {"prog", "--frobnicate"};
-    expect_error("unknown option", 2, a6, "--frobnicate");
-    const char *a7[] = {"prog", "--tensor-bytes"};
-    expect_error("missing value", 2, a7, "--tensor-bytes");
-    const char *a8[] = {"prog", "--label", "novalue"};
-    expect_error("bad label", 3, a8, "--label");
-    const char *a9[] = {"prog", "--no-verify=1"};
-    expect_error("flag with value", 2, a9, "--no-verify");
-    const char *a10[] = {"prog", "stray"};
-    expect_error("positional", 2, a10, "stray");
-    const char *a11[] = {"prog", "--log-level", "loud"};
-    expect_error("bad log level", 3, a11, "--log-level");
+    /* Each refused: its arguments after "prog" (one or two), and what the
+     * message must name. */
+    static const struct {
+      const char *what, *arg, *value, *needle;
+    } bad[] = {
+      {"bad size", "--tensor-bytes", "1Q", "--tensor-bytes"},
+      {"zero iterations", "--iterations", "0", "--iterations"},
+      {"non-numeric iterations", "--iterations", "ten", "--iterations"},
+      {"bad choice", "--mode", "fast", "--mode"},
+      {"out of range", "--count", "11", "--count"},
+      {"unknown option", "--frobnicate", NULL, "--frobnicate"},
+      {"missing value", "--tensor-bytes", NULL, "--tensor-bytes"},
+      {"bad label", "--label", "novalue", "--label"},
+      {"flag with value", "--no-verify=1", NULL, "--no-verify"},
+      {"positional", "stray", NULL, "stray"},
+      {"bad log level", "--log-level", "loud", "--log-level"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+      const char *argv[] = {"prog", bad[k].arg, bad[k].value};
+      expect_error(bad[k].what, bad[k].value ? 3 : 2, argv, bad[k].needle);
+    }
   }
   return CHECK_DONE();
 }
