@@ -281,18 +281,17 @@ int sb_gpu_copy_to_device(void *dev, const void *host, size_t bytes, void *strea
   return gpu_copy(dev, host, bytes, 1, stream);
 }
 
-int sb_gpu_place(MPI_Comm comm, int one_per_rank, sb_gpu_place_t *place)
+int sb_gpu_place(MPI_Comm comm, int local_rank, int local_size, int one_per_rank,
+                 sb_gpu_place_t *place)
 {
-  MPI_Comm node = MPI_COMM_NULL;
   char msg[512] = "", host[128] = "unknown";
-  int rank = 0, mine, first_bad = INT_MAX, rc = SB_ERR;
+  int rank = 0, mine, first_bad = INT_MAX;
 
   memset(place, 0, sizeof *place);
   place->device = -1;
+  place->local_rank = local_rank;
+  place->local_size = local_size;
   SB_MPI(MPI_Comm_rank(comm, &rank));
-  SB_MPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node));
-  SB_MPI(MPI_Comm_rank(node, &place->local_rank));
-  SB_MPI(MPI_Comm_size(node, &place->local_size));
   if (place_local(one_per_rank, place) != SB_OK) {
     gethostname(host, sizeof host - 1);
     snprintf(msg, sizeof msg, "rank %d on host %s: %s", rank, host, sb_error_msg());
@@ -304,12 +303,9 @@ int sb_gpu_place(MPI_Comm comm, int one_per_rank, sb_gpu_place_t *place)
   if (first_bad != INT_MAX) {
     SB_MPI(MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, first_bad, comm));
     msg[sizeof msg - 1] = '\0';
-    sb_error("%s", msg);
-    goto fail;
+    return sb_error("%s", msg);
   }
-  rc = SB_OK;
+  return SB_OK;
 fail:
-  if (node != MPI_COMM_NULL)
-    MPI_Comm_free(&node);
-  return rc;
+  return SB_ERR;
 }

@@ -34,14 +34,15 @@ typedef struct {
   int local_size;      /* ranks on its node */
 } sb_gpu_place_t;
 
-/* Collective over comm. Finds each rank's node-local rank
- * (MPI_Comm_split_type SHARED), picks device = local_rank mod count and makes
- * it current for the calling thread. one_per_rank: also refuse a node with
+/* Collective over comm. Given the rank's place on its node (the driver's
+ * ctx->local_rank and local_size), picks device = local_rank mod count and
+ * makes it current for the calling thread. one_per_rank: also refuse a node with
  * more ranks than devices (NCCL cannot put two ranks of one communicator on
  * the same device). The outcome is agreed: SB_OK on every rank, or SB_ERR on
  * every rank with the message of the lowest failing rank ("rank 3 on host
  * n17: no CUDA device visible ..."). */
-int sb_gpu_place(MPI_Comm comm, int one_per_rank, sb_gpu_place_t *place);
+int sb_gpu_place(MPI_Comm comm, int local_rank, int local_size, int one_per_rank,
+                 sb_gpu_place_t *place);
 
 /* The device's name ("NVIDIA H100 80GB HBM3") into buf. SB_OK or SB_ERR. */
 int sb_gpu_name(int device, char *buf, size_t len);

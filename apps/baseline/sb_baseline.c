@@ -85,7 +85,7 @@ static int bl_configure_gpu(sb_app_ctx_t *ctx)
     bl_nccl_version(nv, sizeof nv); /* sets the "NCCL was not found" message */
     return sb_error_prefix("--device gpu");
   }
-  if (sb_gpu_place(ctx->comm, 1, &place) != SB_OK)
+  if (sb_gpu_place(ctx->comm, ctx->local_rank, ctx->local_size, 1, &place) != SB_OK)
     return sb_error_prefix("--device gpu");
   ctx->device = place.device;
   if (ctx->rank == 0) {

@@ -69,7 +69,7 @@ static int tp_configure(sb_app_ctx_t *ctx)
     sb_gpu_count(&n); /* sets the "built without CUDA" message */
     return sb_error_prefix("--device gpu");
   }
-  if (sb_gpu_place(ctx->comm, 0, &place) != SB_OK)
+  if (sb_gpu_place(ctx->comm, ctx->local_rank, ctx->local_size, 0, &place) != SB_OK)
     return sb_error_prefix("--device gpu");
   ctx->device = place.device;
   if (ctx->rank == 0) {
