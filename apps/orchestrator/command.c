@@ -1,4 +1,4 @@
-/* Registering commands and their ACL categories (command.h). */
+/* Registering commands, their ACL categories and data types (command.h). */
 #include "command.h"
 
 #include <stdio.h>
@@ -26,13 +26,36 @@ int sbai_create_command(RedisModuleCtx *ctx, const char *name, RedisModuleCmdFun
   return REDISMODULE_OK;
 }
 
-RedisModuleType *sbai_create_type(RedisModuleCtx *ctx, const char *name, int encver,
-                                  RedisModuleTypeMethods *methods)
+int sbai_create_commands(RedisModuleCtx *ctx, const sbai_command_def_t *defs, size_t n)
 {
-  RedisModuleType *type = RedisModule_CreateDataType(ctx, name, encver, methods);
-  if (!type)
-    RedisModule_Log(ctx, "warning", "sbai: cannot create data type %s", name);
-  return type;
+  for (size_t i = 0; i < n; i++)
+    if (sbai_create_command(ctx, defs[i].name, defs[i].fn, defs[i].flags, 1, 1, 1)
+        != REDISMODULE_OK)
+      return REDISMODULE_ERR;
+  return REDISMODULE_OK;
+}
+
+/* The data types created, by id. */
+static RedisModuleType *types[SBAI_TYPE_COUNT];
+
+int sbai_create_type(RedisModuleCtx *ctx, const sbai_type_def_t *def)
+{
+  RedisModuleTypeMethods methods = def->methods;
+  RedisModuleType *type;
+
+  methods.version = REDISMODULE_TYPE_METHOD_VERSION;
+  type = RedisModule_CreateDataType(ctx, def->name, def->encver, &methods);
+  if (!type) {
+    RedisModule_Log(ctx, "warning", "sbai: cannot create data type %s", def->name);
+    return REDISMODULE_ERR;
+  }
+  types[def->id] = type;
+  return REDISMODULE_OK;
+}
+
+RedisModuleType *sbai_type(sbai_type_id_t id)
+{
+  return types[id];
 }
 
 /* Whether the space-separated list `flags` holds the word `word`. */

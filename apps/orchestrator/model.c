@@ -3,18 +3,18 @@
 #include "model.h"
 
 #include "alloc.h"
+#include "command.h"
 #include "gpu.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* The SB_MODEL_ data type (sbai_model_register creates it). */
-static RedisModuleType *model_type;
-
 /* ---- the value ---------------------------------------------------------------- */
 
-static void model_destroy(sbai_model_t *m)
+/* Frees the model (its last reference is gone, or it was never stored). */
+static void model_destroy(void *value)
 {
+  sbai_model_t *m = value;
   if (m->net)
     sb_resnet_free(m->net);
   if (m->gpu_net)
@@ -27,24 +27,6 @@ static void model_destroy(sbai_model_t *m)
   for (int i = 0; i < m->noutputs; i++)
     RedisModule_Free(m->outputs[i]);
   RedisModule_Free(m);
-}
-
-void sbai_model_retain(sbai_model_t *model)
-{
-  atomic_fetch_add(&model->refs, 1);
-}
-
-void sbai_model_release(sbai_model_t *model)
-{
-  if (model && atomic_fetch_sub(&model->refs, 1) == 1)
-    model_destroy(model);
-}
-
-/* The key's free callback: the key drops its reference; queued or running
- * requests keep theirs. */
-void sbai_model_type_free(void *value)
-{
-  sbai_model_release(value);
 }
 
 /* Loads the blob (taking ownership of it in every case) and makes a model
@@ -60,7 +42,7 @@ sbai_model_t *sbai_model_create(const sbai_model_spec_t *spec, char *blob, size_
     return NULL;
   }
   m = RedisModule_Calloc(1, sizeof *m);
-  atomic_init(&m->refs, 1);
+  sbai_ref_init(&m->ref, model_destroy);
   m->device = spec->device;
   m->net = net;
   m->classes = sb_resnet_classes(net);
@@ -97,21 +79,11 @@ sbai_model_t *sbai_model_create(const sbai_model_spec_t *spec, char *blob, size_
   return m;
 }
 
-void sbai_model_type_set(RedisModuleType *type)
-{
-  model_type = type;
-}
-
-RedisModuleType *sbai_model_type(void)
-{
-  return model_type;
-}
-
 sbai_key_status_t sbai_model_lookup(RedisModuleCtx *ctx, RedisModuleString *keyname,
                                     sbai_model_t **model)
 {
   /* The value stays valid after closing: the key (or a run) holds it. */
-  return sbai_value_lookup(ctx, keyname, model_type, (void **)model);
+  return sbai_value_lookup(ctx, keyname, sbai_type(SBAI_TYPE_MODEL), (void **)model);
 }
 
 /* ---- introspection ---------------------------------------------------------------- */

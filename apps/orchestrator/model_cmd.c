@@ -1,6 +1,6 @@
 /* The model commands (see model_cmd.h): AI.MODELSTORE, AI.MODELGET,
  * AI.MODELDEL, AI.MODELEXECUTE and AI.MODELRUN, and the registration of the
- * SB_MODEL_ data type with its callbacks (model.c, model_rdb.c). */
+ * SB_MODEL_ data type (defined in model_rdb.c). */
 #include "model_cmd.h"
 
 #include "args.h"
@@ -10,6 +10,7 @@
 #include "model_exec.h"
 #include "model_rdb.h"
 #include "module_options.h"
+#include "refcount.h"
 #include "reply.h"
 
 #include <inttypes.h>
@@ -182,10 +183,10 @@ static int modelstore_command(RedisModuleCtx *ctx, RedisModuleString **argv, int
     return sbai_reply_error(ctx, "cannot load the model: %s", err);
 
   key = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
-  if (!key || RedisModule_ModuleTypeSetValue(key, sbai_model_type(), m) != REDISMODULE_OK) {
+  if (!key || RedisModule_ModuleTypeSetValue(key, sbai_type(SBAI_TYPE_MODEL), m) != REDISMODULE_OK) {
     if (key)
       RedisModule_CloseKey(key);
-    sbai_model_release(m);
+    sbai_ref_release(m);
     return sbai_reply_error(ctx, "could not write the model key");
   }
   RedisModule_CloseKey(key);
@@ -256,7 +257,7 @@ static int modelget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int a
 
 static int modeldel_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
 {
-  return sbai_value_del_command(ctx, argv, argc, sbai_model_type(), "model");
+  return sbai_value_del_command(ctx, argv, argc, sbai_type(SBAI_TYPE_MODEL), "model");
 }
 
 /* ---- AI.MODELEXECUTE / AI.MODELRUN ------------------------------------------------- */
@@ -426,33 +427,15 @@ static int modelrun_command(RedisModuleCtx *ctx, RedisModuleString **argv, int a
 
 int sbai_model_register(RedisModuleCtx *ctx)
 {
-  RedisModuleTypeMethods methods = {
-    .version = REDISMODULE_TYPE_METHOD_VERSION,
-    .rdb_load = sbai_model_rdb_load,
-    .rdb_save = sbai_model_rdb_save,
-    .aof_rewrite = sbai_model_aof_rewrite,
-    .mem_usage = sbai_model_mem_usage,
-    .digest = sbai_model_digest,
-    .free = sbai_model_type_free,
+  static const sbai_command_def_t commands[] = {
+    {"AI.MODELSTORE", modelstore_command, "write deny-oom"},
+    {"AI.MODELGET", modelget_command, "readonly"},
+    {"AI.MODELDEL", modeldel_command, "write"},
+    {"AI.MODELEXECUTE", modelexecute_command, "write deny-oom getkeys-api"},
+    {"AI.MODELRUN", modelrun_command, "write deny-oom getkeys-api"},
   };
-  RedisModuleType *model_type;
 
-  model_type = sbai_create_type(ctx, SBAI_MODEL_TYPE_NAME, SBAI_MODEL_ENCVER, &methods);
-  if (!model_type)
+  if (sbai_create_type(ctx, &sbai_model_type_def) != REDISMODULE_OK)
     return REDISMODULE_ERR;
-  sbai_model_type_set(model_type);
-  if (sbai_create_command(ctx, "AI.MODELSTORE", modelstore_command, "write deny-oom", 1, 1, 1)
-          != REDISMODULE_OK
-      || sbai_create_command(ctx, "AI.MODELGET", modelget_command, "readonly", 1, 1, 1)
-             != REDISMODULE_OK
-      || sbai_create_command(ctx, "AI.MODELDEL", modeldel_command, "write", 1, 1, 1)
-             != REDISMODULE_OK
-      || sbai_create_command(ctx, "AI.MODELEXECUTE", modelexecute_command,
-                             "write deny-oom getkeys-api", 1, 1, 1)
-             != REDISMODULE_OK
-      || sbai_create_command(ctx, "AI.MODELRUN", modelrun_command, "write deny-oom getkeys-api", 1,
-                             1, 1)
-             != REDISMODULE_OK)
-    return REDISMODULE_ERR;
-  return REDISMODULE_OK;
+  return sbai_create_commands(ctx, commands, sizeof commands / sizeof commands[0]);
 }

@@ -8,9 +8,9 @@
  *   AI.MODELEXECUTE key INPUTS n in.. OUTPUTS n out.. [TIMEOUT ms]
  *   AI.MODELRUN key [TIMEOUT ms] INPUTS in.. OUTPUTS out..
  *
- * The model itself (reference counting, devices, the value's callbacks) is
- * in model.h, running one in model_exec.h, its RDB and AOF persistence in
- * model_rdb.h.
+ * The model itself (devices, the value's callbacks) is in model.h, running
+ * one in model_exec.h, its RDB and AOF persistence and the data type's
+ * definition in model_rdb.h.
  */
 #ifndef SBAI_MODEL_CMD_H
 #define SBAI_MODEL_CMD_H
@@ -18,8 +18,8 @@
 #include "model.h"
 #include "redismodule_api.h"
 
-/* Creates the SB_MODEL_ data type (handed to model.c) and the model
- * commands. Returns REDISMODULE_OK, or REDISMODULE_ERR after logging what
+/* Creates the SB_MODEL_ data type (sbai_model_type_def, model_rdb.h) and
+ * the model commands. Returns REDISMODULE_OK, or REDISMODULE_ERR after logging what
  * failed. */
 int sbai_model_register(RedisModuleCtx *ctx);
 

@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "gpu.h"
 #include "model.h"
+#include "refcount.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,16 +114,6 @@ done:
 
 /* ---- the ops ------------------------------------------------------------------------- */
 
-static void model_release(void *target)
-{
-  sbai_model_release(target);
-}
-
-static void model_retain(void *target)
-{
-  sbai_model_retain(target);
-}
-
 static void model_describe(void *target, sbai_run_info_t *info)
 {
   sbai_model_t *m = target;
@@ -136,7 +127,7 @@ static void model_describe(void *target, sbai_run_info_t *info)
 
 const sbai_run_ops_t sbai_model_run_ops = {
   .execute = model_execute,
-  .release = model_release,
-  .retain = model_retain,
+  .release = sbai_ref_release,
+  .retain = sbai_ref_retain,
   .describe = model_describe,
 };

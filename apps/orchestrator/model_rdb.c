@@ -1,12 +1,22 @@
-/* RDB and AOF persistence of models (model_rdb.h). */
+/* RDB and AOF persistence of models, and their data type (model_rdb.h). */
 #include "model_rdb.h"
 
 #include "alloc.h"
 #include "device.h"
 #include "model.h"
 #include "module_options.h"
+#include "refcount.h"
 
 #include <string.h>
+
+/* Redis derives the type id from this name, which every RDB file holding a
+ * model carries: exactly 9 characters, never to change. */
+#define MODEL_TYPE_NAME "SB_MODEL_"
+
+/* RDB layout version 1: backend, device, tag (strings); batchsize,
+ * minbatchsize, minbatchtimeout; ninputs + names, noutputs + names; the blob
+ * as a chunk count and the chunks. */
+#define MODEL_ENCVER 1
 
 /* Largest piece of the blob in an RDB string or an AOF argument. */
 #define BLOB_CHUNK (256u << 20)
@@ -16,7 +26,8 @@ static void save_buffer(RedisModuleIO *io, const char *s, size_t len)
   RedisModule_SaveStringBuffer(io, s, len);
 }
 
-void sbai_model_rdb_save(RedisModuleIO *io, void *value)
+/* The data type's rdb_save callback. */
+static void model_rdb_save(RedisModuleIO *io, void *value)
 {
   const sbai_model_t *m = value;
   uint64_t chunks = (m->blob_len + BLOB_CHUNK - 1) / BLOB_CHUNK;
@@ -43,7 +54,7 @@ void sbai_model_rdb_save(RedisModuleIO *io, void *value)
   }
 }
 
-/* A string saved by sbai_model_rdb_save, NUL-terminated, in RedisModule_Alloc
+/* A string saved by model_rdb_save, NUL-terminated, in RedisModule_Alloc
  * memory; NULL on a read error. */
 static char *load_buffer(RedisModuleIO *io, size_t *len)
 {
@@ -62,10 +73,10 @@ static char *load_buffer(RedisModuleIO *io, size_t *len)
   return out;
 }
 
-/* Loads what sbai_model_rdb_save wrote and re-runs the model loader on the
+/* Loads what model_rdb_save wrote and re-runs the model loader on the
  * blob. The blob is checked as on AI.MODELSTORE; anything inconsistent fails
  * the load. */
-void *sbai_model_rdb_load(RedisModuleIO *io, int encver)
+static void *model_rdb_load(RedisModuleIO *io, int encver)
 {
   sbai_model_spec_t spec = {0};
   char *backend = NULL, *device = NULL, *tag = NULL, *names[2] = {NULL, NULL};
@@ -74,9 +85,9 @@ void *sbai_model_rdb_load(RedisModuleIO *io, int encver)
   uint64_t v[3], count, chunks;
   size_t len, blob_len = 0;
 
-  if (encver != SBAI_MODEL_ENCVER) {
+  if (encver != MODEL_ENCVER) {
     RedisModule_LogIOError(io, "warning", "sbai: model encoding version %d is not known (this "
-                           "build reads %d)", encver, SBAI_MODEL_ENCVER);
+                           "build reads %d)", encver, MODEL_ENCVER);
     return NULL;
   }
   backend = load_buffer(io, NULL);
@@ -171,7 +182,7 @@ out:
 
 /* AOF rewrite: AI.MODELSTORE key SBRESNET CPU TAG t BATCHSIZE b MINBATCHSIZE m
  * MINBATCHTIMEOUT ms [INPUTS 1 name] [OUTPUTS 1 name] BLOB chunk.. */
-void sbai_model_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value)
+static void model_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value)
 {
   const sbai_model_t *m = value;
   size_t chunks = (m->blob_len + BLOB_CHUNK - 1) / BLOB_CHUNK, n = 0;
@@ -218,3 +229,17 @@ void sbai_model_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *va
     RedisModule_FreeString(NULL, args[i]);
   RedisModule_Free(args);
 }
+
+const sbai_type_def_t sbai_model_type_def = {
+  .id = SBAI_TYPE_MODEL,
+  .name = MODEL_TYPE_NAME,
+  .encver = MODEL_ENCVER,
+  .methods = {
+    .rdb_load = model_rdb_load,
+    .rdb_save = model_rdb_save,
+    .aof_rewrite = model_aof_rewrite,
+    .mem_usage = sbai_model_mem_usage,
+    .digest = sbai_model_digest,
+    .free = sbai_ref_release,
+  },
+};

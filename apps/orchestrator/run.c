@@ -44,6 +44,29 @@ void sbai_run_free(sbai_run_t *run)
   RedisModule_Free(run);
 }
 
+/* Looks tensor key `name` up for the run's next input or output (`what`, of
+ * which it has `count`). Replies and returns SBAI_KEY_FAILED where the run
+ * has SBAI_RUN_MAX_IO of them already or the key holds something other than
+ * a tensor (WRONGTYPE); otherwise sbai_tensor_lookup's status, *key open on
+ * SBAI_KEY_OK. */
+static sbai_key_status_t lookup_io_key(RedisModuleCtx *ctx, int count, const char *what,
+                                       RedisModuleString *name, RedisModuleKey **key,
+                                       sbai_tensor_t **t)
+{
+  sbai_key_status_t status;
+
+  if (count == SBAI_RUN_MAX_IO) {
+    sbai_reply_error(ctx, "too many %s (at most %d)", what, SBAI_RUN_MAX_IO);
+    return SBAI_KEY_FAILED;
+  }
+  status = sbai_tensor_lookup(ctx, name, key, t);
+  if (status == SBAI_KEY_WRONGTYPE) {
+    RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
+    return SBAI_KEY_FAILED;
+  }
+  return status;
+}
+
 int sbai_run_add_input(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString *name)
 {
   RedisModuleKey *key;
@@ -51,15 +74,10 @@ int sbai_run_add_input(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString *
   char q[SBAI_QUOTE_LEN];
   void *copy;
 
-  if (run->nin == SBAI_RUN_MAX_IO) {
-    sbai_reply_error(ctx, "too many inputs (at most %d)", SBAI_RUN_MAX_IO);
-    return REDISMODULE_ERR;
-  }
-  switch (sbai_tensor_lookup(ctx, name, &key, &t)) {
+  switch (lookup_io_key(ctx, run->nin, "inputs", name, &key, &t)) {
   case SBAI_KEY_OK:
     break;
-  case SBAI_KEY_WRONGTYPE:
-    RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
+  case SBAI_KEY_FAILED:
     return REDISMODULE_ERR;
   default:
     sbai_reply_error(ctx, "input tensor key '%s' is empty", sbai_quote(name, q));
@@ -99,18 +117,13 @@ int sbai_run_add_output(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString 
   RedisModuleKey *key;
   sbai_tensor_t *t;
 
-  if (run->nout == SBAI_RUN_MAX_IO) {
-    sbai_reply_error(ctx, "too many outputs (at most %d)", SBAI_RUN_MAX_IO);
-    return REDISMODULE_ERR;
-  }
   /* Checked now so the client hears at once; checked again at the reply,
    * as the key may change meanwhile. */
-  switch (sbai_tensor_lookup(ctx, name, &key, &t)) {
+  switch (lookup_io_key(ctx, run->nout, "outputs", name, &key, &t)) {
   case SBAI_KEY_OK:
     RedisModule_CloseKey(key);
     break;
-  case SBAI_KEY_WRONGTYPE:
-    RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
+  case SBAI_KEY_FAILED:
     return REDISMODULE_ERR;
   default:
     break;

@@ -3,18 +3,18 @@
 #include "script.h"
 
 #include "alloc.h"
+#include "command.h"
 #include "script_source.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* The SB_SCRIPT data type (sbai_script_register creates it). */
-static RedisModuleType *script_type;
-
 /* ---- the value ------------------------------------------------------------------ */
 
-static void script_destroy(sbai_script_t *s)
+/* Frees the script (its last reference is gone). */
+static void script_destroy(void *value)
 {
+  sbai_script_t *s = value;
   RedisModule_Free(s->source);
   RedisModule_Free(s->tag);
   for (int i = 0; i < s->nentry; i++)
@@ -24,36 +24,10 @@ static void script_destroy(sbai_script_t *s)
   RedisModule_Free(s);
 }
 
-void sbai_script_retain(sbai_script_t *script)
-{
-  atomic_fetch_add(&script->refs, 1);
-}
-
-void sbai_script_release(sbai_script_t *script)
-{
-  if (script && atomic_fetch_sub(&script->refs, 1) == 1)
-    script_destroy(script);
-}
-
-void sbai_script_type_free(void *value)
-{
-  sbai_script_release(value);
-}
-
-void sbai_script_type_set(RedisModuleType *type)
-{
-  script_type = type;
-}
-
-RedisModuleType *sbai_script_type(void)
-{
-  return script_type;
-}
-
 sbai_key_status_t sbai_script_lookup(RedisModuleCtx *ctx, RedisModuleString *keyname,
                                      sbai_script_t **script)
 {
-  return sbai_value_lookup(ctx, keyname, script_type, (void **)script);
+  return sbai_value_lookup(ctx, keyname, sbai_type(SBAI_TYPE_SCRIPT), (void **)script);
 }
 
 /* ---- making a script: which functions it can run --------------------------------- */
@@ -128,7 +102,7 @@ sbai_script_t *sbai_script_create(const char *source, size_t source_len, const c
   }
 
   s = RedisModule_Calloc(1, sizeof *s);
-  atomic_init(&s->refs, 1);
+  sbai_ref_init(&s->ref, script_destroy);
   s->source = sbai_dup(source, source_len);
   s->source_len = source_len;
   s->tag = sbai_dup(tag ? tag : "", tag ? tag_len : 0);

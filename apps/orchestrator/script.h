@@ -1,31 +1,29 @@
-/* A stored script: what it holds, its reference count, how one is made
- * from its source and entry points (which built-ins it can run), and the
- * value side of the SB_SCRIPT data type (looking a script key up; the free,
- * memory-usage and digest callbacks).
+/* A stored script: what it holds, how one is made from its source and entry
+ * points (which built-ins it can run), and the value side of the SB_SCRIPT
+ * data type (looking a script key up; the memory-usage and digest
+ * callbacks).
  *
  * The source is kept but not interpreted: the functions it defines that are
  * built-ins (builtins.h) are what can be run. Reference counted like models
- * (model.h).
+ * (model.h, refcount.h).
  *
  * The commands are in script_cmd.c, running a script's function in
- * script_exec.c, RDB and AOF persistence in script_rdb.c.
+ * script_exec.c, RDB and AOF persistence and the data type's definition in
+ * script_rdb.c.
  */
 #ifndef SBAI_SCRIPT_H
 #define SBAI_SCRIPT_H
 
 #include "builtins.h"
 #include "redismodule_api.h"
+#include "refcount.h"
 #include "run.h"
 #include "value.h"
 
-#include <stdatomic.h>
 #include <stddef.h>
 
 /* What AI.INFO reports as a script's backend. */
 #define SBAI_SCRIPT_BACKEND "BUILTIN"
-
-/* Exactly 9 characters, part of every RDB file holding a script. */
-#define SBAI_SCRIPT_TYPE_NAME "SB_SCRIPT"
 
 /* Most entry points a script may list (more than there are built-ins is
  * never useful). */
@@ -34,7 +32,7 @@
 typedef struct sbai_script sbai_script_t;
 
 struct sbai_script {
-  atomic_int refs;
+  sbai_ref_t ref;          /* first: sbai_ref_retain / sbai_ref_release take the script */
   char *source;
   size_t source_len;
   char *tag;
@@ -53,22 +51,12 @@ sbai_script_t *sbai_script_create(const char *source, size_t source_len, const c
                                   size_t tag_len, int nentry, const char *const *entry,
                                   const size_t *entry_len, char *err, size_t errlen);
 
-/* Reference counting, as for models (model.h). */
-void sbai_script_retain(sbai_script_t *script);
-void sbai_script_release(sbai_script_t *script);
-
-/* The SB_SCRIPT data type: set once by sbai_script_register (script_cmd.c)
- * when it has created it, read by everything that opens script keys. */
-void sbai_script_type_set(RedisModuleType *type);
-RedisModuleType *sbai_script_type(void);
-
 /* As sbai_model_lookup, for scripts. */
 sbai_key_status_t sbai_script_lookup(RedisModuleCtx *ctx, RedisModuleString *keyname,
                                      sbai_script_t **script);
 
-/* The data type's callbacks on the value: the key's free (it drops its
- * reference), MEMORY USAGE, and DEBUG DIGEST. */
-void sbai_script_type_free(void *value);
+/* The data type's callbacks on the value: MEMORY USAGE and DEBUG DIGEST
+ * (its free is sbai_ref_release). */
 size_t sbai_script_mem_usage(const void *value);
 void sbai_script_digest(RedisModuleDigest *md, void *value);
 

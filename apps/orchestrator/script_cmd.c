@@ -1,11 +1,11 @@
 /* The script commands (see script_cmd.h): AI.SCRIPTSTORE, AI.SCRIPTSET,
  * AI.SCRIPTGET, AI.SCRIPTDEL, AI.SCRIPTEXECUTE and AI.SCRIPTRUN, and the
- * registration of the SB_SCRIPT data type with its callbacks (script.c,
- * script_rdb.c). */
+ * registration of the SB_SCRIPT data type (defined in script_rdb.c). */
 #include "script_cmd.h"
 
 #include "args.h"
 #include "command.h"
+#include "refcount.h"
 #include "reply.h"
 #include "script_exec.h"
 #include "script_rdb.h"
@@ -79,10 +79,10 @@ static int script_store_command(RedisModuleCtx *ctx, RedisModuleString **argv, i
     return sbai_reply_error(ctx, "%s", err);
 
   key = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
-  if (!key || RedisModule_ModuleTypeSetValue(key, sbai_script_type(), s) != REDISMODULE_OK) {
+  if (!key || RedisModule_ModuleTypeSetValue(key, sbai_type(SBAI_TYPE_SCRIPT), s) != REDISMODULE_OK) {
     if (key)
       RedisModule_CloseKey(key);
-    sbai_script_release(s);
+    sbai_ref_release(s);
     return sbai_reply_error(ctx, "could not write the script key");
   }
   RedisModule_CloseKey(key);
@@ -151,7 +151,7 @@ static int scriptget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
 
 static int scriptdel_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
 {
-  return sbai_value_del_command(ctx, argv, argc, sbai_script_type(), "script");
+  return sbai_value_del_command(ctx, argv, argc, sbai_type(SBAI_TYPE_SCRIPT), "script");
 }
 
 /* ---- AI.SCRIPTEXECUTE / AI.SCRIPTRUN ------------------------------------------------ */
@@ -329,20 +329,7 @@ static int scriptrun_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
 
 int sbai_script_register(RedisModuleCtx *ctx)
 {
-  RedisModuleTypeMethods methods = {
-    .version = REDISMODULE_TYPE_METHOD_VERSION,
-    .rdb_load = sbai_script_rdb_load,
-    .rdb_save = sbai_script_rdb_save,
-    .aof_rewrite = sbai_script_aof_rewrite,
-    .mem_usage = sbai_script_mem_usage,
-    .digest = sbai_script_digest,
-    .free = sbai_script_type_free,
-  };
-  static const struct {
-    const char *name;
-    RedisModuleCmdFunc fn;
-    const char *flags;
-  } commands[] = {
+  static const sbai_command_def_t commands[] = {
     {"AI.SCRIPTSTORE", scriptstore_command, "write deny-oom"},
     {"AI.SCRIPTSET", scriptset_command, "write deny-oom"},
     {"AI.SCRIPTGET", scriptget_command, "readonly"},
@@ -350,15 +337,8 @@ int sbai_script_register(RedisModuleCtx *ctx)
     {"AI.SCRIPTEXECUTE", scriptexecute_command, "write deny-oom getkeys-api"},
     {"AI.SCRIPTRUN", scriptrun_command, "write deny-oom getkeys-api"},
   };
-  RedisModuleType *script_type;
 
-  script_type = sbai_create_type(ctx, SBAI_SCRIPT_TYPE_NAME, SBAI_SCRIPT_ENCVER, &methods);
-  if (!script_type)
+  if (sbai_create_type(ctx, &sbai_script_type_def) != REDISMODULE_OK)
     return REDISMODULE_ERR;
-  sbai_script_type_set(script_type);
-  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    if (sbai_create_command(ctx, commands[i].name, commands[i].fn, commands[i].flags, 1, 1, 1)
-        != REDISMODULE_OK)
-      return REDISMODULE_ERR;
-  return REDISMODULE_OK;
+  return sbai_create_commands(ctx, commands, sizeof commands / sizeof commands[0]);
 }

@@ -9,7 +9,7 @@
  *   AI.SCRIPTRUN key function [TIMEOUT ms] INPUTS in.. OUTPUTS out..
  *
  * The script itself is in script.h, running one in script_exec.h, its RDB
- * and AOF persistence in script_rdb.h.
+ * and AOF persistence and the data type's definition in script_rdb.h.
  */
 #ifndef SBAI_SCRIPT_CMD_H
 #define SBAI_SCRIPT_CMD_H
@@ -17,8 +17,8 @@
 #include "redismodule_api.h"
 #include "script.h"
 
-/* Creates the SB_SCRIPT data type (handed to script.c) and the script
- * commands. Returns REDISMODULE_OK, or REDISMODULE_ERR after logging what
+/* Creates the SB_SCRIPT data type (sbai_script_type_def, script_rdb.h) and
+ * the script commands. Returns REDISMODULE_OK, or REDISMODULE_ERR after logging what
  * failed. */
 int sbai_script_register(RedisModuleCtx *ctx);
 

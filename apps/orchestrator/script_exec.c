@@ -4,6 +4,7 @@
 
 #include "clock.h"
 #include "device.h"
+#include "refcount.h"
 #include "script.h"
 
 #include <stdio.h>
@@ -47,16 +48,6 @@ static void script_execute_runs(sbai_run_t **runs, int n, const sbai_exec_t *ex)
     script_execute(runs[i], ex->threads);
 }
 
-static void script_release(void *target)
-{
-  sbai_script_release(target);
-}
-
-static void script_retain(void *target)
-{
-  sbai_script_retain(target);
-}
-
 static void script_describe(void *target, sbai_run_info_t *info)
 {
   sbai_script_t *s = target;
@@ -66,7 +57,7 @@ static void script_describe(void *target, sbai_run_info_t *info)
 
 const sbai_run_ops_t sbai_script_run_ops = {
   .execute = script_execute_runs,
-  .release = script_release,
-  .retain = script_retain,
+  .release = sbai_ref_release,
+  .retain = sbai_ref_retain,
   .describe = script_describe,
 };

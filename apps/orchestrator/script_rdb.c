@@ -1,11 +1,20 @@
-/* RDB and AOF persistence of scripts (script_rdb.h). */
+/* RDB and AOF persistence of scripts, and their data type (script_rdb.h). */
 #include "script_rdb.h"
 
+#include "refcount.h"
 #include "script.h"
 
 #include <string.h>
 
-void sbai_script_rdb_save(RedisModuleIO *io, void *value)
+/* Exactly 9 characters, part of every RDB file holding a script. */
+#define SCRIPT_TYPE_NAME "SB_SCRIPT"
+
+/* RDB layout version 1: device, tag, source (strings); the entry point
+ * count and names. The runnable functions are found again on load. */
+#define SCRIPT_ENCVER 1
+
+/* The data type's rdb_save callback. */
+static void script_rdb_save(RedisModuleIO *io, void *value)
 {
   const sbai_script_t *s = value;
   RedisModule_SaveStringBuffer(io, "CPU", 3);
@@ -16,16 +25,18 @@ void sbai_script_rdb_save(RedisModuleIO *io, void *value)
     RedisModule_SaveStringBuffer(io, s->entry[i], strlen(s->entry[i]));
 }
 
-void *sbai_script_rdb_load(RedisModuleIO *io, int encver)
+/* Loads what script_rdb_save wrote and makes the script again from it; a
+ * script that sbai_script_create refuses fails the load. */
+static void *script_rdb_load(RedisModuleIO *io, int encver)
 {
   char *parts[3] = {NULL, NULL, NULL}, *entry[SBAI_SCRIPT_MAX_ENTRY], err[512];
   size_t lens[3] = {0, 0, 0}, entry_len[SBAI_SCRIPT_MAX_ENTRY];
   sbai_script_t *s = NULL;
   uint64_t nentry = 0, loaded = 0;
 
-  if (encver != SBAI_SCRIPT_ENCVER) {
+  if (encver != SCRIPT_ENCVER) {
     RedisModule_LogIOError(io, "warning", "sbai: script encoding version %d is not known (this "
-                           "build reads %d)", encver, SBAI_SCRIPT_ENCVER);
+                           "build reads %d)", encver, SCRIPT_ENCVER);
     return NULL;
   }
   for (int i = 0; i < 3; i++) {
@@ -61,7 +72,7 @@ out:
 /* AI.SCRIPTSTORE key CPU TAG t ENTRY_POINTS n fn.. SOURCE src, or
  * AI.SCRIPTSET key CPU TAG t SOURCE src for a script stored without entry
  * points. */
-void sbai_script_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value)
+static void script_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value)
 {
   const sbai_script_t *s = value;
   RedisModuleString **args = RedisModule_Calloc((size_t)s->nentry + 8, sizeof *args);
@@ -85,3 +96,17 @@ void sbai_script_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *v
     RedisModule_FreeString(NULL, args[i]);
   RedisModule_Free(args);
 }
+
+const sbai_type_def_t sbai_script_type_def = {
+  .id = SBAI_TYPE_SCRIPT,
+  .name = SCRIPT_TYPE_NAME,
+  .encver = SCRIPT_ENCVER,
+  .methods = {
+    .rdb_load = script_rdb_load,
+    .rdb_save = script_rdb_save,
+    .aof_rewrite = script_aof_rewrite,
+    .mem_usage = sbai_script_mem_usage,
+    .digest = sbai_script_digest,
+    .free = sbai_ref_release,
+  },
+};

@@ -305,26 +305,26 @@ static void tensor_digest(RedisModuleDigest *md, void *value)
 
 int sbai_tensor_register(RedisModuleCtx *ctx)
 {
-  RedisModuleTypeMethods methods = {
-    .version = REDISMODULE_TYPE_METHOD_VERSION,
-    .rdb_load = tensor_rdb_load,
-    .rdb_save = tensor_rdb_save,
-    .aof_rewrite = tensor_aof_rewrite,
-    .mem_usage = tensor_mem_usage,
-    .digest = tensor_digest,
-    .free = sbai_tensor_free,
+  static const sbai_type_def_t type = {
+    .id = SBAI_TYPE_TENSOR,
+    .name = TENSOR_TYPE_NAME,
+    .encver = TENSOR_ENCVER,
+    .methods = {
+      .rdb_load = tensor_rdb_load,
+      .rdb_save = tensor_rdb_save,
+      .aof_rewrite = tensor_aof_rewrite,
+      .mem_usage = tensor_mem_usage,
+      .digest = tensor_digest,
+      .free = sbai_tensor_free,
+    },
   };
-  RedisModuleType *tensor_type;
-
-  tensor_type = sbai_create_type(ctx, TENSOR_TYPE_NAME, TENSOR_ENCVER, &methods);
-  if (!tensor_type)
-    return REDISMODULE_ERR;
-  sbai_tensor_type_set(tensor_type);
   /* AI.TENSORGET is not "fast": its reply copies the whole tensor. */
-  if (sbai_create_command(ctx, "AI.TENSORSET", tensorset_command, "write deny-oom", 1, 1, 1)
-          != REDISMODULE_OK
-      || sbai_create_command(ctx, "AI.TENSORGET", tensorget_command, "readonly", 1, 1, 1)
-             != REDISMODULE_OK)
+  static const sbai_command_def_t commands[] = {
+    {"AI.TENSORSET", tensorset_command, "write deny-oom"},
+    {"AI.TENSORGET", tensorget_command, "readonly"},
+  };
+
+  if (sbai_create_type(ctx, &type) != REDISMODULE_OK)
     return REDISMODULE_ERR;
-  return REDISMODULE_OK;
+  return sbai_create_commands(ctx, commands, sizeof commands / sizeof commands[0]);
 }

@@ -10,8 +10,8 @@
 
 #include "redismodule_api.h"
 
-/* Creates the SB_TENSOR data type (handed to tensor_value.c) and the tensor
- * commands. Returns REDISMODULE_OK, or REDISMODULE_ERR after logging what
+/* Creates the SB_TENSOR data type (which tensor_value.c looks keys up with)
+ * and the tensor commands. Returns REDISMODULE_OK, or REDISMODULE_ERR after logging what
  * failed. */
 int sbai_tensor_register(RedisModuleCtx *ctx);
 

@@ -1,13 +1,7 @@
 /* The tensor value and tensor keys (tensor_value.h). */
 #include "tensor_value.h"
 
-/* The SB_TENSOR data type (tensor_cmd.c creates it). */
-static RedisModuleType *tensor_type;
-
-void sbai_tensor_type_set(RedisModuleType *type)
-{
-  tensor_type = type;
-}
+#include "command.h"
 
 const void *sbai_tensor_data(const sbai_tensor_t *t)
 {
@@ -51,7 +45,8 @@ sbai_key_status_t sbai_tensor_lookup(RedisModuleCtx *ctx, RedisModuleString *key
     RedisModule_CloseKey(k);
     return SBAI_KEY_EMPTY;
   }
-  if (type != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(k) != tensor_type) {
+  if (type != REDISMODULE_KEYTYPE_MODULE
+      || RedisModule_ModuleTypeGetType(k) != sbai_type(SBAI_TYPE_TENSOR)) {
     RedisModule_CloseKey(k);
     return SBAI_KEY_WRONGTYPE;
   }
@@ -71,10 +66,11 @@ sbai_key_status_t sbai_tensor_store(RedisModuleCtx *ctx, RedisModuleString *keyn
     return SBAI_KEY_FAILED;
   type = RedisModule_KeyType(k);
   if (type != REDISMODULE_KEYTYPE_EMPTY
-      && (type != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(k) != tensor_type))
+      && (type != REDISMODULE_KEYTYPE_MODULE
+          || RedisModule_ModuleTypeGetType(k) != sbai_type(SBAI_TYPE_TENSOR)))
     status = SBAI_KEY_WRONGTYPE;
   /* Replacing a tensor frees the old value through the type's free callback. */
-  else if (RedisModule_ModuleTypeSetValue(k, tensor_type, tensor) != REDISMODULE_OK)
+  else if (RedisModule_ModuleTypeSetValue(k, sbai_type(SBAI_TYPE_TENSOR), tensor) != REDISMODULE_OK)
     status = SBAI_KEY_FAILED;
   RedisModule_CloseKey(k);
   return status;

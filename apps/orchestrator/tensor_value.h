@@ -3,8 +3,8 @@
  * tensors read from keys, outputs stored into keys), build on.
  *
  * The data type itself is created by tensor_cmd.c (with its persistence
- * callbacks) and handed over with sbai_tensor_type_set. Calls nothing of the
- * module.
+ * callbacks); keys are looked up with sbai_type(SBAI_TYPE_TENSOR)
+ * (command.h), the only call into the rest of the module.
  */
 #ifndef SBAI_TENSOR_VALUE_H
 #define SBAI_TENSOR_VALUE_H
@@ -25,10 +25,6 @@ typedef struct sbai_tensor {
   RedisModuleString *held;
   void *owned;
 } sbai_tensor_t;
-
-/* Sets the SB_TENSOR data type the functions below look keys up with (once,
- * while the module loads, before any command runs). */
-void sbai_tensor_type_set(RedisModuleType *type);
 
 /* The tensor's desc.nbytes bytes. */
 const void *sbai_tensor_data(const sbai_tensor_t *t);

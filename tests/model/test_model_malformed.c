@@ -57,6 +57,20 @@ static void *from_json(json_t *h, size_t *len)
   return b;
 }
 
+/* The tiny model's header with field `field` of entry `name` set to value
+ * (NULL: the field removed), ready for from_json. */
+static json_t *header_with(const char *name, const char *field, json_t *value)
+{
+  json_t *h = header_json();
+  json_t *entry = json_object_get(h, name);
+  MT_REQUIRE(entry, "no %s", name);
+  if (value)
+    json_object_set_new(entry, field, value);
+  else
+    json_object_del(entry, field);
+  return h;
+}
+
 static void set_offsets(json_t *h, const char *name, json_int_t begin, json_int_t end)
 {
   json_t *o = json_object_get(json_object_get(h, name), "data_offsets");
@@ -306,30 +320,24 @@ int main(void)
          NULL);
 
   /* ---- entries ---- */
-  h = header_json();
-  json_object_set_new(json_object_get(h, "layer2.0.conv1.weight"), "dtype", json_string("Q8"));
-  EXPECT("unknown dtype", from_json(h, &len), "layer2.0.conv1.weight: unknown dtype \"Q8\"",
-         NULL);
-  h = header_json();
-  json_object_del(json_object_get(h, "bn1.bias"), "dtype");
-  EXPECT("dtype missing", from_json(h, &len), "bn1.bias: \"dtype\" missing", NULL);
-  h = header_json();
-  json_object_set_new(json_object_get(h, "bn1.bias"), "shape", json_pack("[i]", -8));
-  EXPECT("negative shape", from_json(h, &len),
+  EXPECT("unknown dtype",
+         from_json(header_with("layer2.0.conv1.weight", "dtype", json_string("Q8")), &len),
+         "layer2.0.conv1.weight: unknown dtype \"Q8\"", NULL);
+  EXPECT("dtype missing", from_json(header_with("bn1.bias", "dtype", NULL), &len),
+         "bn1.bias: \"dtype\" missing", NULL);
+  EXPECT("negative shape", from_json(header_with("bn1.bias", "shape", json_pack("[i]", -8)), &len),
          "bn1.bias: shape element 0 is not a non-negative integer", NULL);
-  h = header_json();
-  json_object_set_new(json_object_get(h, "bn1.bias"), "shape", json_pack("[f]", 8.0));
-  EXPECT("fractional shape", from_json(h, &len),
+  EXPECT("fractional shape",
+         from_json(header_with("bn1.bias", "shape", json_pack("[f]", 8.0)), &len),
          "bn1.bias: shape element 0 is not a non-negative integer", NULL);
-  h = header_json();
-  json_object_set_new(json_object_get(h, "fc.weight"), "shape",
-                      json_pack("[I,I,I]", (json_int_t)1 << 31, (json_int_t)1 << 31,
-                                (json_int_t)1 << 31));
-  EXPECT("shape overflowing 64 bits", from_json(h, &len),
+  EXPECT("shape overflowing 64 bits",
+         from_json(header_with("fc.weight", "shape",
+                               json_pack("[I,I,I]", (json_int_t)1 << 31, (json_int_t)1 << 31,
+                                         (json_int_t)1 << 31)),
+                   &len),
          "fc.weight: shape [2147483648,2147483648,2147483648] holds more elements", NULL);
-  h = header_json();
-  json_object_set_new(json_object_get(h, "fc.bias"), "data_offsets", json_pack("[i]", 0));
-  EXPECT("data_offsets not a pair", from_json(h, &len),
+  EXPECT("data_offsets not a pair",
+         from_json(header_with("fc.bias", "data_offsets", json_pack("[i]", 0)), &len),
          "fc.bias: \"data_offsets\" missing or not [begin, end]", NULL);
   h = header_json();
   set_offsets(h, "fc.bias", offset(h, "fc.bias", 1), offset(h, "fc.bias", 0));
@@ -356,10 +364,8 @@ int main(void)
   set_offsets(h, "bn1.bias", offset(h, "bn1.weight", 0) + 4, offset(h, "bn1.weight", 1) + 4);
   EXPECT("overlapping offsets (shifted)", from_json(h, &len),
          "bn1.bias: data_offsets", "overlap those of bn1.weight");
-  h = header_json();
-  json_object_set_new(json_object_get(h, "bn1.weight"), "shape", json_pack("[i]", 9));
-  EXPECT("size mismatch", from_json(h, &len), "bn1.weight: data_offsets",
-         "hold 32 bytes, but F32 [9] needs 36");
+  EXPECT("size mismatch", from_json(header_with("bn1.weight", "shape", json_pack("[i]", 9)), &len),
+         "bn1.weight: data_offsets", "hold 32 bytes, but F32 [9] needs 36");
 
   /* ---- tensors against the architecture ---- */
   {
