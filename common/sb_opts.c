@@ -138,6 +138,16 @@ static const sb_opt_t *find(const sb_opt_t *a, int na, const sb_opt_t *b, int nb
   return NULL;
 }
 
+void sb_opts_help_version(int argc, char **argv, int *help, int *version)
+{
+  for (int k = 1; k < argc; k++) {
+    if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)
+      *help = 1;
+    else if (strcmp(argv[k], "--version") == 0)
+      *version = 1;
+  }
+}
+
 int sb_opts_parse(int argc, char **argv, const sb_opt_t *app_opts, int n_app,
                   sb_common_opts_t *c, sb_kv_t *params)
 {
@@ -145,13 +155,7 @@ int sb_opts_parse(int argc, char **argv, const sb_opt_t *app_opts, int n_app,
   memset(c, 0, sizeof *c);
   common_table(ct, c);
 
-  /* --help and --version win over everything else, even bad options. */
-  for (int k = 1; k < argc; k++) {
-    if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)
-      c->help = 1;
-    else if (strcmp(argv[k], "--version") == 0)
-      c->version = 1;
-  }
+  sb_opts_help_version(argc, argv, &c->help, &c->version);
   if (c->help || c->version)
     return SB_OK;
 

@@ -50,6 +50,11 @@ typedef struct {
 /* The default database address when neither --db nor SSDB is set. */
 #define SB_DEFAULT_DB "tcp://127.0.0.1:6379"
 
+/* Sets *help when argv holds --help or -h and *version when it holds
+ * --version, wherever they stand: they win over everything else, even bad
+ * options (every binary of the suite answers them the same way). */
+void sb_opts_help_version(int argc, char **argv, int *help, int *version);
+
 /* Parses argv (argv[0] is the program). On SB_OK, *common and the app's
  * destinations hold the resolved values and *params the record of all of
  * them (labels as "label.KEY"). If --help or --version was given, the

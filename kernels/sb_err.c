@@ -17,3 +17,12 @@ void sb_set_err(char *err, size_t errlen, const char *fmt, ...)
   sb_set_errv(err, errlen, fmt, ap);
   va_end(ap);
 }
+
+int sb_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  sb_set_errv(err, errlen, fmt, ap);
+  va_end(ap);
+  return rc;
+}

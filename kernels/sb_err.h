@@ -27,6 +27,11 @@ extern "C" {
 void sb_set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* sb_set_err, then returns rc: `return sb_fail(err, errlen, -1, "...", ...);`
+ * for the usual "say why and give up". */
+int sb_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* sb_set_err with a va_list, for functions that wrap it. */
 void sb_set_errv(char *err, size_t errlen, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));

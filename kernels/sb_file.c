@@ -15,10 +15,8 @@ int sb_file_read(const char *path, void **data, size_t *len, char *err, size_t e
   unsigned char *buf = NULL;
   *data = NULL;
   *len = 0;
-  if (!f) {
-    sb_set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
-    return -1;
-  }
+  if (!f)
+    return sb_fail(err, errlen, -1, "cannot open %s: %s", path, strerror(errno));
   /* Grown as it comes, so that a pipe or /dev/stdin reads as well as a
    * file whose size is known. */
   for (;;) {

@@ -538,21 +538,16 @@ int sb_resnet_forward(const sb_resnet_t *m, const float *in, int64_t n, int64_t 
                       char *err, size_t errlen)
 {
   plan_t p;
-  if (!m || !in || !logits || !workspace) {
-    sb_set_err(err, errlen, "forward: a NULL model, input, output or workspace");
-    return -1;
-  }
-  if (plan(m, n, h, w, threads, &p) != 0) {
-    sb_set_err(err, errlen, "forward: invalid input [%lld,3,%lld,%lld]", (long long)n,
-            (long long)h, (long long)w);
-    return -1;
-  }
+  if (!m || !in || !logits || !workspace)
+    return sb_fail(err, errlen, -1, "forward: a NULL model, input, output or workspace");
+  if (plan(m, n, h, w, threads, &p) != 0)
+    return sb_fail(err, errlen, -1, "forward: invalid input [%lld,3,%lld,%lld]", (long long)n,
+                   (long long)h, (long long)w);
   size_t act_bytes = round_up((size_t)p.max_act * sizeof(float));
   size_t need = ALIGN + 3 * act_bytes + round_up(p.max_cws);
-  if (workspace_bytes < need) {
-    sb_set_err(err, errlen, "forward: workspace of %zu bytes, %zu needed", workspace_bytes, need);
-    return -1;
-  }
+  if (workspace_bytes < need)
+    return sb_fail(err, errlen, -1, "forward: workspace of %zu bytes, %zu needed", workspace_bytes,
+                   need);
   /* Three activation buffers: a block reads its input x and writes its
    * output into whichever buffer neither its last input nor its residual
    * occupies (see the block code), so three always suffice. */
@@ -571,11 +566,9 @@ int sb_resnet_forward(const sb_resnet_t *m, const float *in, int64_t n, int64_t 
 
   if (run_conv(&f, &m->stem, in, &h, &w, NULL, 1, buf[0]) != 0)
     return -1;
-  if (sb_k_maxpool2d(buf[0], n, m->stem.cout, h, w, 3, 2, 1, buf[1], threads) != 0) {
-    sb_set_err(err, errlen, "maxpool: the kernel refused [%lld,%lld,%lld,%lld]", (long long)n,
-            (long long)m->stem.cout, (long long)h, (long long)w);
-    return -1;
-  }
+  if (sb_k_maxpool2d(buf[0], n, m->stem.cout, h, w, 3, 2, 1, buf[1], threads) != 0)
+    return sb_fail(err, errlen, -1, "maxpool: the kernel refused [%lld,%lld,%lld,%lld]",
+                   (long long)n, (long long)m->stem.cout, (long long)h, (long long)w);
   h = sb_k_out_dim(h, 3, 2, 1);
   w = sb_k_out_dim(w, 3, 2, 1);
 
@@ -610,12 +603,10 @@ int sb_resnet_forward(const sb_resnet_t *m, const float *in, int64_t n, int64_t 
   }
   float *pooled = buf[other(x, x)];
   sb_k_global_avgpool(buf[x], n, m->features, h, w, pooled, threads);
-  if (sb_k_linear(pooled, n, m->features, m->fc_w, m->fc_b, m->classes, logits, threads) != 0) {
-    sb_set_err(err, errlen, "fc: the linear kernel refused [%lld,%lld] x [%lld,%lld]",
-            (long long)n, (long long)m->features, (long long)m->classes,
-            (long long)m->features);
-    return -1;
-  }
+  if (sb_k_linear(pooled, n, m->features, m->fc_w, m->fc_b, m->classes, logits, threads) != 0)
+    return sb_fail(err, errlen, -1, "fc: the linear kernel refused [%lld,%lld] x [%lld,%lld]",
+                   (long long)n, (long long)m->features, (long long)m->classes,
+                   (long long)m->features);
   return 0;
 }
 

@@ -44,18 +44,6 @@ struct sb_resnet_cuda {
 
 /* ---- errors ------------------------------------------------------------------ */
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  sb_set_errv(err, errlen, fmt, ap);
-  va_end(ap);
-  return rc;
-}
-
 /* Every CUDA call below is checked by SB_CUDA_CHECK (sb_cuda_check.h) with
  * the message into the caller's err; on failure rc becomes SB_K_CUDA_ECUDA
  * and control goes to `out`, which releases what the function holds. */
@@ -100,17 +88,18 @@ extern "C" int sb_resnet_cuda_upload(const sb_resnet_t *model, int device, sb_re
   size_t total, off = 0;
 
   if (!out)
-    return fail(err, errlen, SB_K_CUDA_EINVAL, "upload: NULL output");
+    return sb_fail(err, errlen, SB_K_CUDA_EINVAL, "upload: NULL output");
   *out = NULL;
   if (!model || device < 0)
-    return fail(err, errlen, SB_K_CUDA_EINVAL, "upload: NULL model or negative device %d", device);
+    return sb_fail(err, errlen, SB_K_CUDA_EINVAL, "upload: NULL model or negative device %d",
+                   device);
   g = (sb_resnet_cuda_t *)calloc(1, sizeof *g);
   if (g)
     g->nblocks = sb_resnet_block_count(model);
   if (g)
     g->blocks = (gblock *)calloc(g->nblocks > 0 ? (size_t)g->nblocks : 1, sizeof *g->blocks);
   if (!g || !g->blocks) {
-    rc = fail(err, errlen, SB_K_CUDA_EINVAL, "upload: out of host memory");
+    rc = sb_fail(err, errlen, SB_K_CUDA_EINVAL, "upload: out of host memory");
     goto out;
   }
   g->device = device;
@@ -131,14 +120,15 @@ extern "C" int sb_resnet_cuda_upload(const sb_resnet_t *model, int device, sb_re
 
   SB_CUDA_CHECK(cudaGetDeviceCount(&count), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
   if (device >= count) {
-    rc = fail(err, errlen, SB_K_CUDA_EINVAL, "upload: device %d does not exist (%d visible)", device,
-              count);
+    rc = sb_fail(err, errlen, SB_K_CUDA_EINVAL, "upload: device %d does not exist (%d visible)",
+                 device, count);
     goto out;
   }
   SB_CUDA_CHECK(cudaSetDevice(device), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
   host = (unsigned char *)malloc(total);
   if (!host) {
-    rc = fail(err, errlen, SB_K_CUDA_EINVAL, "upload: out of host memory staging %zu bytes", total);
+    rc = sb_fail(err, errlen, SB_K_CUDA_EINVAL, "upload: out of host memory staging %zu bytes",
+                 total);
     goto out;
   }
   SB_CUDA_CHECK(cudaMalloc(&g->base, total), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
@@ -279,8 +269,8 @@ static int run_conv(const fwd *f, const gconv *c, const float *in, int64_t *h, i
   p.weight = c->weight, p.bias = c->bias, p.residual = residual, p.relu = relu;
   int rc = sb_k_cuda_conv2d(&p, in, out, f->precision, f->stream);
   if (rc != SB_K_CUDA_OK)
-    return fail(f->err, f->errlen, rc, "%s [%lld,%lld,%lld,%lld]: %s", c->name, (long long)f->n,
-                (long long)c->cin, (long long)*h, (long long)*w, sb_k_cuda_last_error());
+    return sb_fail(f->err, f->errlen, rc, "%s [%lld,%lld,%lld,%lld]: %s", c->name, (long long)f->n,
+                   (long long)c->cin, (long long)*h, (long long)*w, sb_k_cuda_last_error());
   *h = sb_k_out_dim(*h, c->k, c->stride, c->pad);
   *w = sb_k_out_dim(*w, c->k, c->stride, c->pad);
   return SB_K_CUDA_OK;
@@ -302,22 +292,24 @@ extern "C" int sb_resnet_cuda_forward(const sb_resnet_cuda_t *g, const float *in
 {
   int rc = SB_K_CUDA_OK, dev = -1;
   if (!g || !in || !logits || !workspace)
-    return fail(err, errlen, SB_K_CUDA_EINVAL, "forward: a NULL model, input, output or workspace");
+    return sb_fail(err, errlen, SB_K_CUDA_EINVAL,
+                   "forward: a NULL model, input, output or workspace");
   double most = max_activation(g, n, h, w);
   if (most < 0)
-    return fail(err, errlen, SB_K_CUDA_EINVAL, "forward: invalid input [%lld,3,%lld,%lld]",
-                (long long)n, (long long)h, (long long)w);
+    return sb_fail(err, errlen, SB_K_CUDA_EINVAL, "forward: invalid input [%lld,3,%lld,%lld]",
+                   (long long)n, (long long)h, (long long)w);
   size_t act = round_up((size_t)most * sizeof(float));
   size_t need = 3 * act + round_up((size_t)(n * g->features) * sizeof(float));
   if (workspace_bytes < need)
-    return fail(err, errlen, SB_K_CUDA_EINVAL, "forward: workspace of %zu bytes, %zu needed",
-                workspace_bytes, need);
+    return sb_fail(err, errlen, SB_K_CUDA_EINVAL, "forward: workspace of %zu bytes, %zu needed",
+                   workspace_bytes, need);
   if ((uintptr_t)workspace % GALIGN != 0)
-    return fail(err, errlen, SB_K_CUDA_EINVAL, "forward: workspace not %d-byte aligned", GALIGN);
+    return sb_fail(err, errlen, SB_K_CUDA_EINVAL, "forward: workspace not %d-byte aligned", GALIGN);
   SB_CUDA_CHECK(cudaGetDevice(&dev), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
   if (dev != g->device)
-    return fail(err, errlen, SB_K_CUDA_EINVAL,
-                "forward: the model lives on device %d but device %d is current", g->device, dev);
+    return sb_fail(err, errlen, SB_K_CUDA_EINVAL,
+                   "forward: the model lives on device %d but device %d is current", g->device,
+                   dev);
 
   {
     float *buf[3];
@@ -330,7 +322,7 @@ extern "C" int sb_resnet_cuda_forward(const sb_resnet_cuda_t *g, const float *in
       return rc;
     if ((rc = sb_k_cuda_maxpool2d(buf[0], n, g->stem.cout, h, w, 3, 2, 1, buf[1], stream)) !=
         SB_K_CUDA_OK)
-      return fail(err, errlen, rc, "maxpool: %s", sb_k_cuda_last_error());
+      return sb_fail(err, errlen, rc, "maxpool: %s", sb_k_cuda_last_error());
     h = sb_k_out_dim(h, 3, 2, 1);
     w = sb_k_out_dim(w, 3, 2, 1);
 
@@ -362,10 +354,10 @@ extern "C" int sb_resnet_cuda_forward(const sb_resnet_cuda_t *g, const float *in
     }
     if ((rc = sb_k_cuda_global_avgpool(buf[x], n, g->features, h, w, pooled, stream)) !=
         SB_K_CUDA_OK)
-      return fail(err, errlen, rc, "avgpool: %s", sb_k_cuda_last_error());
+      return sb_fail(err, errlen, rc, "avgpool: %s", sb_k_cuda_last_error());
     if ((rc = sb_k_cuda_linear(pooled, n, g->features, g->fc_w, g->fc_b, g->classes, logits,
                                stream)) != SB_K_CUDA_OK)
-      return fail(err, errlen, rc, "fc: %s", sb_k_cuda_last_error());
+      return sb_fail(err, errlen, rc, "fc: %s", sb_k_cuda_last_error());
   }
 out:
   return rc;
@@ -384,11 +376,11 @@ extern "C" int sb_resnet_cuda_infer(const sb_resnet_cuda_t *g, const float *host
   size_t ws, in_bytes, out_bytes;
 
   if (!g || !host_in || !host_logits)
-    return fail(err, errlen, SB_K_CUDA_EINVAL, "infer: a NULL model, input or output");
+    return sb_fail(err, errlen, SB_K_CUDA_EINVAL, "infer: a NULL model, input or output");
   ws = sb_resnet_cuda_workspace_bytes(g, n, h, w);
   if (ws == 0)
-    return fail(err, errlen, SB_K_CUDA_EINVAL, "infer: invalid input [%lld,3,%lld,%lld]",
-                (long long)n, (long long)h, (long long)w);
+    return sb_fail(err, errlen, SB_K_CUDA_EINVAL, "infer: invalid input [%lld,3,%lld,%lld]",
+                   (long long)n, (long long)h, (long long)w);
   in_bytes = (size_t)(n * 3 * h * w) * sizeof(float);
   out_bytes = (size_t)(n * g->classes) * sizeof(float);
 

@@ -90,30 +90,21 @@ static int parse_entry(const char *name, const json_t *v, uint64_t data_bytes, s
                        char *err, size_t errlen)
 {
   char sbuf[200];
-  if (!json_is_object(v)) {
-    sb_set_err(err, errlen, "%s: header entry is %s, not an object", name, json_type_name(v));
-    return -1;
-  }
+  if (!json_is_object(v))
+    return sb_fail(err, errlen, -1, "%s: header entry is %s, not an object", name,
+                   json_type_name(v));
   const json_t *jd = json_object_get(v, "dtype");
-  if (!json_is_string(jd)) {
-    sb_set_err(err, errlen, "%s: \"dtype\" missing or not a string", name);
-    return -1;
-  }
-  if (dtype_from_name(json_string_value(jd), &t->dtype) != 0) {
-    sb_set_err(err, errlen, "%s: unknown dtype \"%.32s\"", name, json_string_value(jd));
-    return -1;
-  }
+  if (!json_is_string(jd))
+    return sb_fail(err, errlen, -1, "%s: \"dtype\" missing or not a string", name);
+  if (dtype_from_name(json_string_value(jd), &t->dtype) != 0)
+    return sb_fail(err, errlen, -1, "%s: unknown dtype \"%.32s\"", name, json_string_value(jd));
 
   const json_t *js = json_object_get(v, "shape");
-  if (!json_is_array(js)) {
-    sb_set_err(err, errlen, "%s: \"shape\" missing or not an array", name);
-    return -1;
-  }
-  if (json_array_size(js) > SB_ST_MAX_DIMS) {
-    sb_set_err(err, errlen, "%s: shape has %zu dimensions (at most %d)", name, json_array_size(js),
-            SB_ST_MAX_DIMS);
-    return -1;
-  }
+  if (!json_is_array(js))
+    return sb_fail(err, errlen, -1, "%s: \"shape\" missing or not an array", name);
+  if (json_array_size(js) > SB_ST_MAX_DIMS)
+    return sb_fail(err, errlen, -1, "%s: shape has %zu dimensions (at most %d)", name,
+                   json_array_size(js), SB_ST_MAX_DIMS);
   t->ndim = (int)json_array_size(js);
   /* count = prod(shape) and bytes = count × size, refusing any overflow of
    * 63 bits (no file can hold that many bytes anyway). */
@@ -121,10 +112,9 @@ static int parse_entry(const char *name, const json_t *v, uint64_t data_bytes, s
   int overflow = 0;
   for (int i = 0; i < t->ndim; i++) {
     uint64_t d;
-    if (get_u64(json_array_get(js, (size_t)i), &d) != 0) {
-      sb_set_err(err, errlen, "%s: shape element %d is not a non-negative integer", name, i);
-      return -1;
-    }
+    if (get_u64(json_array_get(js, (size_t)i), &d) != 0)
+      return sb_fail(err, errlen, -1, "%s: shape element %d is not a non-negative integer", name,
+                     i);
     t->shape[i] = (int64_t)d;
     if (d != 0 && count > (UINT64_C(1) << 62) / d)
       overflow = 1;
@@ -134,33 +124,27 @@ static int parse_entry(const char *name, const json_t *v, uint64_t data_bytes, s
   size_t esize = sb_st_dtype_size(t->dtype);
   if (!overflow && count > (UINT64_C(1) << 62) / esize)
     overflow = 1;
-  if (overflow || count > SIZE_MAX) {
-    sb_set_err(err, errlen, "%s: shape %s holds more elements than any file can", name,
-            sb_st_shape_str(t->shape, t->ndim, sbuf, sizeof sbuf));
-    return -1;
-  }
+  if (overflow || count > SIZE_MAX)
+    return sb_fail(err, errlen, -1, "%s: shape %s holds more elements than any file can", name,
+                   sb_st_shape_str(t->shape, t->ndim, sbuf, sizeof sbuf));
   uint64_t bytes = count * esize;
 
   const json_t *jo = json_object_get(v, "data_offsets");
   if (!json_is_array(jo) || json_array_size(jo) != 2 ||
       get_u64(json_array_get(jo, 0), &t->begin) != 0 ||
-      get_u64(json_array_get(jo, 1), &t->end) != 0) {
-    sb_set_err(err, errlen, "%s: \"data_offsets\" missing or not [begin, end] of non-negative integers",
-            name);
-    return -1;
-  }
-  if (t->end < t->begin) {
-    sb_set_err(err, errlen, "%s: data_offsets [%llu, %llu] end before they begin", name,
-            (unsigned long long)t->begin, (unsigned long long)t->end);
-    return -1;
-  }
-  if (t->end - t->begin != bytes) {
-    sb_set_err(err, errlen, "%s: data_offsets [%llu, %llu] hold %llu bytes, but %s %s needs %llu",
-            name, (unsigned long long)t->begin, (unsigned long long)t->end,
-            (unsigned long long)(t->end - t->begin), sb_st_dtype_name(t->dtype),
-            sb_st_shape_str(t->shape, t->ndim, sbuf, sizeof sbuf), (unsigned long long)bytes);
-    return -1;
-  }
+      get_u64(json_array_get(jo, 1), &t->end) != 0)
+    return sb_fail(err, errlen, -1,
+                   "%s: \"data_offsets\" missing or not [begin, end] of non-negative integers",
+                   name);
+  if (t->end < t->begin)
+    return sb_fail(err, errlen, -1, "%s: data_offsets [%llu, %llu] end before they begin", name,
+                   (unsigned long long)t->begin, (unsigned long long)t->end);
+  if (t->end - t->begin != bytes)
+    return sb_fail(
+        err, errlen, -1, "%s: data_offsets [%llu, %llu] hold %llu bytes, but %s %s needs %llu",
+        name, (unsigned long long)t->begin, (unsigned long long)t->end,
+        (unsigned long long)(t->end - t->begin), sb_st_dtype_name(t->dtype),
+        sb_st_shape_str(t->shape, t->ndim, sbuf, sizeof sbuf), (unsigned long long)bytes);
   if (t->end > data_bytes) {
     sb_set_err(err, errlen,
             "%s: data_offsets [%llu, %llu] run past the end of the data area (%llu bytes; "
@@ -175,35 +159,28 @@ static int parse_entry(const char *name, const json_t *v, uint64_t data_bytes, s
 
 static int parse_meta(const json_t *v, sb_st_file_t *f, char *err, size_t errlen)
 {
-  if (!json_is_object(v)) {
-    sb_set_err(err, errlen, "__metadata__ is %s, not an object of strings", json_type_name(v));
-    return -1;
-  }
+  if (!json_is_object(v))
+    return sb_fail(err, errlen, -1, "__metadata__ is %s, not an object of strings",
+                   json_type_name(v));
   size_t n = json_object_size(v);
   if (n == 0)
     return 0;
   f->meta_keys = calloc(n, sizeof *f->meta_keys);
   f->meta_values = calloc(n, sizeof *f->meta_values);
-  if (!f->meta_keys || !f->meta_values) {
-    sb_set_err(err, errlen, "out of memory reading __metadata__");
-    return -1;
-  }
+  if (!f->meta_keys || !f->meta_values)
+    return sb_fail(err, errlen, -1, "out of memory reading __metadata__");
   const char *key;
   json_t *val;
   json_object_foreach((json_t *)v, key, val)
   {
-    if (!json_is_string(val)) {
-      sb_set_err(err, errlen, "__metadata__ value of \"%.64s\" is %s, not a string", key,
-              json_type_name(val));
-      return -1;
-    }
+    if (!json_is_string(val))
+      return sb_fail(err, errlen, -1, "__metadata__ value of \"%.64s\" is %s, not a string", key,
+                     json_type_name(val));
     f->meta_keys[f->nmeta] = strdup(key);
     f->meta_values[f->nmeta] = strdup(json_string_value(val));
     f->nmeta++;
-    if (!f->meta_keys[f->nmeta - 1] || !f->meta_values[f->nmeta - 1]) {
-      sb_set_err(err, errlen, "out of memory reading __metadata__");
-      return -1;
-    }
+    if (!f->meta_keys[f->nmeta - 1] || !f->meta_values[f->nmeta - 1])
+      return sb_fail(err, errlen, -1, "out of memory reading __metadata__");
   }
   return 0;
 }
@@ -227,10 +204,8 @@ static int check_overlaps(sb_st_file_t *f, char *err, size_t errlen)
   if (f->ntensors < 2)
     return 0;
   sb_st_tensor_t **order = malloc(f->ntensors * sizeof *order);
-  if (!order) {
-    sb_set_err(err, errlen, "out of memory checking data offsets");
-    return -1;
-  }
+  if (!order)
+    return sb_fail(err, errlen, -1, "out of memory checking data offsets");
   size_t m = 0;
   for (size_t i = 0; i < f->ntensors; i++)
     if (f->tensors[i].end > f->tensors[i].begin)
@@ -275,11 +250,9 @@ int sb_st_parse(const void *blob, size_t len, sb_st_file_t *file, char *err, siz
   }
   uint64_t n;
   memcpy(&n, p, 8);
-  if (n > SB_ST_MAX_HEADER) {
-    sb_set_err(err, errlen, "header length %llu is absurd (limit %u bytes)", (unsigned long long)n,
-            SB_ST_MAX_HEADER);
-    return -1;
-  }
+  if (n > SB_ST_MAX_HEADER)
+    return sb_fail(err, errlen, -1, "header length %llu is absurd (limit %u bytes)",
+                   (unsigned long long)n, SB_ST_MAX_HEADER);
   if (n > len - 8) {
     sb_set_err(err, errlen,
             "header length %llu runs past the end of the file (%zu bytes follow; truncated?)",
@@ -288,11 +261,9 @@ int sb_st_parse(const void *blob, size_t len, sb_st_file_t *file, char *err, siz
   }
   json_error_t je;
   json_t *root = json_loadb((const char *)p + 8, (size_t)n, JSON_REJECT_DUPLICATES, &je);
-  if (!root) {
-    sb_set_err(err, errlen, "header is not valid JSON: %s (line %d, column %d)", je.text, je.line,
-            je.column);
-    return -1;
-  }
+  if (!root)
+    return sb_fail(err, errlen, -1, "header is not valid JSON: %s (line %d, column %d)", je.text,
+                   je.line, je.column);
   int rc = -1;
   if (!json_is_object(root)) {
     sb_set_err(err, errlen, "header is %s, not a JSON object", json_type_name(root));
@@ -529,14 +500,10 @@ int sb_st_writer_finish(sb_st_writer_t *w, void **blob, size_t *len, char *err, 
 {
   *blob = NULL;
   *len = 0;
-  if (!w) {
-    sb_set_err(err, errlen, "no writer");
-    return -1;
-  }
-  if (w->failed[0]) {
-    sb_set_err(err, errlen, "%s", w->failed);
-    return -1;
-  }
+  if (!w)
+    return sb_fail(err, errlen, -1, "no writer");
+  if (w->failed[0])
+    return sb_fail(err, errlen, -1, "%s", w->failed);
   json_t *root = json_object();
   char *header = NULL;
   int rc = -1;

@@ -146,13 +146,7 @@ static int parse_args(int argc, char **argv, dbinfo_args_t *a)
 {
   memset(a, 0, sizeof *a);
   a->budget_s = DEFAULT_BUDGET_S;
-  /* --help and --version win over everything else, even bad options. */
-  for (int k = 1; k < argc; k++) {
-    if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)
-      a->help = 1;
-    else if (strcmp(argv[k], "--version") == 0)
-      a->version = 1;
-  }
+  sb_opts_help_version(argc, argv, &a->help, &a->version);
   if (a->help || a->version)
     return SB_OK;
   for (int k = 1; k < argc; k++) {
