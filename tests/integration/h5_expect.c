@@ -17,16 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-#define EXPECT(cond, ...)                                                    \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      fprintf(stderr, "h5_expect: ");                                        \
-      fprintf(stderr, __VA_ARGS__);                                          \
-      fputc('\n', stderr);                                                   \
-      failures++;                                                            \
-    }                                                                        \
-  } while (0)
+#include "sb_check.h"
 
 /* Reads a scalar attribute as text (strings as they are, integers and
  * reals printed). Returns 0 on success. */
@@ -77,28 +68,28 @@ static void check_rank_sum(hid_t f, const char *spec)
   if (!op)
     op = strchr(spec, '=');
   if (!op || op == spec) {
-    EXPECT(0, "--rank-sum %s: expected NAME=N or NAME>=N", spec);
+    CHECK(0, "--rank-sum %s: expected NAME=N or NAME>=N", spec);
     return;
   }
   long long want = atoll(op + (at_least ? 2 : 1)), sum = 0;
   snprintf(name, sizeof name, "%.*s", (int)(op - spec), spec);
   snprintf(path, sizeof path, "/ranks/%s", name);
   if (H5Lexists(f, "ranks", H5P_DEFAULT) <= 0 || H5Lexists(f, path, H5P_DEFAULT) <= 0) {
-    EXPECT(0, "%s missing", path);
+    CHECK(0, "%s missing", path);
     return;
   }
   hid_t d = H5Dopen2(f, path, H5P_DEFAULT), sp = H5Dget_space(d);
   hssize_t n = H5Sget_simple_extent_npoints(sp);
   long long *v = calloc(n > 0 ? (size_t)n : 1, sizeof *v);
   if (n > 0 && H5Dread(d, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)
-    EXPECT(0, "%s cannot be read as integers", path);
+    CHECK(0, "%s cannot be read as integers", path);
   for (hssize_t k = 0; k < n; k++)
     sum += v[k];
   if (at_least)
-    EXPECT(sum >= want, "%s sums to %lld over %lld ranks, expected >= %lld", path, sum,
+    CHECK(sum >= want, "%s sums to %lld over %lld ranks, expected >= %lld", path, sum,
            (long long)n, want);
   else
-    EXPECT(sum == want, "%s sums to %lld over %lld ranks, expected %lld", path, sum,
+    CHECK(sum == want, "%s sums to %lld over %lld ranks, expected %lld", path, sum,
            (long long)n, want);
   printf("h5_expect: %s sums to %lld\n", path, sum);
   free(v);
@@ -113,14 +104,14 @@ static herr_t check_phase(hid_t grp, const char *name, const H5L_info_t *info, v
   hsize_t dims[2] = {0, 0};
   (void)info;
   if (d < 0) {
-    EXPECT(0, "/timings/%s cannot be opened", name);
+    CHECK(0, "/timings/%s cannot be opened", name);
     return 0;
   }
   sp = H5Dget_space(d);
-  EXPECT(H5Sget_simple_extent_ndims(sp) == 2, "/timings/%s is not 2-D", name);
+  CHECK(H5Sget_simple_extent_ndims(sp) == 2, "/timings/%s is not 2-D", name);
   H5Sget_simple_extent_dims(sp, dims, NULL);
   if (e->nranks >= 0)
-    EXPECT((long long)dims[0] == e->nranks, "/timings/%s has %llu rows, expected %lld", name,
+    CHECK((long long)dims[0] == e->nranks, "/timings/%s has %llu rows, expected %lld", name,
            (unsigned long long)dims[0], e->nranks);
   int is_init = strcmp(name, "client_init") == 0;
   size_t n = (size_t)(dims[0] * dims[1]);
@@ -128,11 +119,11 @@ static herr_t check_phase(hid_t grp, const char *name, const H5L_info_t *info, v
   if (n)
     H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
   if (e->samples >= 0 && !is_init) {
-    EXPECT((long long)dims[1] == e->samples, "/timings/%s has %llu columns, expected %lld", name,
+    CHECK((long long)dims[1] == e->samples, "/timings/%s has %llu columns, expected %lld", name,
            (unsigned long long)dims[1], e->samples);
     for (size_t k = 0; k < n; k++)
       if (!(isfinite(v[k]) && v[k] > 0)) {
-        EXPECT(0, "/timings/%s sample %zu is %g (expected finite > 0)", name, k, v[k]);
+        CHECK(0, "/timings/%s sample %zu is %g (expected finite > 0)", name, k, v[k]);
         break;
       }
   }
@@ -140,11 +131,11 @@ static herr_t check_phase(hid_t grp, const char *name, const H5L_info_t *info, v
     long long good = 0;
     for (size_t k = 0; k < dims[1]; k++)
       good += isfinite(v[k]) && v[k] > 0;
-    EXPECT(good >= e->min_samples, "/timings/%s row 0 has %lld samples, expected >= %lld", name,
+    CHECK(good >= e->min_samples, "/timings/%s row 0 has %lld samples, expected >= %lld", name,
            good, e->min_samples);
   }
   char units[16] = "";
-  EXPECT(attr_text(d, "units", units, sizeof units) == 0 && strcmp(units, "s") == 0,
+  CHECK(attr_text(d, "units", units, sizeof units) == 0 && strcmp(units, "s") == 0,
          "/timings/%s units '%s'", name, units);
   free(v);
   H5Sclose(sp);
@@ -167,19 +158,19 @@ int main(int argc, char **argv)
     fprintf(stderr, "h5_expect: cannot open %s as HDF5\n", argv[1]);
     return 1;
   }
-  EXPECT(attr_text(f, "schema", buf, sizeof buf) == 0 && strcmp(buf, "stagebench-timings") == 0,
+  CHECK(attr_text(f, "schema", buf, sizeof buf) == 0 && strcmp(buf, "stagebench-timings") == 0,
          "schema is '%s'", buf);
-  EXPECT(attr_text(f, "schema_version", buf, sizeof buf) == 0 && strcmp(buf, "1") == 0,
+  CHECK(attr_text(f, "schema_version", buf, sizeof buf) == 0 && strcmp(buf, "1") == 0,
          "schema_version is '%s'", buf);
   for (int k = 2; k < argc; k++) {
     const char *opt = argv[k], *val = k + 1 < argc ? argv[k + 1] : "";
     k++;
     if (strcmp(opt, "--status") == 0) {
-      EXPECT(attr_text(f, "status", buf, sizeof buf) == 0 && strcmp(buf, val) == 0,
+      CHECK(attr_text(f, "status", buf, sizeof buf) == 0 && strcmp(buf, val) == 0,
              "status is '%s', expected '%s'", buf, val);
     } else if (strcmp(opt, "--nranks") == 0) {
       e.nranks = atoll(val);
-      EXPECT(attr_text(f, "nranks", buf, sizeof buf) == 0 && strcmp(buf, val) == 0,
+      CHECK(attr_text(f, "nranks", buf, sizeof buf) == 0 && strcmp(buf, val) == 0,
              "nranks is '%s', expected '%s'", buf, val);
     } else if (strcmp(opt, "--samples") == 0) {
       e.samples = atoll(val);
@@ -187,7 +178,7 @@ int main(int argc, char **argv)
       e.min_samples = atoll(val);
     } else if (strcmp(opt, "--phase") == 0) {
       snprintf(buf, sizeof buf, "/timings/%s", val);
-      EXPECT(H5Lexists(f, "timings", H5P_DEFAULT) > 0 && H5Lexists(f, buf, H5P_DEFAULT) > 0,
+      CHECK(H5Lexists(f, "timings", H5P_DEFAULT) > 0 && H5Lexists(f, buf, H5P_DEFAULT) > 0,
              "phase %s missing", val);
     } else if (strcmp(opt, "--param") == 0 || strcmp(opt, "--system") == 0) {
       const char *grp = opt[2] == 'p' ? "params" : "system";
@@ -196,9 +187,9 @@ int main(int argc, char **argv)
       snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - val) : (int)strlen(val), val);
       g = H5Gopen2(f, grp, H5P_DEFAULT);
       int rc = g >= 0 ? attr_text(g, name, buf, sizeof buf) : -1;
-      EXPECT(rc == 0, "/%s has no attribute %s", grp, name);
+      CHECK(rc == 0, "/%s has no attribute %s", grp, name);
       if (rc == 0 && eq)
-        EXPECT(strcmp(buf, eq + 1) == 0, "/%s %s is '%s', expected '%s'", grp, name, buf, eq + 1);
+        CHECK(strcmp(buf, eq + 1) == 0, "/%s %s is '%s', expected '%s'", grp, name, buf, eq + 1);
       if (g >= 0)
         H5Gclose(g);
     } else if (strcmp(opt, "--rank-sum") == 0) {
@@ -211,19 +202,19 @@ int main(int argc, char **argv)
   static const char *const root[] = {"app", "version", "git_commit", "command_line", "start_utc",
                                      "end_utc"};
   for (size_t k = 0; k < sizeof root / sizeof root[0]; k++)
-    EXPECT(attr_text(f, root[k], buf, sizeof buf) == 0, "root attribute %s missing", root[k]);
-  EXPECT(H5Lexists(f, "/ranks/hostname", H5P_DEFAULT) > 0, "/ranks/hostname missing");
-  EXPECT(H5Lexists(f, "/ranks/device", H5P_DEFAULT) > 0, "/ranks/device missing");
+    CHECK(attr_text(f, root[k], buf, sizeof buf) == 0, "root attribute %s missing", root[k]);
+  CHECK(H5Lexists(f, "/ranks/hostname", H5P_DEFAULT) > 0, "/ranks/hostname missing");
+  CHECK(H5Lexists(f, "/ranks/device", H5P_DEFAULT) > 0, "/ranks/device missing");
   g = H5Gopen2(f, "timings", H5P_DEFAULT);
-  EXPECT(g >= 0, "/timings missing");
+  CHECK(g >= 0, "/timings missing");
   if (g >= 0) {
     H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, check_phase, &e);
     H5Gclose(g);
   }
   H5Fclose(f);
-  if (failures)
-    fprintf(stderr, "h5_expect: %d expectation(s) failed for %s\n", failures, argv[1]);
+  if (sb_check_failures)
+    fprintf(stderr, "h5_expect: %d expectation(s) failed for %s\n", sb_check_failures, argv[1]);
   else
     printf("h5_expect: %s as expected\n", argv[1]);
-  return failures ? 1 : 0;
+  return sb_check_failures ? 1 : 0;
 }

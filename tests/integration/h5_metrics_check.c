@@ -16,34 +16,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-#define EXPECT(cond, ...)                                                    \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      fprintf(stderr, "h5_metrics_check: ");                                 \
-      fprintf(stderr, __VA_ARGS__);                                          \
-      fputc('\n', stderr);                                                   \
-      failures++;                                                            \
-    }                                                                        \
-  } while (0)
+#include "sb_check.h"
 
 static double *read_series(hid_t grp, const char *name, hsize_t dims[2])
 {
   hid_t d, sp;
   double *v = NULL;
   if (H5Lexists(grp, name, H5P_DEFAULT) <= 0) {
-    EXPECT(0, "/metrics/%s missing", name);
+    CHECK(0, "/metrics/%s missing", name);
     return NULL;
   }
   d = H5Dopen2(grp, name, H5P_DEFAULT);
   sp = H5Dget_space(d);
   if (H5Sget_simple_extent_ndims(sp) != 2) {
-    EXPECT(0, "/metrics/%s is not 2-D", name);
+    CHECK(0, "/metrics/%s is not 2-D", name);
   } else {
     H5Sget_simple_extent_dims(sp, dims, NULL);
     v = malloc((dims[0] * dims[1] + 1) * sizeof *v);
     if (v && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
-      EXPECT(0, "/metrics/%s unreadable", name);
+      CHECK(0, "/metrics/%s unreadable", name);
       free(v);
       v = NULL;
     }
@@ -103,44 +94,44 @@ int main(int argc, char **argv)
     return 1;
   }
   if (strcmp(argv[2], "none") == 0) {
-    EXPECT(H5Lexists(f, "metrics", H5P_DEFAULT) <= 0, "/metrics present, expected none");
+    CHECK(H5Lexists(f, "metrics", H5P_DEFAULT) <= 0, "/metrics present, expected none");
     H5Fclose(f);
-    return failures ? 1 : 0;
+    return sb_check_failures ? 1 : 0;
   }
   if (H5Lexists(f, "metrics", H5P_DEFAULT) <= 0) {
     fprintf(stderr, "h5_metrics_check: no /metrics\n");
     return 1;
   }
   g = H5Gopen2(f, "metrics", H5P_DEFAULT);
-  EXPECT(attr_int(g, "nnodes", &nnodes) == 0 && nnodes >= 1, "attribute nnodes missing or < 1");
-  EXPECT(attr_str(g, "nvml", nvml, sizeof nvml) == 0, "attribute nvml missing");
-  EXPECT(strncmp(nvml, argv[2], strlen(argv[2])) == 0, "nvml = '%s', expected it to begin '%s'",
+  CHECK(attr_int(g, "nnodes", &nnodes) == 0 && nnodes >= 1, "attribute nnodes missing or < 1");
+  CHECK(attr_str(g, "nvml", nvml, sizeof nvml) == 0, "attribute nvml missing");
+  CHECK(strncmp(nvml, argv[2], strlen(argv[2])) == 0, "nvml = '%s', expected it to begin '%s'",
          nvml, argv[2]);
   if (strncmp(nvml, "unavailable", 11) == 0)
-    EXPECT(H5Lexists(g, "gpu_util", H5P_DEFAULT) <= 0, "gpu_util present without NVML");
+    CHECK(H5Lexists(g, "gpu_util", H5P_DEFAULT) <= 0, "gpu_util present without NVML");
   {
     hsize_t dims[2] = {0, 0};
     double *v = read_series(g, "cpu_util", dims);
     size_t finite = 0;
     if (v) {
-      EXPECT(dims[0] > 0, "cpu_util has no samples");
-      EXPECT(dims[1] == (hsize_t)nnodes + 1, "cpu_util has %llu columns, expected %lld",
+      CHECK(dims[0] > 0, "cpu_util has no samples");
+      CHECK(dims[1] == (hsize_t)nnodes + 1, "cpu_util has %llu columns, expected %lld",
              (unsigned long long)dims[1], nnodes + 1);
       for (hsize_t i = 0; i < dims[0]; i++) {
         double t = v[i * dims[1]];
-        EXPECT(isfinite(t) && t >= 0, "time %llu = %g", (unsigned long long)i, t);
+        CHECK(isfinite(t) && t >= 0, "time %llu = %g", (unsigned long long)i, t);
         if (i)
-          EXPECT(t >= v[(i - 1) * dims[1]], "time %llu goes backwards", (unsigned long long)i);
+          CHECK(t >= v[(i - 1) * dims[1]], "time %llu goes backwards", (unsigned long long)i);
         for (hsize_t c = 1; c < dims[1]; c++) {
           double u = v[i * dims[1] + c];
           if (isfinite(u)) {
             finite++;
-            EXPECT(u >= 0 && u <= 100, "cpu_util[%llu][%llu] = %g", (unsigned long long)i,
+            CHECK(u >= 0 && u <= 100, "cpu_util[%llu][%llu] = %g", (unsigned long long)i,
                    (unsigned long long)c, u);
           }
         }
       }
-      EXPECT(finite > 0, "no finite cpu_util sample");
+      CHECK(finite > 0, "no finite cpu_util sample");
       printf("h5_metrics_check: %llu samples, %lld node(s), nvml: %s\n",
              (unsigned long long)dims[0], nnodes, nvml);
       free(v);
@@ -151,24 +142,24 @@ int main(int argc, char **argv)
     double *v = read_series(g, counters[k], dims);
     if (!v)
       continue;
-    EXPECT(dims[0] > 0 && dims[1] == (hsize_t)nnodes + 1, "%s shape", counters[k]);
+    CHECK(dims[0] > 0 && dims[1] == (hsize_t)nnodes + 1, "%s shape", counters[k]);
     for (hsize_t c = 1; c < dims[1]; c++)
       for (hsize_t i = 0; i < dims[0]; i++) {
         double b = v[i * dims[1] + c];
-        EXPECT(isfinite(b) && b >= 0, "%s[%llu][%llu] = %g", counters[k], (unsigned long long)i,
+        CHECK(isfinite(b) && b >= 0, "%s[%llu][%llu] = %g", counters[k], (unsigned long long)i,
                (unsigned long long)c, b);
         if (i)
-          EXPECT(b >= v[(i - 1) * dims[1] + c], "%s decreases at %llu", counters[k],
+          CHECK(b >= v[(i - 1) * dims[1] + c], "%s decreases at %llu", counters[k],
                  (unsigned long long)i);
       }
     if (k == 3 && dims[0] > 0 && dims[1] > 1) {
       double last = v[(dims[0] - 1) * dims[1] + 1];
-      EXPECT(last >= atof(argv[3]), "lo_tx_bytes at the end = %.0f, expected >= %s", last,
+      CHECK(last >= atof(argv[3]), "lo_tx_bytes at the end = %.0f, expected >= %s", last,
              argv[3]);
     }
     free(v);
   }
   H5Gclose(g);
   H5Fclose(f);
-  return failures ? 1 : 0;
+  return sb_check_failures ? 1 : 0;
 }
