@@ -86,11 +86,11 @@ static void check_rank_sum(hid_t f, const char *spec)
   for (hssize_t k = 0; k < n; k++)
     sum += v[k];
   if (at_least)
-    CHECK(sum >= want, "%s sums to %lld over %lld ranks, expected >= %lld", path, sum,
-           (long long)n, want);
+    CHECK(sum >= want, "%s sums to %lld over %lld ranks, expected >= %lld", path, sum, (long long)n,
+          want);
   else
-    CHECK(sum == want, "%s sums to %lld over %lld ranks, expected %lld", path, sum,
-           (long long)n, want);
+    CHECK(sum == want, "%s sums to %lld over %lld ranks, expected %lld", path, sum, (long long)n,
+          want);
   printf("h5_expect: %s sums to %lld\n", path, sum);
   free(v);
   H5Sclose(sp);
@@ -112,7 +112,7 @@ static herr_t check_phase(hid_t grp, const char *name, const H5L_info_t *info, v
   H5Sget_simple_extent_dims(sp, dims, NULL);
   if (e->nranks >= 0)
     CHECK((long long)dims[0] == e->nranks, "/timings/%s has %llu rows, expected %lld", name,
-           (unsigned long long)dims[0], e->nranks);
+          (unsigned long long)dims[0], e->nranks);
   int is_init = strcmp(name, "client_init") == 0;
   size_t n = (size_t)(dims[0] * dims[1]);
   double *v = calloc(n ? n : 1, sizeof *v);
@@ -120,7 +120,7 @@ static herr_t check_phase(hid_t grp, const char *name, const H5L_info_t *info, v
     H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
   if (e->samples >= 0 && !is_init) {
     CHECK((long long)dims[1] == e->samples, "/timings/%s has %llu columns, expected %lld", name,
-           (unsigned long long)dims[1], e->samples);
+          (unsigned long long)dims[1], e->samples);
     for (size_t k = 0; k < n; k++)
       if (!(isfinite(v[k]) && v[k] > 0)) {
         CHECK(0, "/timings/%s sample %zu is %g (expected finite > 0)", name, k, v[k]);
@@ -132,11 +132,11 @@ static herr_t check_phase(hid_t grp, const char *name, const H5L_info_t *info, v
     for (size_t k = 0; k < dims[1]; k++)
       good += isfinite(v[k]) && v[k] > 0;
     CHECK(good >= e->min_samples, "/timings/%s row 0 has %lld samples, expected >= %lld", name,
-           good, e->min_samples);
+          good, e->min_samples);
   }
   char units[16] = "";
   CHECK(attr_text(d, "units", units, sizeof units) == 0 && strcmp(units, "s") == 0,
-         "/timings/%s units '%s'", name, units);
+        "/timings/%s units '%s'", name, units);
   free(v);
   H5Sclose(sp);
   H5Dclose(d);
@@ -159,19 +159,19 @@ int main(int argc, char **argv)
     return 1;
   }
   CHECK(attr_text(f, "schema", buf, sizeof buf) == 0 && strcmp(buf, "stagebench-timings") == 0,
-         "schema is '%s'", buf);
+        "schema is '%s'", buf);
   CHECK(attr_text(f, "schema_version", buf, sizeof buf) == 0 && strcmp(buf, "1") == 0,
-         "schema_version is '%s'", buf);
+        "schema_version is '%s'", buf);
   for (int k = 2; k < argc; k++) {
     const char *opt = argv[k], *val = k + 1 < argc ? argv[k + 1] : "";
     k++;
     if (strcmp(opt, "--status") == 0) {
       CHECK(attr_text(f, "status", buf, sizeof buf) == 0 && strcmp(buf, val) == 0,
-             "status is '%s', expected '%s'", buf, val);
+            "status is '%s', expected '%s'", buf, val);
     } else if (strcmp(opt, "--nranks") == 0) {
       e.nranks = atoll(val);
       CHECK(attr_text(f, "nranks", buf, sizeof buf) == 0 && strcmp(buf, val) == 0,
-             "nranks is '%s', expected '%s'", buf, val);
+            "nranks is '%s', expected '%s'", buf, val);
     } else if (strcmp(opt, "--samples") == 0) {
       e.samples = atoll(val);
     } else if (strcmp(opt, "--min-samples") == 0) {
@@ -179,7 +179,7 @@ int main(int argc, char **argv)
     } else if (strcmp(opt, "--phase") == 0) {
       snprintf(buf, sizeof buf, "/timings/%s", val);
       CHECK(H5Lexists(f, "timings", H5P_DEFAULT) > 0 && H5Lexists(f, buf, H5P_DEFAULT) > 0,
-             "phase %s missing", val);
+            "phase %s missing", val);
     } else if (strcmp(opt, "--param") == 0 || strcmp(opt, "--system") == 0) {
       const char *grp = opt[2] == 'p' ? "params" : "system";
       char name[256];

@@ -106,7 +106,7 @@ int main(int argc, char **argv)
   CHECK(attr_int(g, "nnodes", &nnodes) == 0 && nnodes >= 1, "attribute nnodes missing or < 1");
   CHECK(attr_str(g, "nvml", nvml, sizeof nvml) == 0, "attribute nvml missing");
   CHECK(strncmp(nvml, argv[2], strlen(argv[2])) == 0, "nvml = '%s', expected it to begin '%s'",
-         nvml, argv[2]);
+        nvml, argv[2]);
   if (strncmp(nvml, "unavailable", 11) == 0)
     CHECK(H5Lexists(g, "gpu_util", H5P_DEFAULT) <= 0, "gpu_util present without NVML");
   {
@@ -116,7 +116,7 @@ int main(int argc, char **argv)
     if (v) {
       CHECK(dims[0] > 0, "cpu_util has no samples");
       CHECK(dims[1] == (hsize_t)nnodes + 1, "cpu_util has %llu columns, expected %lld",
-             (unsigned long long)dims[1], nnodes + 1);
+            (unsigned long long)dims[1], nnodes + 1);
       for (hsize_t i = 0; i < dims[0]; i++) {
         double t = v[i * dims[1]];
         CHECK(isfinite(t) && t >= 0, "time %llu = %g", (unsigned long long)i, t);
@@ -127,7 +127,7 @@ int main(int argc, char **argv)
           if (isfinite(u)) {
             finite++;
             CHECK(u >= 0 && u <= 100, "cpu_util[%llu][%llu] = %g", (unsigned long long)i,
-                   (unsigned long long)c, u);
+                  (unsigned long long)c, u);
           }
         }
       }
@@ -147,15 +147,14 @@ int main(int argc, char **argv)
       for (hsize_t i = 0; i < dims[0]; i++) {
         double b = v[i * dims[1] + c];
         CHECK(isfinite(b) && b >= 0, "%s[%llu][%llu] = %g", counters[k], (unsigned long long)i,
-               (unsigned long long)c, b);
+              (unsigned long long)c, b);
         if (i)
           CHECK(b >= v[(i - 1) * dims[1] + c], "%s decreases at %llu", counters[k],
-                 (unsigned long long)i);
+                (unsigned long long)i);
       }
     if (k == 3 && dims[0] > 0 && dims[1] > 1) {
       double last = v[(dims[0] - 1) * dims[1] + 1];
-      CHECK(last >= atof(argv[3]), "lo_tx_bytes at the end = %.0f, expected >= %s", last,
-             argv[3]);
+      CHECK(last >= atof(argv[3]), "lo_tx_bytes at the end = %.0f, expected >= %s", last, argv[3]);
     }
     free(v);
   }
