@@ -36,6 +36,17 @@ expect_refused() {
   [ ! -e "$SB_TMP/no.h5" ] || sb_fail "'$*': a file was written for a refused run"
 }
 
+# run_ok WHAT COMMAND...: runs it with stdout and stderr into $SB_TMP, shows
+# stdout, and fails (showing stderr) unless it exits 0.
+run_ok() {
+  local what=$1 rc
+  shift
+  "$@" > "$SB_TMP/stdout" 2> "$SB_TMP/stderr"
+  rc=$?
+  cat "$SB_TMP/stdout"
+  [ $rc = 0 ] || { cat "$SB_TMP/stderr"; sb_fail "$what exited $rc"; }
+}
+
 # need_gpus N: exit 77 (skipped, reason on stderr) unless N GPUs are visible.
 need_gpus() {
   local probe="$SB_BIN_DIR/gpu_copy_bw" n
@@ -68,12 +79,9 @@ throughput)
   need_gpus 1
   sb_start_redis
   out=$SB_TMP/run.h5
-  mpiexec -n "$np" "$tp" --device gpu --db "$SSDB_TCP" --mode "$mode" --tensor-bytes "$size" \
-    --iterations $iters --warmup 2 --label test=gpu_apps --out "$out" \
-    > "$SB_TMP/stdout" 2> "$SB_TMP/stderr"
-  rc=$?
-  cat "$SB_TMP/stdout"
-  [ $rc = 0 ] || { cat "$SB_TMP/stderr"; sb_fail "sb-throughput --device gpu exited $rc"; }
+  run_ok "sb-throughput --device gpu" mpiexec -n "$np" "$tp" --device gpu --db "$SSDB_TCP" \
+    --mode "$mode" --tensor-bytes "$size" --iterations $iters --warmup 2 --label test=gpu_apps \
+    --out "$out"
   grep -q "^# sb-throughput: $np ranks.*from GPU memory" "$SB_TMP/stdout" ||
     sb_fail "no figure-of-merit line naming GPU memory"
   grep -q "^# verification: every byte read back matched" "$SB_TMP/stdout" ||
@@ -96,12 +104,8 @@ baseline)
   pattern=$2 np=$3 size=$4 iters=20
   need_gpus "$np"
   out=$SB_TMP/run.h5
-  mpiexec -n "$np" "$bl" --device gpu --pattern "$pattern" --tensor-bytes "$size" \
-    --iterations $iters --warmup 2 --label test=gpu_apps --out "$out" \
-    > "$SB_TMP/stdout" 2> "$SB_TMP/stderr"
-  rc=$?
-  cat "$SB_TMP/stdout"
-  [ $rc = 0 ] || { cat "$SB_TMP/stderr"; sb_fail "sb-baseline --device gpu exited $rc"; }
+  run_ok "sb-baseline --device gpu" mpiexec -n "$np" "$bl" --device gpu --pattern "$pattern" \
+    --tensor-bytes "$size" --iterations $iters --warmup 2 --label test=gpu_apps --out "$out"
   grep -q "^# sb-baseline: $np ranks.* NCCL $pattern, rank 0 algbw .* busbw " "$SB_TMP/stdout" ||
     sb_fail "no figure-of-merit line with NCCL algbw/busbw"
   grep -q "^# verification: every byte received matched" "$SB_TMP/stdout" ||
@@ -116,11 +120,8 @@ baseline)
 mpi_allgather)
   np=$2 size=$3 iters=20
   out=$SB_TMP/run.h5
-  mpiexec -n "$np" "$bl" --pattern allgather --tensor-bytes "$size" --iterations $iters \
-    --warmup 2 --out "$out" > "$SB_TMP/stdout" 2> "$SB_TMP/stderr"
-  rc=$?
-  cat "$SB_TMP/stdout"
-  [ $rc = 0 ] || { cat "$SB_TMP/stderr"; sb_fail "sb-baseline --pattern allgather exited $rc"; }
+  run_ok "sb-baseline --pattern allgather" mpiexec -n "$np" "$bl" --pattern allgather \
+    --tensor-bytes "$size" --iterations $iters --warmup 2 --out "$out"
   grep -q "^# sb-baseline: $np ranks.* MPI allgather, rank 0 algbw .* busbw " "$SB_TMP/stdout" ||
     sb_fail "no figure-of-merit line with algbw/busbw"
   grep -q "^# verification: every byte received matched" "$SB_TMP/stdout" ||
