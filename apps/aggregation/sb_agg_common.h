@@ -33,6 +33,22 @@
 /* Longest prefix either option takes (names must fit SB_DATASET_KEY_MAX). */
 #define SB_AGG_PREFIX_MAX 200
 
+/* The options producer and consumer must give the same values, declared
+ * once (names, defaults, limits): each app's table holds these entries,
+ * which point at its own statics opt_bytes, opt_tensors, opt_poll_ms,
+ * opt_list_prefix and opt_dataset_prefix. */
+#define SB_AGG_SHARED_OPTS                                                                   \
+  {"tensor-bytes", SB_OPT_SIZE, &opt_bytes, "1K", "bytes per tensor (the same on both sides)", \
+   NULL, 0, 0},                                                                              \
+  {"tensors-per-dataset", SB_OPT_INT, &opt_tensors, "2",                                     \
+   "tensors in each dataset (the same on both sides)", NULL, 1, SB_AGG_MAX_TENSORS},          \
+  {"poll-interval", SB_OPT_INT, &opt_poll_ms, "10", "ms between two looks at the list", NULL, \
+   1, 60000},                                                                                \
+  {"list-prefix", SB_OPT_STR, &opt_list_prefix, SB_AGG_LIST_PREFIX,                          \
+   "lists are named <prefix><iteration> (the same on both sides)", NULL, 0, 0},              \
+  {"dataset-prefix", SB_OPT_STR, &opt_dataset_prefix, SB_AGG_DATASET_PREFIX,                 \
+   "producer rank r's dataset is <prefix><r> (the same on both sides)", NULL, 0, 0}
+
 static inline void sb_agg_list_name(const char *prefix, int64_t seq, char *buf, size_t len)
 {
   snprintf(buf, len, "%s%lld", prefix, (long long)seq);

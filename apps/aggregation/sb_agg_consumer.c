@@ -38,18 +38,9 @@ static const sb_opt_t cons_opts[] = {
    "datasets per list: the producer's number of ranks (required)", NULL, 1, 1000000},
   {"client-threads", SB_OPT_INT, &opt_threads, "1", "threads (connections) fetching datasets",
    NULL, 1, 1024},
-  {"tensor-bytes", SB_OPT_SIZE, &opt_bytes, "1K", "bytes per tensor (as the producer)", NULL, 0,
-   0},
-  {"tensors-per-dataset", SB_OPT_INT, &opt_tensors, "2", "tensors per dataset (as the producer)",
-   NULL, 1, SB_AGG_MAX_TENSORS},
   {"timeout", SB_OPT_INT, &opt_timeout, "60", "seconds to wait for a list to fill", NULL, 1,
    86400},
-  {"poll-interval", SB_OPT_INT, &opt_poll_ms, "10", "ms between two looks at the list", NULL, 1,
-   60000},
-  {"list-prefix", SB_OPT_STR, &opt_list_prefix, SB_AGG_LIST_PREFIX,
-   "lists are named <prefix><iteration> (as the producer)", NULL, 0, 0},
-  {"dataset-prefix", SB_OPT_STR, &opt_dataset_prefix, SB_AGG_DATASET_PREFIX,
-   "producer rank r's dataset is <prefix><r> (as the producer)", NULL, 0, 0},
+  SB_AGG_SHARED_OPTS,
 };
 
 /* What one fetched dataset left for the check. */

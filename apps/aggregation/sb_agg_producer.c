@@ -33,17 +33,9 @@ static int64_t opt_tensors, opt_timeout, opt_poll_ms;
 static const char *opt_list_prefix, *opt_dataset_prefix;
 
 static const sb_opt_t prod_opts[] = {
-  {"tensor-bytes", SB_OPT_SIZE, &opt_bytes, "1K", "bytes per tensor", NULL, 0, 0},
-  {"tensors-per-dataset", SB_OPT_INT, &opt_tensors, "2", "tensors in each dataset", NULL, 1,
-   SB_AGG_MAX_TENSORS},
   {"consume-timeout", SB_OPT_INT, &opt_timeout, "60",
    "seconds rank 0 waits for the consumer to delete the previous list", NULL, 1, 86400},
-  {"poll-interval", SB_OPT_INT, &opt_poll_ms, "10", "ms between two looks at the list", NULL, 1,
-   60000},
-  {"list-prefix", SB_OPT_STR, &opt_list_prefix, SB_AGG_LIST_PREFIX,
-   "lists are named <prefix><iteration> (as the consumer)", NULL, 0, 0},
-  {"dataset-prefix", SB_OPT_STR, &opt_dataset_prefix, SB_AGG_DATASET_PREFIX,
-   "rank r writes dataset <prefix><r> (as the consumer)", NULL, 0, 0},
+  SB_AGG_SHARED_OPTS,
 };
 
 typedef struct {
