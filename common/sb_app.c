@@ -312,35 +312,34 @@ static int one_iteration(const sb_app_t *app, sb_app_ctx_t *ctx, int64_t seq, in
   return SB_OK;
 }
 
-/* --metrics-interval MS: the driver's own option, appended to the app's
- * table so that --help lists it and /params records it. */
-static int64_t opt_metrics_ms;
-static const sb_opt_t metrics_opt = {
-    "metrics-interval", SB_OPT_INT, &opt_metrics_ms, "100",
-    "ms between samples of CPU, network and GPU (NVML) during the timed loop, one sampler per "
-    "node, written to /metrics; 0: off",
-    NULL, 0, 3600000};
-
-/* --checkpoint-interval S: how often the file gets every rank's samples. */
-static int64_t opt_checkpoint_s;
-static const sb_opt_t checkpoint_opt = {
-    "checkpoint-interval", SB_OPT_INT, &opt_checkpoint_s, "10",
-    "seconds between checkpoints of --out (every rank's samples so far, flushed to the file, "
-    "so that a killed run keeps them); 0: only at the end",
-    NULL, 0, 86400};
+/* The driver's own options, appended to every app's table so that --help
+ * lists them and /params records them: --metrics-interval MS (the samplers
+ * of /metrics) and --checkpoint-interval S (how often the file gets every
+ * rank's samples). */
+static int64_t opt_metrics_ms, opt_checkpoint_s;
+static const sb_opt_t driver_opts[] = {
+    {"metrics-interval", SB_OPT_INT, &opt_metrics_ms, "100",
+     "ms between samples of CPU, network and GPU (NVML) during the timed loop, one sampler per "
+     "node, written to /metrics; 0: off",
+     NULL, 0, 3600000},
+    {"checkpoint-interval", SB_OPT_INT, &opt_checkpoint_s, "10",
+     "seconds between checkpoints of --out (every rank's samples so far, flushed to the file, "
+     "so that a killed run keeps them); 0: only at the end",
+     NULL, 0, 86400},
+};
+#define N_DRIVER_OPTS ((int)(sizeof driver_opts / sizeof driver_opts[0]))
 
 #define SB_APP_MAX_OPTS 64
 
 /* The app's options followed by the driver's own: out[SB_APP_MAX_OPTS]. */
 static int all_options(const sb_app_t *app, sb_opt_t *out, int *n)
 {
-  if (app->n_opts < 0 || app->n_opts + 2 > SB_APP_MAX_OPTS)
+  if (app->n_opts < 0 || app->n_opts + N_DRIVER_OPTS > SB_APP_MAX_OPTS)
     return sb_error("%s declares too many options", app->name);
   if (app->n_opts > 0)
     memcpy(out, app->opts, (size_t)app->n_opts * sizeof *out);
-  *n = app->n_opts;
-  out[(*n)++] = metrics_opt;
-  out[(*n)++] = checkpoint_opt;
+  memcpy(out + app->n_opts, driver_opts, sizeof driver_opts);
+  *n = app->n_opts + N_DRIVER_OPTS;
   return SB_OK;
 }
 
