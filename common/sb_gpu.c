@@ -37,15 +37,10 @@ int sb_error_cuda(const char *file, int line, const char *expr, int code)
 
 #if HAVE_CUDA
 
-/* Every CUDA call below is checked by GPU_CHECK: on failure the sb_error
- * message says where and why, in the text of SB_CUDA_CHECK
- * (sb_cuda_check.h), and the function returns SB_ERR. */
-#define GPU_CHECK(expr)                                                         \
-  do {                                                                          \
-    const cudaError_t gpu_check_err = (cudaError_t)(expr);                      \
-    if (gpu_check_err != cudaSuccess)                                           \
-      return sb_error_cuda(__FILE__, __LINE__, #expr, (int)gpu_check_err);      \
-  } while (0)
+/* Every CUDA call below is checked by the one CUDA check, SB_CUDA_CHECK
+ * (sb_cuda_check.h), writing into the thread's sb_error message: GPU_CHECK
+ * is only its shorthand for "return SB_ERR" here. */
+#define GPU_CHECK(expr) SB_CUDA_CHECK(expr, sb_error_buffer(), SB_ERRMSG_MAX, return SB_ERR)
 
 #define AS_STREAM(s) ((cudaStream_t)(s))
 
