@@ -15,14 +15,19 @@
 # 3. the NCCL baseline on this one GPU (sb-baseline --device gpu, 1 rank:
 #    ring = send/recv to itself, all-gather), beside MPI on the host.
 #
-# Needs on PATH: mpiexec, redis-server, redis-cli (the recipe's
-# /tmp/sbroot: tests/gpu/prepare_carry.sh, docs/gpu.md); libnccl.so.2 on
-# LD_LIBRARY_PATH (else it is looked for in PyTorch's environment).
+# Needs on PATH: mpiexec, redis-server, redis-cli; libnccl.so.2 on
+# LD_LIBRARY_PATH (else it is looked for in PyTorch's environment). On a
+# machine the build was carried to (tests/gpu/prepare_carry.sh, docs/gpu.md),
+# SB_CARRY_ROOT names the folder of tests/gpu/carry_root.sh: the build's
+# programs, mpiexec and redis-server then run through its wrappers
+# (SB_CARRY_ROOT/wrap, put first on PATH), which alone carry the libraries.
 # Environment:
+#   SB_CARRY_ROOT       see above (tests/gpu/run.sh sets it up and passes it on)
 #   SB_GPU_APPS_SIZES   tensor sizes (default "64K 1M 16M 64M")
 #   SB_GPU_APPS_ITERS   timed iterations per case (default 50)
 #   SB_GPU_APPS_OUT     folder for the HDF5 files and logs (default: a new
-#                       one under /tmp; $OUT/gpu_apps when $OUT is set)
+#                       one under /tmp; tests/gpu/run.sh gives a folder of its
+#                       logs, which end up in its gpu-logs.tar.gz)
 # Exit status: 0 every step ran and verified, 1 something failed, 77 no
 # GPU visible or no build folder named (nothing measured), 2 the named build
 # folder or a tool is missing.
@@ -43,8 +48,7 @@ bin=$build/bin
 sizes=${SB_GPU_APPS_SIZES:-64K 1M 16M 64M}
 iters=${SB_GPU_APPS_ITERS:-50}
 if [ -n "${SB_GPU_APPS_OUT:-}" ]; then out=$SB_GPU_APPS_OUT
-elif [ -n "${OUT:-}" ]; then out=$OUT/gpu_apps
-else out=$(mktemp -d /tmp/sb-gpu-apps.XXXXXX); fi
+else out=$(mktemp -d "${TMPDIR:-/tmp}/sb-gpu-apps.XXXXXX"); fi
 mkdir -p "$out"
 failed=0
 
@@ -52,11 +56,25 @@ for t in sb-throughput sb-baseline gpu_copy_bw test_pattern_cuda h5_expect; do
   [ -x "$bin/$t" ] || { echo "# missing $bin/$t (a build with CUDA and BUILD_TESTING?)" >&2; exit 2; }
 done
 [ -f "$build/lib/sbai.so" ] || { echo "# missing $build/lib/sbai.so" >&2; exit 2; }
+# run: where the build's programs are run from (the real bin/, or the
+# wrappers of the carried programs).
+run=$bin
+if [ -n "${SB_CARRY_ROOT:-}" ]; then
+  if [ ! -x "$SB_CARRY_ROOT/wrap/sb-throughput" ]; then
+    bash "$src/tests/gpu/carry_root.sh" "$SB_CARRY_ROOT" "$build" ||
+      { echo "# tests/gpu/carry_root.sh $SB_CARRY_ROOT $build failed" >&2; exit 2; }
+  fi
+  run=$(cd "$SB_CARRY_ROOT/wrap" && pwd)
+  case ":$PATH:" in *":$run:"*) ;; *) export PATH=$run:$PATH ;; esac
+fi
 for t in mpiexec redis-server redis-cli; do
-  command -v "$t" > /dev/null || { echo "# $t not on PATH" >&2; exit 2; }
+  command -v "$t" > /dev/null || {
+    echo "# $t not on PATH${SB_CARRY_ROOT:+ (nor in $SB_CARRY_ROOT/wrap)}" >&2; exit 2; }
 done
-# NCCL is linked dynamically and does not travel with the build.
-if ldd "$bin/sb-baseline" 2>/dev/null | grep -q 'libnccl.so.2 => not found'; then
+# NCCL is linked dynamically and does not travel with the build (the
+# wrappers of SB_CARRY_ROOT name the folder that carry_root.sh found).
+if [ -z "${SB_CARRY_ROOT:-}" ] &&
+   ldd "$bin/sb-baseline" 2>/dev/null | grep -q 'libnccl.so.2 => not found'; then
   d=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2>/dev/null)
   [ -n "$d" ] && [ -f "$d/libnccl.so.2" ] ||
     d=$(dirname "$(find / -xdev -name libnccl.so.2 -print -quit 2>/dev/null)" 2>/dev/null)
@@ -64,18 +82,22 @@ if ldd "$bin/sb-baseline" 2>/dev/null | grep -q 'libnccl.so.2 => not found'; the
 fi
 
 echo "# stagebench apps on the GPU (tests/gpu_apps/run.sh), commit $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-echo "# build: $build; results: $out"
+echo "# build: $build; results: $out${SB_CARRY_ROOT:+; programs run from $run}"
 if command -v nvidia-smi > /dev/null 2>&1; then
   nvidia-smi --query-gpu=index,name,memory.total,driver_version --format=csv,noheader |
     sed 's/^/# gpu: /'
 fi
-if ! "$bin/gpu_copy_bw" --probe > "$out/probe.txt" 2>&1; then
+if ! "$run/gpu_copy_bw" --probe > "$out/probe.txt" 2>&1; then
   sed 's/^/# /' "$out/probe.txt"
   echo "# no GPU visible: nothing to measure (exit 77)"
   exit 77
 fi
 sed 's/^/# probe: /' "$out/probe.txt"
-echo "# nccl: $(ldd "$bin/sb-baseline" 2>/dev/null | awk '/libnccl/{print $3}')"
+if [ -n "${SB_CARRY_ROOT:-}" ]; then
+  echo "# nccl: $(sed -n 's/^SB_CARRY_NCCL=//p' "$SB_CARRY_ROOT/carry.env" 2>/dev/null)"
+else
+  echo "# nccl: $(ldd "$bin/sb-baseline" 2>/dev/null | awk '/libnccl/{print $3}')"
+fi
 
 # ---- 1. correctness --------------------------------------------------------
 echo "# ---- correctness"
@@ -91,8 +113,8 @@ step() { # step NAME COMMAND...: runs it, log in $out/NAME.log, one line of verd
        failed=1 ;;
   esac
 }
-export SB_SOURCE_DIR=$src SB_BIN_DIR=$bin SB_MODULE=$build/lib/sbai.so
-step pattern_cuda "$bin/test_pattern_cuda"
+export SB_SOURCE_DIR=$src SB_BIN_DIR=$run SB_MODULE=$build/lib/sbai.so
+step pattern_cuda "$run/test_pattern_cuda"
 step throughput_no_gpu_refused bash "$src/tests/gpu_apps/gpu_apps.sh" throughput_no_gpu 1
 step baseline_no_gpu_refused bash "$src/tests/gpu_apps/gpu_apps.sh" baseline_no_gpu 1 1
 for mode in tensor raw; do
@@ -134,12 +156,12 @@ printf '# %8s %10s %10s %10s %10s %10s %10s %10s\n' "" "(app)" "(memcpy)" "(app)
 for size in $sizes; do
   b=$(bytes_of "$size")
   log=$out/throughput_$size.txt
-  if ! mpiexec -n 1 "$bin/sb-throughput" --device gpu --db "$db" --mode tensor \
+  if ! mpiexec -n 1 "$run/sb-throughput" --device gpu --db "$db" --mode tensor \
       --tensor-bytes "$size" --iterations "$iters" --warmup 2 --label run=gpu_apps \
       --out "$out/throughput_$size.h5" > "$log" 2>&1; then
     printf '  %8s FAIL (%s)\n' "$size" "$log"; tail -5 "$log" | sed 's/^/    /'; failed=1; continue
   fi
-  if ! "$bin/gpu_copy_bw" "$size" 20 > "$out/memcpy_$size.txt" 2>&1; then
+  if ! "$run/gpu_copy_bw" "$size" 20 > "$out/memcpy_$size.txt" 2>&1; then
     printf '  %8s gpu_copy_bw FAIL (%s)\n' "$size" "$out/memcpy_$size.txt"; failed=1; continue
   fi
   md=$(awk '/^d2h_gbs/{printf "%.2f", $2}' "$out/memcpy_$size.txt")
@@ -157,7 +179,7 @@ for size in $sizes; do
   for pattern in ring allgather; do
     for dev in gpu cpu; do
       log=$out/baseline_${dev}_${pattern}_$size.txt
-      if ! mpiexec -n 1 "$bin/sb-baseline" --device "$dev" --pattern "$pattern" \
+      if ! mpiexec -n 1 "$run/sb-baseline" --device "$dev" --pattern "$pattern" \
           --tensor-bytes "$size" --iterations "$iters" --warmup 2 \
           --out "$out/baseline_${dev}_${pattern}_$size.h5" > "$log" 2>&1; then
         printf '  %8s %-10s %-6s FAIL (%s)\n' "$size" "$pattern" "$dev" "$log"
