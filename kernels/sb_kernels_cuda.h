@@ -16,7 +16,10 @@
  * - Every function returns SB_K_CUDA_OK (0), SB_K_CUDA_EINVAL (-1: bad
  *   shapes or arguments, nothing enqueued) or SB_K_CUDA_ECUDA (-2: a CUDA call
  *   or launch failed). The text of the last failure of the calling thread is
- *   sb_k_cuda_last_error(). Nothing here exits or prints.
+ *   sb_k_cuda_last_error(). Nothing here exits or prints. SB_K_CUDA_ESTICKY
+ *   (-3) is returned only by functions that synchronise and then probe the
+ *   device after a failure (sb_resnet_cuda_infer); the kernels here cannot
+ *   tell a sticky error from another one.
  * - No kernel allocates; none needs a workspace.
  * - Built only when HAVE_CUDA is 1 (see kernels/CMakeLists.txt).
  */
@@ -35,6 +38,11 @@ extern "C" {
 #define SB_K_CUDA_OK 0
 #define SB_K_CUDA_EINVAL (-1)
 #define SB_K_CUDA_ECUDA (-2)
+/* A sticky CUDA error (an illegal address, a launch failure or a trap in a
+ * kernel, ...): the device's context in this process is corrupted, every
+ * later CUDA call on it returns the same error and cudaGetLastError cannot
+ * clear it. Nothing but a new process makes the device usable again. */
+#define SB_K_CUDA_ESTICKY (-3)
 
 /* Arithmetic of the convolution's multiply-adds. */
 typedef enum sb_k_cuda_precision {

@@ -82,6 +82,7 @@ extern "C" int sb_resnet_cuda_upload(const sb_resnet_t *model, int device, sb_re
 {
   sb_resnet_cuda_t *g = NULL;
   unsigned char *host = NULL;
+  cudaStream_t s = NULL;
   int rc = SB_K_CUDA_OK, count = 0;
   sb_resnet_conv_view_t stem;
   const float *fw, *fb;
@@ -131,7 +132,15 @@ extern "C" int sb_resnet_cuda_upload(const sb_resnet_t *model, int device, sb_re
                  total);
     goto out;
   }
-  SB_CUDA_CHECK(cudaMalloc(&g->base, total), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
+  /* Stream-ordered, from the device's current memory pool, on a stream of
+   * its own that is synchronised before returning: the weights are then
+   * usable from every stream, and sb_resnet_cuda_release gives them back
+   * with cudaFreeAsync, which does not wait for the device (cudaFree waits
+   * for every stream of it). */
+  SB_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), err, errlen,
+                { rc = SB_K_CUDA_ECUDA; goto out; });
+  SB_CUDA_CHECK(cudaMallocAsync(&g->base, total, s), err, errlen,
+                { rc = SB_K_CUDA_ECUDA; goto out; });
   g->bytes = total;
   stage_conv(&stem, host, (char *)g->base, &off, &g->stem);
   for (int b = 0; b < g->nblocks; b++) {
@@ -151,26 +160,67 @@ extern "C" int sb_resnet_cuda_upload(const sb_resnet_t *model, int device, sb_re
   memcpy(host + off, fb, (size_t)g->classes * sizeof(float));
   g->fc_b = (const float *)((char *)g->base + off);
   off += round_up((size_t)g->classes * sizeof(float));
-  SB_CUDA_CHECK(cudaMemcpy(g->base, host, off, cudaMemcpyHostToDevice), err, errlen,
+  SB_CUDA_CHECK(cudaMemcpyAsync(g->base, host, off, cudaMemcpyHostToDevice, s), err, errlen,
                 { rc = SB_K_CUDA_ECUDA; goto out; });
+  SB_CUDA_CHECK(cudaStreamSynchronize(s), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
+  {
+    /* Synchronised: nothing is pending on it. NULL first, so that `out`
+     * does not use it again whatever the call answers. */
+    cudaStream_t done = s;
+    s = NULL;
+    SB_CUDA_CHECK(cudaStreamDestroy(done), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
+  }
   *out = g;
   g = NULL;
 
 out:
+  /* Failed: give back what was taken; the first error is the one reported
+   * (rc is not OK here whenever g or s is left). */
+  if (s) {
+    if (g && g->base) {
+      void *p = g->base;
+      g->base = NULL;
+      SB_CUDA_CHECK(cudaFreeAsync(p, s), NULL, 0, (void)0);
+    }
+    /* The staging buffer is read until the copy is done. */
+    SB_CUDA_CHECK(cudaStreamSynchronize(s), NULL, 0, (void)0);
+    SB_CUDA_CHECK(cudaStreamDestroy(s), NULL, 0, (void)0);
+  }
   free(host);
-  sb_resnet_cuda_free(g);
+  (void)sb_resnet_cuda_release(g, NULL, 0);
+  if (rc != SB_K_CUDA_OK)
+    (void)cudaGetLastError(); /* the failure is reported: not the next caller's */
+  return rc;
+}
+
+extern "C" int sb_resnet_cuda_release(sb_resnet_cuda_t *g, char *err, size_t errlen)
+{
+  int rc = SB_K_CUDA_OK;
+  if (!g)
+    return SB_K_CUDA_OK;
+  if (g->base) {
+    void *p = g->base;
+    g->base = NULL;
+    /* cudaStreamPerThread: the calling thread's own stream, which has no
+     * implicit synchronisation with the non-blocking streams the model runs
+     * on (only with the legacy default stream), so the free is ordered
+     * after nothing but this thread's work. By the precondition no kernel
+     * reading the weights is in flight. */
+    SB_CUDA_CHECK(cudaSetDevice(g->device), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
+    SB_CUDA_CHECK(cudaFreeAsync(p, cudaStreamPerThread), err, errlen,
+                  { rc = SB_K_CUDA_ECUDA; goto out; });
+  }
+out:
+  if (rc != SB_K_CUDA_OK)
+    (void)cudaGetLastError(); /* reported in err: not the next caller's failure */
+  free(g->blocks);
+  free(g);
   return rc;
 }
 
 extern "C" void sb_resnet_cuda_free(sb_resnet_cuda_t *g)
 {
-  if (!g)
-    return;
-  if (g->base && cudaSetDevice(g->device) == cudaSuccess)
-    (void)cudaFree(g->base);
-  (void)cudaGetLastError();
-  free(g->blocks);
-  free(g);
+  (void)sb_resnet_cuda_release(g, NULL, 0);
 }
 
 extern "C" int sb_resnet_cuda_device(const sb_resnet_cuda_t *g)
@@ -365,6 +415,26 @@ out:
 
 /* ---- the round trip from host memory ---------------------------------------------- */
 
+/* After a failure on stream s (already synchronised): clears the thread's
+ * last error, then probes the stream. An ordinary error is gone after
+ * cudaGetLastError and the probe answers cudaSuccess (or cudaErrorNotReady);
+ * a sticky one comes back from every call, the probe included. Then the
+ * reason becomes "<error name>: <text> (first failure: <err so far>)" and
+ * the result SB_K_CUDA_ESTICKY; otherwise rc is returned unchanged. */
+static int sticky_or(int rc, cudaStream_t s, char *err, size_t errlen)
+{
+  cudaError_t probe;
+  char first[200];
+  (void)cudaGetLastError(); /* the failure is already in err */
+  probe = cudaStreamQuery(s);
+  if (probe == cudaSuccess || probe == cudaErrorNotReady)
+    return rc;
+  (void)cudaGetLastError();
+  snprintf(first, sizeof first, "%s", err ? err : "");
+  return sb_fail(err, errlen, SB_K_CUDA_ESTICKY, "%s: %s (first failure: %s)",
+                 cudaGetErrorName(probe), cudaGetErrorString(probe), first);
+}
+
 extern "C" int sb_resnet_cuda_infer(const sb_resnet_cuda_t *g, const float *host_in, int64_t n,
                                     int64_t h, int64_t w, float *host_logits,
                                     sb_k_cuda_precision_t precision, void *stream, char *err,
@@ -397,24 +467,34 @@ extern "C" int sb_resnet_cuda_infer(const sb_resnet_cuda_t *g, const float *host
     goto out;
   SB_CUDA_CHECK(cudaMemcpyAsync(host_logits, d_out, out_bytes, cudaMemcpyDeviceToHost, s),
                 err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
-  SB_CUDA_CHECK(cudaFreeAsync(d_in, s), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
-  d_in = NULL;
-  SB_CUDA_CHECK(cudaFreeAsync(d_ws, s), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
-  d_ws = NULL;
-  SB_CUDA_CHECK(cudaFreeAsync(d_out, s), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
-  d_out = NULL;
+  /* Each pointer is NULLed before its free is tried: a failed cudaFreeAsync
+   * is not retried by `out` (a second free of the same pointer). */
+  {
+    void *p[3] = {d_in, d_ws, d_out};
+    d_in = d_ws = d_out = NULL;
+    for (int i = 0; i < 3; i++) {
+      void *q = p[i];
+      p[i] = NULL;
+      SB_CUDA_CHECK(cudaFreeAsync(q, s), err, errlen, {
+        rc = SB_K_CUDA_ECUDA;
+        d_in = p[0];
+        d_ws = p[1];
+        d_out = p[2];
+        goto out;
+      });
+    }
+  }
   SB_CUDA_CHECK(cudaStreamSynchronize(s), err, errlen, { rc = SB_K_CUDA_ECUDA; goto out; });
   return SB_K_CUDA_OK;
 
 out:
-  /* Release what was allocated; the first error is the one reported. */
-  if (d_in)
-    (void)cudaFreeAsync(d_in, s);
-  if (d_ws)
-    (void)cudaFreeAsync(d_ws, s);
-  if (d_out)
-    (void)cudaFreeAsync(d_out, s);
-  (void)cudaStreamSynchronize(s);
-  (void)cudaGetLastError();
-  return rc;
+  /* Release what is still allocated; the first error is the one reported. */
+  {
+    void *p[3] = {d_in, d_ws, d_out};
+    for (int i = 0; i < 3; i++)
+      if (p[i])
+        SB_CUDA_CHECK(cudaFreeAsync(p[i], s), NULL, 0, (void)0);
+  }
+  SB_CUDA_CHECK(cudaStreamSynchronize(s), NULL, 0, (void)0);
+  return sticky_or(rc, s, err, errlen);
 }

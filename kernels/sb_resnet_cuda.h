@@ -11,8 +11,10 @@
  *   the legacy default stream. Device memory is plain void * / float *.
  * - Every function that can fail returns SB_K_CUDA_OK (0), SB_K_CUDA_EINVAL
  *   (-1: bad arguments, nothing done) or SB_K_CUDA_ECUDA (-2: a CUDA call or
- *   launch failed), and writes a one-line reason into err[errlen]. Every
- *   CUDA call and every launch is checked. Nothing exits or prints.
+ *   launch failed), sb_resnet_cuda_infer also SB_K_CUDA_ESTICKY (-3: the
+ *   device's context is lost, sb_kernels_cuda.h), and writes a one-line
+ *   reason into err[errlen]. Every CUDA call and every launch is checked.
+ *   Nothing exits or prints.
  * - The calling thread's current device (cudaSetDevice) must be the model's
  *   device for forward and infer; they refuse (-1) otherwise.
  * - Built only when HAVE_CUDA is 1 (kernels/CMakeLists.txt).
@@ -32,15 +34,33 @@ extern "C" {
 
 typedef struct sb_resnet_cuda sb_resnet_cuda_t;
 
-/* Uploads the folded weights of `model` to `device` (one cudaMalloc holding
- * every weight and bias, one synchronous copy): done once per device, at
- * store time. Makes `device` current on the calling thread. The CPU model is
- * only read and may be freed afterwards. */
+/* Uploads the folded weights of `model` to `device`: one stream-ordered
+ * allocation (cudaMallocAsync from the device's current memory pool, on a
+ * temporary non-blocking stream) holding every weight and bias, one copy,
+ * then that stream is synchronised and destroyed, so the weights are usable
+ * from every stream once this returns. Done once per device, at store time.
+ * Makes `device` current on the calling thread. The CPU model is only read
+ * and may be freed afterwards. */
 int sb_resnet_cuda_upload(const sb_resnet_t *model, int device, sb_resnet_cuda_t **out, char *err,
                           size_t errlen);
 
-/* Frees the device copy (makes its device current; errors are ignored:
- * nothing can be done about them at that point). NULL is a no-op. */
+/* Gives the device copy back without waiting for the device: cudaFreeAsync
+ * on the calling thread's per-thread default stream (cudaStreamPerThread),
+ * which does not synchronise with the non-blocking streams runs use, so it
+ * returns at once even while other models run on the device (cudaFree would
+ * wait for all of them). Makes g's device current on the calling thread.
+ * The host side is freed in every case; NULL is a no-op.
+ *
+ * Precondition: no kernel reading these weights is in flight. Callers that
+ * run the model with sb_resnet_cuda_infer meet it as long as no infer call
+ * on g is still running (infer synchronises its stream before it returns,
+ * on failure too); after sb_resnet_cuda_forward, synchronise its stream
+ * first. The module meets it by reference counting: a run holds a reference
+ * on the model until its infer returned, and the last reference frees. */
+int sb_resnet_cuda_release(sb_resnet_cuda_t *g, char *err, size_t errlen);
+
+/* sb_resnet_cuda_release with its errors ignored (nothing can be done about
+ * them at that point); same precondition. */
 void sb_resnet_cuda_free(sb_resnet_cuda_t *g);
 
 /* The device the weights live on, and how many bytes they take there. */
@@ -75,7 +95,13 @@ size_t sb_resnet_cuda_infer_bytes(const sb_resnet_cuda_t *g, int64_t n, int64_t 
  * current memory pool), copy in, forward, copy out, cudaFreeAsync, then
  * waits for the stream. host_in [n][3][h][w] and host_logits [n][classes]
  * are host memory (pinned or not). On failure every allocation made is
- * freed again (after synchronising the stream). */
+ * freed again (each at most once) and the stream synchronised; then the
+ * thread's last error is cleared and the stream probed (cudaStreamQuery):
+ * when the error is still there it is a sticky one (an illegal address, a
+ * launch failure, ...: the device's context is lost for this process) and
+ * the result is SB_K_CUDA_ESTICKY, with "<cudaError name>: <text> (first
+ * failure: ...)" in err. Every later CUDA call on that device fails the same
+ * way: the caller should stop using it. */
 int sb_resnet_cuda_infer(const sb_resnet_cuda_t *g, const float *host_in, int64_t n, int64_t h,
                          int64_t w, float *host_logits, sb_k_cuda_precision_t precision,
                          void *stream, char *err, size_t errlen);

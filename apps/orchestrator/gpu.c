@@ -8,6 +8,7 @@
 #include "redismodule_api.h"
 #include "run_queue.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,12 +31,62 @@ typedef struct gpu_state {
   int precision;          /* sb_k_cuda_precision_t in effect */
   atomic_llong in_use;    /* device bytes of runs in flight (workers) */
   char name[300];
+  /* Set once, by the worker that met a sticky CUDA error on this GPU: its
+   * context is lost for good. `lost` is read without the lock; lost_why is
+   * written once under lost_mu, before lost is set. */
+  atomic_int lost;
+  char lost_why[160];     /* "<cudaError name>: <text>" */
 } gpu_state_t;
 
 static gpu_state_t gpus[SBAI_MAX_GPUS];
+static pthread_mutex_t lost_mu = PTHREAD_MUTEX_INITIALIZER;
 static int gpu_count = -1; /* not asked yet */
 static char none_reason[200];
 static char status_line[1024];
+
+/* ---- a GPU in an unrecoverable state ------------------------------------------------- */
+
+/* Writes "GPU:d is in an unrecoverable state (<why>): restart the server"
+ * into err and returns -1 when GPU:device is lost; 0 otherwise. Any thread. */
+static int refuse_lost(int device, char *err, size_t errlen)
+{
+  char why[sizeof gpus[0].lost_why];
+  if (device < 0 || device >= SBAI_MAX_GPUS || !atomic_load(&gpus[device].lost))
+    return 0;
+  pthread_mutex_lock(&lost_mu);
+  snprintf(why, sizeof why, "%s", gpus[device].lost_why);
+  pthread_mutex_unlock(&lost_mu);
+  return sbai_errf(err, errlen, "GPU:%d is in an unrecoverable state (%s): restart the server",
+                   device, why);
+}
+
+/* Marks GPU:device lost (a worker met a sticky error on `stream`; detail:
+ * sb_resnet_cuda_infer's text, with the first failure). The first caller
+ * records the error and logs it. Worker thread. */
+static void mark_lost(int device, void *stream, const char *detail)
+{
+  gpu_state_t *g = &gpus[device];
+  /* The sticky error comes back from every call: ask it for its name. */
+  cudaError_t e = cudaStreamQuery((cudaStream_t)stream);
+  int first = 0;
+  pthread_mutex_lock(&lost_mu);
+  if (!atomic_load(&g->lost)) {
+    if (e == cudaSuccess || e == cudaErrorNotReady)
+      snprintf(g->lost_why, sizeof g->lost_why, "a sticky CUDA error");
+    else
+      snprintf(g->lost_why, sizeof g->lost_why, "%s: %s", cudaGetErrorName(e),
+               cudaGetErrorString(e));
+    atomic_store(&g->lost, 1);
+    first = 1;
+  }
+  pthread_mutex_unlock(&lost_mu);
+  if (first)
+    RedisModule_Log(NULL, "warning",
+                    "sbai: GPU:%d is in an unrecoverable state: %s. Every later run on it "
+                    "fails; restart the server to use it again", device, detail);
+}
+
+/* ---- the GPUs ------------------------------------------------------------------------ */
 
 int sbai_gpu_count(void)
 {
@@ -61,10 +112,19 @@ const char *sbai_gpu_status(void)
     return status_line;
   }
   used = (size_t)snprintf(status_line, sizeof status_line, "%d visible", n);
-  for (int d = 0; d < n && used < sizeof status_line; d++)
-    if (gpus[d].prepared)
-      used += (size_t)snprintf(status_line + used, sizeof status_line - used, "; GPU:%d %s (%s)", d,
-                               gpus[d].name, gpus[d].precision == SB_K_CUDA_TF32 ? "TF32" : "FP32");
+  for (int d = 0; d < n && used < sizeof status_line; d++) {
+    char why[300];
+    if (!gpus[d].prepared)
+      continue;
+    used += (size_t)snprintf(status_line + used, sizeof status_line - used, "; GPU:%d %s (%s)", d,
+                             gpus[d].name, gpus[d].precision == SB_K_CUDA_TF32 ? "TF32" : "FP32");
+    if (used >= sizeof status_line)
+      break;
+    if (refuse_lost(d, why, sizeof why) != 0)
+      used += (size_t)snprintf(status_line + used, sizeof status_line - used, " UNUSABLE: %s", why);
+    else if (sbai_queue_live_workers(d, why, sizeof why) == 0)
+      used += (size_t)snprintf(status_line + used, sizeof status_line - used, " UNUSABLE: %s", why);
+  }
   return status_line;
 }
 
@@ -129,8 +189,16 @@ int sbai_gpu_prepare(int device, char *err, size_t errlen)
                      "device 'GPU:%d' does not exist: the server sees %d GPU%s (GPU:0..GPU:%d)",
                      device, n, n == 1 ? "" : "s", n - 1);
   g = &gpus[device];
-  if (g->prepared)
+  if (refuse_lost(device, err, errlen) != 0)
+    return -1;
+  if (g->prepared) {
+    /* Its workers start on their own threads: one that could not start
+     * left the queue (run_queue.h); with none left, storing is refused. */
+    char why[300];
+    if (sbai_queue_live_workers(device, why, sizeof why) == 0)
+      return sbai_errf(err, errlen, "%s", why);
     return 0;
+  }
   CK(cudaSetDevice(device));
   CK(cudaGetDeviceProperties(&prop, device));
   snprintf(g->name, sizeof g->name, "%s sm_%d%d", prop.name, prop.major, prop.minor);
@@ -175,7 +243,14 @@ int sbai_gpu_model_upload(const sb_resnet_t *net, int device, void **gpu_net, ch
 
 void sbai_gpu_model_free(void *gpu_net)
 {
-  sb_resnet_cuda_free(gpu_net);
+  char why[256];
+  int device = sb_resnet_cuda_device(gpu_net);
+  /* Stream-ordered: returns without waiting for the runs of other models on
+   * the device (sb_resnet_cuda.h). No run of this model is in flight: each
+   * holds a reference until its execution returned. */
+  if (gpu_net && sb_resnet_cuda_release(gpu_net, why, sizeof why) != SB_K_CUDA_OK)
+    RedisModule_Log(NULL, "warning", "sbai: GPU:%d: freeing a model's weights failed: %s", device,
+                    why);
 }
 
 int sbai_gpu_worker_init(int device, void **stream, char *err, size_t errlen)
@@ -198,6 +273,8 @@ int sbai_gpu_run(void *gpu_net, const float *in, int64_t n, int64_t h, int64_t w
   char why[300];
   int rc;
 
+  if (refuse_lost(device, err, errlen) != 0)
+    return -1;
   if (need <= 0)
     return sbai_errf(err, errlen, "GPU:%d: invalid input [%lld,3,%lld,%lld]", device, (long long)n,
                      (long long)h, (long long)w);
@@ -221,6 +298,11 @@ int sbai_gpu_run(void *gpu_net, const float *in, int64_t n, int64_t h, int64_t w
                             why, sizeof why);
   if (limit > 0)
     atomic_fetch_sub(&st->in_use, need);
+  if (rc == SB_K_CUDA_ESTICKY) {
+    mark_lost(device, stream, why);
+    refuse_lost(device, err, errlen);
+    return -1;
+  }
   if (rc != SB_K_CUDA_OK)
     return sbai_errf(err, errlen, "GPU:%d: %s", device, why);
   return 0;

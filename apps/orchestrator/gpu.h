@@ -28,7 +28,10 @@
 int sbai_gpu_count(void);
 
 /* One line for AI.INFO: "built without CUDA", "no GPU visible to the server
- * (<why>)", or "<n> visible" and the name of each prepared GPU. */
+ * (<why>)", or "<n> visible" and the name of each prepared GPU, followed by
+ * " UNUSABLE: <why>" for one in an unrecoverable state ("GPU:0 is in an
+ * unrecoverable state (<cuda error>): restart the server") or whose queue
+ * has no worker left ("no worker could start on GPU:0: ..."). */
 const char *sbai_gpu_status(void);
 
 /* Makes GPU:device ready for models: its memory pool configured
@@ -38,14 +41,23 @@ const char *sbai_gpu_status(void);
  * THREADS_PER_QUEUE workers. Idempotent; main thread. Fails with "built
  * without CUDA: device 'GPU:0' is not available", "no GPU visible to the
  * server (...)", "device 'GPU:3' does not exist: the server sees 2 GPUs
- * (GPU:0..GPU:1)" or a CUDA failure. */
+ * (GPU:0..GPU:1)", a CUDA failure, or for a GPU already prepared "GPU:0 is
+ * in an unrecoverable state (...): restart the server" (a run met a sticky
+ * CUDA error on it) or "no worker could start on GPU:0: ..." (every worker of
+ * its queue failed to start). */
 int sbai_gpu_prepare(int device, char *err, size_t errlen);
 
 /* The convolution precision runs on GPU:device use (an
  * sb_k_cuda_precision_t: 0 FP32, 1 TF32), once prepared. */
 int sbai_gpu_precision(int device);
 
-/* Model weights on a GPU: uploaded once, at store (or RDB load) time. */
+/* Model weights on a GPU: uploaded once, at store (or RDB load) time.
+ * Freed (the model's last reference gone, usually on the main thread)
+ * stream-ordered, without waiting for the device, so deleting a GPU model
+ * does not stall the server while other models run there
+ * (sb_resnet_cuda_release). Precondition: no run of the model is executing;
+ * runs hold a reference on the model until their execution returned, and an
+ * execution synchronises its stream before it returns. A failure is logged. */
 int sbai_gpu_model_upload(const sb_resnet_t *net, int device, void **gpu_net, char *err,
                           size_t errlen);
 void sbai_gpu_model_free(void *gpu_net);
@@ -58,7 +70,10 @@ int sbai_gpu_worker_init(int device, void **stream, char *err, size_t errlen);
 /* Worker side: logits[n][classes] of in[n][3][h][w] (host memory) on the
  * worker's stream, device memory from the pool (sb_resnet_cuda_infer).
  * Refused when the run's device memory would take the pool's use beyond
- * GPU_POOL_MAX. */
+ * GPU_POOL_MAX. A sticky CUDA error (SB_K_CUDA_ESTICKY: the device's context
+ * is lost) marks the GPU unusable, logged once: that run and every later one
+ * on it fail at once with "GPU:<d> is in an unrecoverable state (<cuda
+ * error>): restart the server". */
 int sbai_gpu_run(void *gpu_net, const float *in, int64_t n, int64_t h, int64_t w, float *logits,
                  void *stream, char *err, size_t errlen);
 

@@ -4,6 +4,7 @@
 
 #include "clock.h"
 #include "device.h"
+#include "redismodule_api.h"
 #include "run_worker.h"
 
 #include <errno.h>
@@ -37,6 +38,8 @@ typedef struct queue {
   size_t length;
   gather_t *gathers;
   int workers, kernel_threads;
+  int live;             /* workers started or starting that have not left (worker_leave) */
+  char dead_why[256];   /* once live is 0: why, the error of every run given to the queue */
   int device;           /* SBAI_DEVICE_CPU or the GPU's number */
   sbai_queue_worker_init_fn worker_init; /* a GPU queue's: run by each worker as it starts */
   atomic_int started;   /* set (main thread) once its workers run */
@@ -237,17 +240,59 @@ static void form_batch(queue_t *q, sbai_run_t *first, run_list_t *batch, run_lis
     }
 }
 
-/* ---- the worker --------------------------------------------------------------- */
+/* ---- workers that cannot serve -------------------------------------------------- */
 
-/* Fails every run of a batch with msg (a GPU worker whose stream could not
- * be made). */
-static void fail_batch(run_list_t *batch, const char *msg)
+/* `count` workers of q will never serve it (their start-up failed, or their
+ * thread could not be created): they leave. When none is left, every run
+ * queued now or given to the queue later fails at once with q->dead_why
+ * (no run ever waits for a worker that will not come). Logs why. Any
+ * thread; q->mu not held. */
+static void worker_leave(queue_t *q, int index, int count, const char *why)
 {
-  for (int i = 0; i < batch->count; i++) {
-    batch->runs[i]->status = SBAI_RUN_FAILED;
-    snprintf(batch->runs[i]->err, sizeof batch->runs[i]->err, "%s", msg);
+  char name[SBAI_DEVICE_NAME_LEN], msg[sizeof q->dead_why];
+  run_list_t orphans = {0};
+  int left;
+
+  sbai_device_name(q->device, name);
+  pthread_mutex_lock(&q->mu);
+  q->live -= count;
+  left = q->live;
+  if (left == 0) {
+    snprintf(q->dead_why, sizeof q->dead_why, "no worker could start on %s: %s", name, why);
+    snprintf(msg, sizeof msg, "%s", q->dead_why);
+    while (q->head) {
+      sbai_run_t *r = q->head;
+      unlink_run(q, NULL, r);
+      list_add(&orphans, r);
+    }
   }
+  pthread_mutex_unlock(&q->mu);
+
+  if (index >= 0)
+    RedisModule_Log(NULL, "warning",
+                    "sbai: %s: worker %d of %d could not start and does not serve the queue: "
+                    "%s (%d worker(s) left)", name, index + 1, q->workers, why, left);
+  else
+    RedisModule_Log(NULL, "warning", "sbai: %s: %d worker(s) not started: %s (%d left)", name,
+                    count, why, left);
+  if (left > 0)
+    return;
+  RedisModule_Log(NULL, "warning", "sbai: %s has no worker left: every run given to it fails at "
+                  "once (%s)", name, msg);
+  for (int i = 0; i < orphans.count; i++) {
+    sbai_run_t *r = orphans.runs[i];
+    if (gone(r)) {
+      r->status = SBAI_RUN_SKIPPED;
+    } else {
+      r->status = SBAI_RUN_FAILED;
+      snprintf(r->err, sizeof r->err, "%s", msg);
+    }
+    sbai_run_finish(r);
+  }
+  free(orphans.runs);
 }
+
+/* ---- the worker --------------------------------------------------------------- */
 
 static void *worker_main(void *arg)
 {
@@ -255,14 +300,16 @@ static void *worker_main(void *arg)
   queue_t *q = wa.q;
   run_list_t batch = {0}, dead = {0};
   sbai_exec_t ex = {.device = q->device, .threads = q->kernel_threads, .stream = NULL};
-  char init_err[200] = "";
 
   free(arg);
-  /* A GPU worker: its device current on this thread, its own stream. */
+  /* A GPU worker: its device current on this thread, its own stream. One
+   * that cannot start takes no run: it leaves the queue. */
   if (q->worker_init) {
-    char why[160];
-    if (q->worker_init(q->device, &ex.stream, why, sizeof why) != 0)
-      snprintf(init_err, sizeof init_err, "the GPU worker could not start: %s", why);
+    char why[256];
+    if (q->worker_init(q->device, &ex.stream, why, sizeof why) != 0) {
+      worker_leave(q, wa.index, 1, why);
+      return NULL;
+    }
   }
 
   pthread_mutex_lock(&q->mu);
@@ -283,10 +330,7 @@ static void *worker_main(void *arg)
     for (int i = 0; i < dead.count; i++)
       sbai_run_finish(dead.runs[i]);
     if (batch.count > 0) {
-      if (init_err[0])
-        fail_batch(&batch, init_err);
-      else
-        sbai_run_execute(batch.runs, batch.count, &ex);
+      sbai_run_execute(batch.runs, batch.count, &ex);
       for (int i = 0; i < batch.count; i++)
         sbai_run_finish(batch.runs[i]);
     }
@@ -313,6 +357,7 @@ static int start_queue(queue_t *q, int device, int workers, int kernel_threads,
   pthread_condattr_destroy(&attr);
   q->device = device;
   q->workers = workers;
+  q->live = workers; /* before any thread runs: a failing one subtracts itself */
   q->kernel_threads = kernel_threads;
   q->worker_init = worker_init;
 
@@ -334,9 +379,9 @@ static int start_queue(queue_t *q, int device, int workers, int kernel_threads,
       snprintf(err, errlen, "cannot start worker thread %d of %d for %s: %s", i + 1, workers,
                sbai_device_name(device, name), strerror(rc));
       pthread_attr_destroy(&tattr);
-      /* The workers already started serve the queue. */
+      /* The workers already started serve the queue; the others leave it. */
       if (i > 0) {
-        q->workers = i;
+        worker_leave(q, -1, workers - i, err);
         atomic_store(&q->started, 1);
       }
       return -1;
@@ -386,6 +431,14 @@ void sbai_queue_push(sbai_run_t *run)
   }
   run->next = NULL;
   pthread_mutex_lock(&q->mu);
+  if (q->live == 0) {
+    /* Every worker left (worker_leave): fail now, never wait. */
+    run->status = SBAI_RUN_FAILED;
+    snprintf(run->err, sizeof run->err, "%s", q->dead_why);
+    pthread_mutex_unlock(&q->mu);
+    sbai_run_finish(run);
+    return;
+  }
   if (q->tail)
     q->tail->next = run;
   else
@@ -410,6 +463,25 @@ int sbai_queue_remove(sbai_run_t *run)
     unlink_run(q, prev, r);
   pthread_mutex_unlock(&q->mu);
   return r != NULL;
+}
+
+int sbai_queue_live_workers(int device, char *why, size_t whylen)
+{
+  queue_t *q = queue_of(device);
+  char name[SBAI_DEVICE_NAME_LEN];
+  int live;
+  if (!atomic_load(&q->started)) {
+    if (why && whylen)
+      snprintf(why, whylen, "device %s has no queue on this server",
+               sbai_device_name(device, name));
+    return 0;
+  }
+  pthread_mutex_lock(&q->mu);
+  live = q->live;
+  if (live == 0 && why && whylen)
+    snprintf(why, whylen, "%s", q->dead_why);
+  pthread_mutex_unlock(&q->mu);
+  return live;
 }
 
 size_t sbai_queue_length(void)

@@ -5,9 +5,13 @@
  * Each is served by THREADS_PER_QUEUE pthreads; a GPU queue's workers each
  * make their device current and create their own CUDA stream when they
  * start (the start-up function the queue was given: the queues know no GPU
- * code). A request goes to the queue of its device (run->device). Each
- * worker takes the oldest request of its queue that no batch in formation
- * is waiting for and:
+ * code). A worker whose start-up fails leaves the queue without taking any
+ * request, and the server log says why; when no worker of a queue is left,
+ * the requests waiting in it and every request given to it later fail at
+ * once with "no worker could start on GPU:0: <why>" (never waiting for a
+ * worker that will not come). A request goes to the queue of its device
+ * (run->device). Each worker takes the oldest request of its queue that no
+ * batch in formation is waiting for and:
  *
  * - skips a request whose client disconnected (run->gone), without running
  *   it;
@@ -40,7 +44,7 @@ int sbai_queue_start(int workers, int kernel_threads, char *err, size_t errlen);
 /* What a GPU queue's worker runs once when it starts, on its own thread:
  * makes `device` current and sets *stream to the worker's own stream
  * (sbai_exec_t.stream). Returns 0, or -1 with a reason in err; the worker
- * then fails every run it takes with that reason. */
+ * then leaves the queue (above) and its thread ends. */
 typedef int (*sbai_queue_worker_init_fn)(int device, void **stream, char *err, size_t errlen);
 
 /* Starts GPU:gpu's queue with `workers` threads, each starting with
@@ -59,6 +63,11 @@ void sbai_queue_push(sbai_run_t *run);
  * disconnected). Returns 1 if it was there (the caller then owns it and must
  * finish it), 0 if a worker has taken it already. */
 int sbai_queue_remove(sbai_run_t *run);
+
+/* How many workers of device's queue serve it or are still starting (0 for
+ * a queue not started). When none is left and why is not NULL, why gets the
+ * error its requests fail with. Any thread. */
+int sbai_queue_live_workers(int device, char *why, size_t whylen);
 
 /* Requests waiting in all queues now (not counting those being run). */
 size_t sbai_queue_length(void);
