@@ -97,16 +97,20 @@ extern "C" int sb_k_cuda_pre_process_3ch(const float *in, int64_t n, int64_t h, 
 #define CONV_BM 64
 #define CONV_BN 64
 #define CONV_BK 16
+/* A tile row is padded by 4 floats: the A loads write 16 k of one m per
+ * half-warp, which unpadded (a row of 64 floats = 2 x 32 banks) all hit one
+ * bank; padded they spread over 8 banks (2-way at most), and 68 floats keep
+ * WMMA's leading dimension a multiple of 4 and every fragment 32-byte aligned. */
+#define CONV_LDA (CONV_BM + 4)
 
 struct conv_dims {
   int n, cin, h, w, cout, kh, kw, stride, pad, oh, ow, K, N;
 };
 
 /* The B column a thread loads (jl = t % 64, rows kl0 + 4i), decomposed once:
- * its pixel's first input row and column (padding subtracted) and image;
- * khw = kh.kw, the k of one input channel. */
+ * its pixel's first input row and column (padding subtracted) and image. */
 struct conv_col {
-  int khw, jl, kl0, iy0, ix0;
+  int jl, kl0, iy0, ix0;
   bool jvalid;
   const float *inb;
 };
@@ -116,7 +120,6 @@ static __device__ __forceinline__ conv_col conv_column(const conv_dims &d,
 {
   const int ohw = d.oh * d.ow;
   conv_col c;
-  c.khw = d.kh * d.kw;
   c.jl = t % CONV_BN;
   c.kl0 = t / CONV_BN;
   const int jg = j0 + c.jl;
@@ -139,9 +142,9 @@ static __device__ __forceinline__ conv_col conv_column(const conv_dims &d,
 static __device__ __forceinline__ void conv_load_tiles(const conv_dims &d,
                                                        const float *__restrict__ weight,
                                                        const conv_col &c, int t, int m0, int k0,
-                                                       float (*As)[CONV_BM], float (*Bs)[CONV_BN])
+                                                       float (*As)[CONV_LDA], float (*Bs)[CONV_BN],
+                                                       const int (*kt)[CONV_BK])
 {
-  const int khw = c.khw;
 #pragma unroll
   for (int i = 0; i < 4; i++) {
     const int idx = t + i * 256, ml = idx / CONV_BK, kl = idx % CONV_BK;
@@ -153,12 +156,27 @@ static __device__ __forceinline__ void conv_load_tiles(const conv_dims &d,
     const int kl = c.kl0 + 4 * i, k = k0 + kl;
     float v = 0.0f;
     if (c.jvalid && k < d.K) {
-      const int ci = k / khw, r = k % khw;
-      const int iy = c.iy0 + r / d.kw, ix = c.ix0 + r % d.kw;
+      const int iy = c.iy0 + kt[1][kl], ix = c.ix0 + kt[2][kl];
       if (iy >= 0 && iy < d.h && ix >= 0 && ix < d.w)
-        v = c.inb[((size_t)ci * d.h + iy) * d.w + ix];
+        v = c.inb[(size_t)kt[0][kl] * d.h * d.w + (size_t)iy * d.w + ix];
     }
     Bs[kl][c.jl] = v;
+  }
+}
+
+/* The k of the step at k0 decomposed once for the whole block: kt[0][kl]
+ * its input channel, kt[1][kl] and kt[2][kl] its filter row and column (k
+ * past K: zeros, never read). Threads 0..15 write it; the caller
+ * synchronises before conv_load_tiles reads it. */
+static __device__ __forceinline__ void conv_k_table(const conv_dims &d, int t, int k0,
+                                                    int (*kt)[CONV_BK])
+{
+  if (t < CONV_BK) {
+    const int k = k0 + t, khw = d.kh * d.kw;
+    const int ci = k < d.K ? k / khw : 0, r = k < d.K ? k % khw : 0;
+    kt[0][t] = ci;
+    kt[1][t] = r / d.kw;
+    kt[2][t] = r % d.kw;
   }
 }
 
@@ -167,8 +185,9 @@ conv2d_fp32_kernel(conv_dims d, const float *__restrict__ in, const float *__res
                    const float *__restrict__ bias, const float *__restrict__ residual, int relu,
                    float *__restrict__ out)
 {
-  __shared__ float As[CONV_BK][CONV_BM];
+  __shared__ float As[CONV_BK][CONV_LDA];
   __shared__ float Bs[CONV_BK][CONV_BN];
+  __shared__ int kt[3][CONV_BK];
   const int t = threadIdx.x, tx = t % 16, ty = t / 16;
   const int m0 = blockIdx.y * CONV_BM, j0 = blockIdx.x * CONV_BN;
   const int ohw = d.oh * d.ow;
@@ -182,7 +201,9 @@ conv2d_fp32_kernel(conv_dims d, const float *__restrict__ in, const float *__res
       acc[r][c] = 0.0f;
 
   for (int k0 = 0; k0 < d.K; k0 += CONV_BK) {
-    conv_load_tiles(d, weight, col, t, m0, k0, As, Bs);
+    conv_k_table(d, t, k0, kt);
+    __syncthreads();
+    conv_load_tiles(d, weight, col, t, m0, k0, As, Bs, kt);
     __syncthreads();
 #pragma unroll
     for (int kl = 0; kl < CONV_BK; kl++) {
@@ -239,7 +260,8 @@ conv2d_tf32_kernel(conv_dims d, const float *__restrict__ in, const float *__res
 {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   using namespace nvcuda;
-  __shared__ __align__(128) float As[CONV_BK][CONV_BM];
+  __shared__ __align__(128) float As[CONV_BK][CONV_LDA];
+  __shared__ int kt[3][CONV_BK];
   __shared__ __align__(128) float Bs[CONV_BK][CONV_BN];
   __shared__ __align__(128) float Cs[CONV_BM][CONV_BN + 4];
   const int t = threadIdx.x, warp = t / 32;
@@ -254,13 +276,15 @@ conv2d_tf32_kernel(conv_dims d, const float *__restrict__ in, const float *__res
   wmma::fill_fragment(acc[1], 0.0f);
 
   for (int k0 = 0; k0 < d.K; k0 += CONV_BK) {
-    conv_load_tiles(d, weight, col, t, m0, k0, As, Bs);
+    conv_k_table(d, t, k0, kt);
+    __syncthreads();
+    conv_load_tiles(d, weight, col, t, m0, k0, As, Bs, kt);
     __syncthreads();
 #pragma unroll
     for (int kk = 0; kk < CONV_BK; kk += 8) {
-      /* A(m, k) sits at As[k][m]: column-major with leading dimension BM. */
+      /* A(m, k) sits at As[k][m]: column-major with leading dimension LDA. */
       wmma::fragment<wmma::matrix_a, 16, 16, 8, wmma::precision::tf32, wmma::col_major> a;
-      wmma::load_matrix_sync(a, &As[kk][wr], CONV_BM);
+      wmma::load_matrix_sync(a, &As[kk][wr], CONV_LDA);
       for (int e = 0; e < a.num_elements; e++)
         a.x[e] = wmma::__float_to_tf32(a.x[e]);
 #pragma unroll
