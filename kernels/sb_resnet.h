@@ -101,6 +101,22 @@ int sb_resnet_forward(const sb_resnet_t *model, const float *in, int64_t n, int6
 int sb_resnet_make(const char *arch, uint64_t seed, void **blob, size_t *len, char *err,
                    size_t errlen);
 
+/* Flags of sb_resnet_make_flags. */
+enum {
+  /* Batch-norm statistics far from identity, so that folding them into the
+   * convolutions at load is really exercised: per channel, uniform, gamma
+   * 1 ± 0.25, beta ± 0.2, running_mean ± 0.2, running_var in [0.5, 1.5]
+   * (instead of 1 ± 0.1, ± 0.1, ± 0.1, 1 ± 0.2). Everything else, and the
+   * order in which the stream is consumed, is as without it; the file's
+   * __metadata__ has "batchnorm": "random". */
+  SB_RESNET_MAKE_RANDOM_BN = 1u << 0,
+};
+
+/* sb_resnet_make with flags (0: exactly sb_resnet_make). An unknown flag is
+ * refused. */
+int sb_resnet_make_flags(const char *arch, uint64_t seed, unsigned flags, void **blob,
+                         size_t *len, char *err, size_t errlen);
+
 /* The folded network, read-only, for other back ends (the CUDA forward pass
  * of sb_resnet_cuda.h): each convolution with its batch-norm already folded
  * into weight and bias, in the order sb_resnet_forward runs them. The

@@ -1,5 +1,9 @@
 /* sb_resnet_make: a deterministic, torchvision-named ResNet state_dict as a
- * safetensors file, for tests and benchmarks (no download, no Python). */
+ * safetensors file, for tests and benchmarks (no download, no Python).
+ * sb_resnet_make_flags(.., SB_RESNET_MAKE_RANDOM_BN, ..) widens the
+ * batch-norm statistics so that folding them at load changes the weights
+ * substantially. (sb_st_writer_meta failures are remembered by the writer
+ * and reported by sb_st_writer_finish.) */
 #include "sb_resnet.h"
 
 #include "sb_err.h"
@@ -56,6 +60,7 @@ static double rng_normal(rng_t *r)
 typedef struct maker {
   sb_st_writer_t *w;
   rng_t rng;
+  int random_bn; /* SB_RESNET_MAKE_RANDOM_BN */
   int failed;
 } maker_t;
 
@@ -81,15 +86,23 @@ static void make_conv(maker_t *mk, const char *prefix, int64_t cout, int64_t cin
     p[i] = (float)(sd * rng_normal(&mk->rng));
 }
 
-/* gamma 1 ± 0.1, beta ± 0.1, mean ± 0.1, var 1 ± 0.2, and the I64 counter. */
+/* Per channel, uniform: gamma 1 ± 0.1, beta ± 0.1, mean ± 0.1, var 1 ± 0.2;
+ * with SB_RESNET_MAKE_RANDOM_BN gamma 1 ± 0.25, beta ± 0.2, mean ± 0.2,
+ * var 1 ± 0.5 (in [0.5, 1.5]). Then the I64 counter. The same number of
+ * draws either way. */
 static void make_bn(maker_t *mk, const char *prefix, int64_t c)
 {
-  static const struct {
+  typedef struct {
     const char *part;
     double center, spread;
-  } parts[4] = {
+  } bn_part_t;
+  static const bn_part_t mild[4] = {
     {"weight", 1.0, 0.1}, {"bias", 0.0, 0.1}, {"running_mean", 0.0, 0.1},
     {"running_var", 1.0, 0.2}};
+  static const bn_part_t wide[4] = {
+    {"weight", 1.0, 0.25}, {"bias", 0.0, 0.2}, {"running_mean", 0.0, 0.2},
+    {"running_var", 1.0, 0.5}};
+  const bn_part_t *parts = mk->random_bn ? wide : mild;
   char name[96];
   for (int j = 0; j < 4; j++) {
     snprintf(name, sizeof name, "%s.%s", prefix, parts[j].part);
@@ -123,15 +136,28 @@ static void make_fc(maker_t *mk, int64_t classes, int64_t features)
 int sb_resnet_make(const char *arch, uint64_t seed, void **blob, size_t *len, char *err,
                    size_t errlen)
 {
+  return sb_resnet_make_flags(arch, seed, 0, blob, len, err, errlen);
+}
+
+int sb_resnet_make_flags(const char *arch, uint64_t seed, unsigned flags, void **blob,
+                         size_t *len, char *err, size_t errlen)
+{
   const sb_resnet_layout_t *l = sb_resnet_layout_find(arch);
   *blob = NULL;
   *len = 0;
+  if (flags & ~(unsigned)SB_RESNET_MAKE_RANDOM_BN) {
+    sb_set_err(err, errlen, "%s: unknown make flags 0x%x", arch ? arch : "(null)",
+               flags & ~(unsigned)SB_RESNET_MAKE_RANDOM_BN);
+    return -1;
+  }
   if (!l) {
     sb_set_err(err, errlen, "unknown architecture \"%s\" (known: resnet18, resnet34, resnet50, tiny)",
             arch ? arch : "(null)");
     return -1;
   }
-  maker_t mk = {.w = sb_st_writer_new(), .rng = {.state = seed}};
+  maker_t mk = {.w = sb_st_writer_new(),
+                .rng = {.state = seed},
+                .random_bn = (flags & SB_RESNET_MAKE_RANDOM_BN) != 0};
   if (!mk.w) {
     sb_set_err(err, errlen, "%s: out of memory", arch);
     return -1;
@@ -142,6 +168,8 @@ int sb_resnet_make(const char *arch, uint64_t seed, void **blob, size_t *len, ch
   sb_st_writer_meta(mk.w, "arch", l->arch);
   sb_st_writer_meta(mk.w, "seed", seedstr);
   sb_st_writer_meta(mk.w, "generator", "stagebench sb_resnet_make");
+  if (mk.random_bn) /* only then: the default files keep their bytes */
+    sb_st_writer_meta(mk.w, "batchnorm", "random");
 
   /* state_dict order: conv1, bn1, layer1..4 block by block, fc. */
   make_conv(&mk, "conv1", l->stem, 3, 7);
