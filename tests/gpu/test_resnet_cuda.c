@@ -34,8 +34,6 @@
 #include <time.h>
 
 #define SKIP 77
-#define RTOL_FP32 1e-3
-#define RTOL_TF32 3e-2
 
 static uint64_t rng_state;
 
@@ -142,7 +140,10 @@ static int check_arch(const char *arch, uint64_t seed, int tf32_ok, int *failed)
   }
   for (int p = 0; p < 2; p++) {
     sb_k_cuda_precision_t prec = p ? SB_K_CUDA_TF32 : SB_K_CUDA_FP32;
-    double bound = p ? RTOL_TF32 : RTOL_FP32, maxref = 1, maxdiff = 0;
+    /* The bounds and floor of sb_resnet_cuda.h, set from a CPU simulation of
+     * FP32, TF32 and BF16 (tests/model/test_precision_bounds.c). */
+    double bound = p ? SB_RESNET_CUDA_RTOL_TF32 : SB_RESNET_CUDA_RTOL_FP32;
+    double maxref = SB_RESNET_CUDA_RTOL_FLOOR, maxdiff = 0;
     size_t nan = 0;
     if (p && !tf32_ok) {
       printf("  %-9s %-5s %5lld %10s %10s %8s  n/a (GPU older than sm_80)\n", arch, "tf32",

@@ -23,6 +23,26 @@
 
 static sb_st_file_t st;
 
+/* 0: the reference in double. 10 or 7: it simulates a GPU convolution in
+ * TF32 or BF16 instead: batch-norm folded into the weights and bias (as
+ * sb_resnet.c folds), then the folded weights and every convolution input
+ * rounded to that many mantissa bits (to nearest, ties away from zero, as
+ * the tensor cores' conversion does), products summed in double. */
+static int ref_mantissa_bits;
+
+static double ref_round(double x)
+{
+  float f = (float)x;
+  uint32_t u;
+  if (ref_mantissa_bits <= 0 || !isfinite(f))
+    return x;
+  memcpy(&u, &f, sizeof u);
+  u += 1u << (22 - ref_mantissa_bits);
+  u &= ~((1u << (23 - ref_mantissa_bits)) - 1u);
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+
 /* A tensor of the file as doubles, checked to have `count` elements. */
 static double *tensor(const char *name, size_t count)
 {
@@ -69,6 +89,23 @@ static act_t conv_bn(act_t in, const char *conv, const char *bn, int cout, int k
   var = tensor(name, (size_t)cout);
   int oh = (in.h + 2 * pad - k) / s + 1, ow = (in.w + 2 * pad - k) / s + 1;
   act_t out = act_new(in.n, cout, oh, ow);
+  if (ref_mantissa_bits > 0) {
+    /* Folded (scale into the weights, shift into a bias), then rounded. */
+    const size_t per = (size_t)in.c * k * k;
+    for (int co = 0; co < cout; co++) {
+      double scale = g[co] / sqrt(var[co] + EPS);
+      for (size_t i = 0; i < per; i++)
+        wt[co * per + i] = ref_round((float)(wt[co * per + i] * scale));
+      b[co] = (float)(b[co] - mu[co] * scale);
+      mu[co] = 0, var[co] = 1 - EPS, g[co] = 1;
+    }
+    /* The input rounded in a copy: the caller's (a block's shortcut) is
+     * added later at full precision, as on the GPU. */
+    act_t r = act_new(in.n, in.c, in.h, in.w);
+    for (size_t i = 0; i < (size_t)in.n * in.c * in.h * in.w; i++)
+      r.d[i] = ref_round(in.d[i]);
+    in = r;
+  }
   for (int n = 0; n < in.n; n++)
     for (int co = 0; co < cout; co++)
       for (int y = 0; y < oh; y++)
@@ -83,6 +120,8 @@ static act_t conv_bn(act_t in, const char *conv, const char *bn, int cout, int k
               }
           AT(out, n, co, y, x) = (acc - mu[co]) / sqrt(var[co] + EPS) * g[co] + b[co];
         }
+  if (ref_mantissa_bits > 0)
+    free(in.d); /* the rounded copy */
   free(wt);
   free(g);
   free(b);
