@@ -111,13 +111,13 @@ static int info_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
   status = sbai_model_lookup(ctx, argv[1], &m);
   if (status == SBAI_KEY_OK) {
     st = &m->stats;
-    reply_key_info(ctx, argv[1], "MODEL", SBAI_MODEL_BACKEND, m->device, m->tag, m->tag_len, st,
+    reply_key_info(ctx, argv[1], "MODEL", sbai_model_backend(m), m->device, m->tag, m->tag_len, st,
                    1);
   } else if (status == SBAI_KEY_EMPTY) {
     return sbai_reply_error(ctx, "cannot find run info for key");
   } else if (sbai_script_lookup(ctx, argv[1], &s) == SBAI_KEY_OK) {
     st = &s->stats;
-    reply_key_info(ctx, argv[1], "SCRIPT", SBAI_SCRIPT_BACKEND, SBAI_DEVICE_CPU, s->tag,
+    reply_key_info(ctx, argv[1], "SCRIPT", sbai_script_backend(s), SBAI_DEVICE_CPU, s->tag,
                    s->tag_len, st, 0);
   } else {
     return RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);

@@ -39,6 +39,9 @@ typedef struct sbai_model sbai_model_t;
 struct sbai_model {
   sbai_ref_t ref; /* first: sbai_ref_retain / sbai_ref_release take the model */
   int device;    /* SBAI_DEVICE_CPU (-1), or n for GPU:n */
+  int torchscript;   /* 1: a TorchScript module (backend TORCH, run by the plugin) */
+  void *torch;       /* its plugin handle (NULL where no plugin could load it) */
+  char *load_error;  /* a TorchScript model kept (RDB, AOF) that this server cannot run: why */
   sb_resnet_t *net;  /* the CPU model (NULL for a model on a GPU, once uploaded) */
   void *gpu_net;     /* sb_resnet_cuda_t: the weights on GPU:device, or NULL */
   char *gpu_error;   /* a GPU model loaded (RDB) where its GPU is not usable: why */
@@ -57,7 +60,8 @@ struct sbai_model {
 typedef struct sbai_model_spec {
   int device;      /* SBAI_DEVICE_CPU or GPU:n */
   int keep_failed; /* RDB load, AOF replay, replication: keep a GPU model whose GPU is not
-                      usable (runs refused) */
+                      usable, or a TorchScript model with no plugin to load it (runs refused) */
+  int sbresnet;    /* the backend was named SBRESNET: a TorchScript blob is refused */
   const char *tag;
   size_t tag_len;
   long long batchsize, minbatchsize, minbatchtimeout;
@@ -67,9 +71,16 @@ typedef struct sbai_model_spec {
 } sbai_model_spec_t;
 
 /* Loads the blob (taking ownership of it in every case) and makes a model
- * with one reference. NULL with err set when the blob is refused. */
+ * with one reference. NULL with err set when the blob is refused. The blob
+ * decides the backend (torch_backend.h): a zip archive is a TorchScript
+ * module, run by the TORCH plugin (CPU only, no dynamic batching); anything
+ * else goes to the SBRESNET loader. */
 sbai_model_t *sbai_model_create(const sbai_model_spec_t *spec, char *blob, size_t blob_len,
                                 char *err, size_t errlen);
+
+/* "TORCH" or "SBRESNET": what AI.MODELGET, AI.INFO and persistence call the
+ * model's backend. */
+const char *sbai_model_backend(const sbai_model_t *m);
 
 /* Looks keyname up: SBAI_KEY_OK with *model (valid until the command
  * returns; take a reference with sbai_ref_retain to keep it longer), or

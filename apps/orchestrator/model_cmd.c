@@ -12,6 +12,7 @@
 #include "module_options.h"
 #include "refcount.h"
 #include "reply.h"
+#include "torch_backend.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -82,6 +83,8 @@ static int modelstore_command(RedisModuleCtx *ctx, RedisModuleString **argv, int
     return sbai_reply_error(ctx, "unknown backend '%s' (this server runs " SBAI_MODEL_BACKEND
                                  " models; TORCH is accepted as an alias)",
                             sbai_quote(argv[2], q));
+  /* TORCH takes both blobs (the blob decides, model.h); SBRESNET only ours. */
+  spec.sbresnet = sbai_arg_is(argv[2], SBAI_MODEL_BACKEND);
   /* The device: spelled right, and for a GPU one the server can use (its
    * pool and queue made ready), before the blob is looked at. */
   dev_text = RedisModule_StringPtrLen(argv[3], &dev_len);
@@ -178,6 +181,10 @@ static int modelstore_command(RedisModuleCtx *ctx, RedisModuleString **argv, int
     memcpy(blob + off, p, len);
     off += len;
   }
+  if (sbai_torch_is_zip(blob, blob_len) && !spec.sbresnet && !sbai_torch() && !held) {
+    RedisModule_Free(blob);
+    return sbai_reply_error(ctx, "%s", SBAI_TORCH_MISSING);
+  }
   m = sbai_model_create(&spec, blob, blob_len, err, sizeof err);
   if (!m)
     return sbai_reply_error(ctx, "cannot load the model: %s", err);
@@ -233,7 +240,7 @@ static int modelget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int a
   /* RedisAI's layout. */
   RedisModule_ReplyWithArray(ctx, blob ? 18 : 16);
   RedisModule_ReplyWithCString(ctx, "backend");
-  RedisModule_ReplyWithCString(ctx, SBAI_MODEL_BACKEND);
+  RedisModule_ReplyWithCString(ctx, sbai_model_backend(m));
   RedisModule_ReplyWithCString(ctx, "device");
   RedisModule_ReplyWithCString(ctx, sbai_device_name(m->device, dev));
   RedisModule_ReplyWithCString(ctx, "tag");
@@ -334,6 +341,9 @@ static int model_run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
   status = sbai_model_lookup(ctx, argv[1], &m);
   if (status != SBAI_KEY_OK)
     return sbai_reply_lookup_error(ctx, status, "model");
+  if (m->load_error)
+    return sbai_reply_error(ctx, "the " SBAI_TORCH_BACKEND " model is not usable on this server: "
+                                 "%s", m->load_error);
   if (m->gpu_error) {
     char dev[SBAI_DEVICE_NAME_LEN];
     return sbai_reply_error(ctx, "the model's device %s is not usable on this server: %s",
@@ -404,7 +414,9 @@ static int model_run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
         goto refused;
     }
   }
-  if (check_model_io(ctx, run, m) != REDISMODULE_OK)
+  /* A TorchScript module takes any tensors; its outputs' shapes are known
+   * once it ran. */
+  if (!m->torchscript && check_model_io(ctx, run, m) != REDISMODULE_OK)
     goto refused;
   return sbai_run_submit(ctx, run);
 

@@ -5,6 +5,7 @@
 #include "gpu.h"
 #include "model.h"
 #include "refcount.h"
+#include "torch_backend.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,12 @@ static void model_execute(sbai_run_t **runs, int n, const sbai_exec_t *ex)
   uint64_t t0, t1;
   int rc;
 
+  if (m->torchscript) {
+    /* TorchScript models do not batch: each run alone, by the plugin. */
+    for (int i = 0; i < n; i++)
+      sbai_torch_execute(runs[i], m->torch, NULL);
+    return;
+  }
   for (int i = 0; i < n; i++)
     total += runs[i]->batch;
   if (n == 1) {

@@ -13,7 +13,8 @@
  * model carries: exactly 9 characters, never to change. */
 #define MODEL_TYPE_NAME "SB_MODEL_"
 
-/* RDB layout version 1: backend, device, tag (strings); batchsize,
+/* RDB layout version 1: backend (SBRESNET or TORCH; on load the blob decides,
+ * model.h), device, tag (strings); batchsize,
  * minbatchsize, minbatchtimeout; ninputs + names, noutputs + names; the blob
  * as a chunk count and the chunks. */
 #define MODEL_ENCVER 1
@@ -33,7 +34,7 @@ static void model_rdb_save(RedisModuleIO *io, void *value)
   uint64_t chunks = (m->blob_len + BLOB_CHUNK - 1) / BLOB_CHUNK;
   char dev[SBAI_DEVICE_NAME_LEN];
 
-  save_buffer(io, SBAI_MODEL_BACKEND, strlen(SBAI_MODEL_BACKEND));
+  save_buffer(io, sbai_model_backend(m), strlen(sbai_model_backend(m)));
   sbai_device_name(m->device, dev);
   save_buffer(io, dev, strlen(dev));
   save_buffer(io, m->tag, m->tag_len);
@@ -166,6 +167,9 @@ static void *model_rdb_load(RedisModuleIO *io, int encver)
   blob = NULL; /* sbai_model_create owns it */
   if (!m)
     RedisModule_LogIOError(io, "warning", "sbai: a stored model does not load: %s", err);
+  else if (m->load_error)
+    RedisModule_LogIOError(io, "warning", "sbai: a TORCH model is kept, but its runs will be "
+                           "refused: %s", m->load_error);
   else if (m->gpu_error)
     RedisModule_LogIOError(io, "warning", "sbai: a model stored on %s is kept, but its runs will "
                            "be refused: %s", device, m->gpu_error);
@@ -180,7 +184,7 @@ out:
   return m;
 }
 
-/* AOF rewrite: AI.MODELSTORE key SBRESNET CPU TAG t BATCHSIZE b MINBATCHSIZE m
+/* AOF rewrite: AI.MODELSTORE key SBRESNET|TORCH CPU TAG t BATCHSIZE b MINBATCHSIZE m
  * MINBATCHTIMEOUT ms [INPUTS 1 name] [OUTPUTS 1 name] BLOB chunk.. */
 static void model_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value)
 {
@@ -196,7 +200,7 @@ static void model_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *
   const char *key_ptr = RedisModule_StringPtrLen(key, &key_len);
 
   ARG_B(key_ptr, key_len);
-  ARG_C(SBAI_MODEL_BACKEND);
+  ARG_C(sbai_model_backend(m));
   ARG_C(sbai_device_name(m->device, dev));
   ARG_C("TAG");
   ARG_B(m->tag, m->tag_len);

@@ -1,6 +1,7 @@
 /* The life of a run request (see run.h). */
 #include "run.h"
 
+#include "alloc.h"
 #include "args.h"
 #include "clock.h"
 #include "reply.h"
@@ -39,9 +40,36 @@ void sbai_run_free(sbai_run_t *run)
     if (run->out_keys[i])
       RedisModule_FreeString(NULL, run->out_keys[i]);
   }
+  for (int i = 0; run->args && i < run->nargs; i++)
+    RedisModule_Free(run->args[i]);
+  for (int i = 0; run->keys && i < run->nkeys; i++)
+    RedisModule_Free(run->keys[i]);
+  RedisModule_Free(run->args);
+  RedisModule_Free(run->args_len);
+  RedisModule_Free(run->keys);
+  RedisModule_Free(run->keys_len);
   if (run->target)
     run->ops->release(run->target);
   RedisModule_Free(run);
+}
+
+void sbai_run_set_strings(sbai_run_t *run, RedisModuleString **argv, int from, int n, int keys)
+{
+  char ***texts = keys ? &run->keys : &run->args;
+  size_t **lens = keys ? &run->keys_len : &run->args_len;
+  int *count = keys ? &run->nkeys : &run->nargs;
+
+  for (int i = 0; *texts && i < *count; i++)
+    RedisModule_Free((*texts)[i]);
+  RedisModule_Free(*texts);
+  RedisModule_Free(*lens);
+  *texts = RedisModule_Calloc((size_t)n + 1, sizeof **texts);
+  *lens = RedisModule_Calloc((size_t)n + 1, sizeof **lens);
+  for (int i = 0; i < n; i++) {
+    const char *p = RedisModule_StringPtrLen(argv[from + i], &(*lens)[i]);
+    (*texts)[i] = sbai_dup(p, (*lens)[i]);
+  }
+  *count = n;
 }
 
 /* Looks tensor key `name` up for the run's next input or output (`what`, of

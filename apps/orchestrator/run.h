@@ -100,7 +100,9 @@ typedef struct sbai_run_ops {
 struct sbai_run {
   const sbai_run_ops_t *ops;  /* the target's: the model code's or the script code's */
   void *target;               /* the model or the script: a reference held by the run */
-  const sbai_builtin_t *fn;   /* a script's run: the function to run */
+  const sbai_builtin_t *fn;   /* a script's run of a built-in: the function to run */
+  const char *torch_fn;       /* a script's run of a TorchScript function: its name (the
+                                 script's, which the run holds) */
   sbai_stats_t *stats;        /* the model's or script's */
   int device;                 /* the queue it runs on: SBAI_DEVICE_CPU (-1) or GPU:n */
   sbai_batching_t batching;   /* the target's (describe) */
@@ -110,6 +112,11 @@ struct sbai_run {
   sb_tensor_desc_t in_desc[SBAI_RUN_MAX_IO];
   void *in_data[SBAI_RUN_MAX_IO]; /* malloc'd copies of the input tensors */
   int nargs;                       /* ARGS given (scripts) */
+  /* The texts of the ARGS and KEYS (TorchScript runs only; NULL otherwise):
+   * sbai_run_set_strings, freed with the run. */
+  char **args, **keys;
+  size_t *args_len, *keys_len;
+  int nkeys;
 
   int nout;
   sb_tensor_desc_t out_desc[SBAI_RUN_MAX_IO];
@@ -159,6 +166,10 @@ int sbai_run_add_output(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString 
  * replied, at the first key that cannot be added. */
 int sbai_run_add_keys(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString **argv, int from,
                       int to, int outputs);
+
+/* Copies argv[from..from+n) as the run's ARGS (keys = 0) or KEYS texts (for a
+ * TorchScript function). */
+void sbai_run_set_strings(sbai_run_t *run, RedisModuleString **argv, int from, int n, int keys);
 
 /* Parses a TIMEOUT value (milliseconds, 1..2^31) and sets the deadline.
  * Replies and fails on a bad value. */

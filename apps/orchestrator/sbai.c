@@ -15,10 +15,12 @@
 #include "module_options.h"
 #include "run_queue.h"
 #include "script_cmd.h"
+#include "torch_backend.h"
 #include "tensor_cmd.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* The parts of the module, registered in this order. */
 static const sbai_register_fn parts[] = {
@@ -30,6 +32,10 @@ static const sbai_register_fn parts[] = {
 };
 
 /* ---- loading ---------------------------------------------------------------- */
+
+/* BACKEND_TORCH <path>: the TORCH backend plugin to load (not an option of
+ * sb_options_t: a path, not a number). */
+static char torch_path[4096];
 
 /* Reads `NAME VALUE` pairs into sbai_options; logs and fails on the first
  * bad one. */
@@ -47,6 +53,15 @@ static int parse_load_options(RedisModuleCtx *ctx, RedisModuleString **argv, int
     size_t nlen, vlen;
     const char *name = RedisModule_StringPtrLen(argv[i], &nlen);
     const char *value = RedisModule_StringPtrLen(argv[i + 1], &vlen);
+    if (nlen == 13 && strncasecmp(name, "BACKEND_TORCH", 13) == 0) {
+      if (vlen == 0 || vlen >= sizeof torch_path || memchr(value, '\0', vlen)) {
+        RedisModule_Log(ctx, "warning", "sbai: BACKEND_TORCH needs the path of sbai_torch.so");
+        return REDISMODULE_ERR;
+      }
+      memcpy(torch_path, value, vlen);
+      torch_path[vlen] = '\0';
+      continue;
+    }
     if (sb_options_set(&sbai_options, name, nlen, value, vlen, err, sizeof err) != 0) {
       RedisModule_Log(ctx, "warning", "sbai: %s", err);
       return REDISMODULE_ERR;
@@ -93,6 +108,16 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
   for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
     if (parts[i](ctx) != REDISMODULE_OK)
       return REDISMODULE_ERR;
+  /* The TORCH backend, when asked for: a plugin that does not load fails the
+   * module (the server would otherwise refuse every TorchScript model). */
+  if (torch_path[0]) {
+    if (sbai_torch_load(torch_path, sbai_kernel_threads(&sbai_options), err, sizeof err) != 0) {
+      RedisModule_Log(ctx, "warning", "sbai: %s", err);
+      return REDISMODULE_ERR;
+    }
+    RedisModule_Log(ctx, "notice", "sbai: TORCH backend %s (ABI %d) from %s", sbai_torch_version(),
+                    SBAI_TORCH_ABI_VERSION, torch_path);
+  }
   /* Last, so that a failed registration leaves no threads behind. */
   if (sbai_queue_start((int)sbai_options.threads_per_queue, sbai_kernel_threads(&sbai_options), err,
                        sizeof err)

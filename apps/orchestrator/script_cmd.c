@@ -9,6 +9,7 @@
 #include "reply.h"
 #include "script_exec.h"
 #include "script_rdb.h"
+#include "torch_backend.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,11 @@ static int script_store_command(RedisModuleCtx *ctx, RedisModuleString **argv, i
   char err[512], q[SBAI_QUOTE_LEN];
   sbai_script_t *s, *old;
   RedisModuleKey *key;
+
+  /* Replayed from the AOF or sent by the primary: a TorchScript source this
+   * server cannot compile is kept (runs refused), as on an RDB load. */
+  int held = (RedisModule_GetContextFlags(ctx)
+              & (REDISMODULE_CTX_FLAGS_LOADING | REDISMODULE_CTX_FLAGS_REPLICATED)) != 0;
 
   if (argc < 5)
     return RedisModule_WrongArity(ctx);
@@ -74,7 +80,8 @@ static int script_store_command(RedisModuleCtx *ctx, RedisModuleString **argv, i
   default:
     break;
   }
-  s = sbai_script_create(source, source_len, tag, tag_len, nentry, entry, entry_len, err, sizeof err);
+  s = sbai_script_create(source, source_len, tag, tag_len, nentry, entry, entry_len, held, err,
+                         sizeof err);
   if (!s)
     return sbai_reply_error(ctx, "%s", err);
 
@@ -143,9 +150,11 @@ static int scriptget_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
   /* The functions that can run: the entry points, or the built-ins an
    * AI.SCRIPTSET source defines. */
   RedisModule_ReplyWithCString(ctx, "Entry Points");
-  RedisModule_ReplyWithArray(ctx, s->nfuncs);
+  RedisModule_ReplyWithArray(ctx, s->nfuncs + s->ntorch);
   for (int i = 0; i < s->nfuncs; i++)
     RedisModule_ReplyWithCString(ctx, s->funcs[i]->name);
+  for (int i = 0; i < s->ntorch; i++)
+    RedisModule_ReplyWithCString(ctx, s->torch_names[i]);
   return REDISMODULE_OK;
 }
 
@@ -156,18 +165,39 @@ static int scriptdel_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
 
 /* ---- AI.SCRIPTEXECUTE / AI.SCRIPTRUN ------------------------------------------------ */
 
-/* The function `name` of script s, or an error reply. */
-static const sbai_builtin_t *find_function(RedisModuleCtx *ctx, const sbai_script_t *s,
-                                           RedisModuleString *name)
+/* The function `name` of script s: a built-in (*builtin) or a TorchScript
+ * function (*torch_fn), 0; or an error reply and -1. */
+static int find_function(RedisModuleCtx *ctx, const sbai_script_t *s, RedisModuleString *name,
+                         const sbai_builtin_t **builtin, const char **torch_fn)
 {
   size_t len;
   const char *text = RedisModule_StringPtrLen(name, &len);
   const sbai_builtin_t *b = sbai_builtin_find(text, len);
   char q[SBAI_QUOTE_LEN], names[256];
 
+  *builtin = NULL;
+  *torch_fn = NULL;
   for (int i = 0; b && i < s->nfuncs; i++)
     if (s->funcs[i] == b)
-      return b;
+      return *builtin = b, 0;
+  *torch_fn = sbai_script_torch_function(s, text, len);
+  if (*torch_fn)
+    return 0;
+  if (s->load_error) {
+    sbai_reply_error(ctx, "the " SBAI_TORCH_BACKEND " script is not usable on this server: %s",
+                     s->load_error);
+    return -1;
+  }
+  if (s->torch) {
+    size_t used = 0;
+    names[0] = '\0';
+    for (int i = 0; i < s->nfuncs + s->ntorch && used < sizeof names; i++)
+      used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                               i < s->nfuncs ? s->funcs[i]->name : s->torch_names[i - s->nfuncs]);
+    sbai_reply_error(ctx, "function '%s' is not a function of this script (it has: %s)",
+                     sbai_quote(name, q), names);
+    return -1;
+  }
   if (!b) {
     sbai_builtin_names(names, sizeof names);
     sbai_reply_error(ctx, "function '%s' is not a built-in (sbai does not interpret TorchScript; "
@@ -182,7 +212,7 @@ static const sbai_builtin_t *find_function(RedisModuleCtx *ctx, const sbai_scrip
     sbai_reply_error(ctx, "function '%s' is not an entry point of this script (it has: %s)",
                      sbai_quote(name, q), names);
   }
-  return NULL;
+  return -1;
 }
 
 /* AI.SCRIPTEXECUTE key fn [KEYS n k..] [INPUTS n in..] [ARGS n a..]
@@ -203,7 +233,7 @@ static int parse_execute(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString
       i += 2;
       continue;
     }
-    if (sbai_arg_is(argv[i], "LIST_INPUTS"))
+    if (sbai_arg_is(argv[i], "LIST_INPUTS") && !run->torch_fn)
       return sbai_reply_error(ctx, "LIST_INPUTS is not supported: built-in functions take plain "
                                    "tensor INPUTS"),
              REDISMODULE_ERR;
@@ -234,6 +264,9 @@ static int parse_execute(RedisModuleCtx *ctx, sbai_run_t *run, RedisModuleString
         return REDISMODULE_ERR;
       if (w == 2)
         run->nargs = n;
+      /* A TorchScript function gets the ARGS and KEYS as strings. */
+      if (run->torch_fn && (w == 0 || w == 2))
+        sbai_run_set_strings(run, argv, i + 2, n, w == 0);
       i += 2 + n;
     }
   }
@@ -284,6 +317,7 @@ static int script_run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int
   char err[SB_TENSOR_ERRLEN + 64];
   sbai_key_status_t status;
   const sbai_builtin_t *fn;
+  const char *torch_fn;
   sbai_script_t *s;
   sbai_run_t *run;
   int rc;
@@ -297,17 +331,18 @@ static int script_run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int
   status = sbai_script_lookup(ctx, argv[1], &s);
   if (status != SBAI_KEY_OK)
     return sbai_reply_lookup_error(ctx, status, "script");
-  fn = find_function(ctx, s, argv[2]);
-  if (!fn)
+  if (find_function(ctx, s, argv[2], &fn, &torch_fn) != 0)
     return REDISMODULE_OK;
   run = sbai_run_new(&sbai_script_run_ops, s);
   run->fn = fn;
+  run->torch_fn = torch_fn;
   rc = old ? parse_run(ctx, run, argv, argc) : parse_execute(ctx, run, argv, argc);
   if (rc != REDISMODULE_OK) {
     sbai_run_free(run);
     return REDISMODULE_OK;
   }
-  if (fn->check(run->in_desc, run->nin, run->nargs, run->out_desc, run->nout, err, sizeof err)
+  /* A TorchScript function's outputs are known once it ran. */
+  if (fn && fn->check(run->in_desc, run->nin, run->nargs, run->out_desc, run->nout, err, sizeof err)
       != 0) {
     sbai_run_free(run);
     return sbai_reply_error(ctx, "%s", err);

@@ -6,6 +6,7 @@
 #include "device.h"
 #include "refcount.h"
 #include "script.h"
+#include "torch_backend.h"
 
 #include <stdio.h>
 
@@ -45,7 +46,10 @@ static void script_execute(sbai_run_t *run, int threads)
 static void script_execute_runs(sbai_run_t **runs, int n, const sbai_exec_t *ex)
 {
   for (int i = 0; i < n; i++)
-    script_execute(runs[i], ex->threads);
+    if (runs[i]->torch_fn)
+      sbai_torch_execute(runs[i], ((sbai_script_t *)runs[i]->target)->torch, runs[i]->torch_fn);
+    else
+      script_execute(runs[i], ex->threads);
 }
 
 static void script_describe(void *target, sbai_run_info_t *info)

@@ -55,9 +55,12 @@ static void *script_rdb_load(RedisModuleIO *io, int encver)
       goto out;
   }
   s = sbai_script_create(parts[2], lens[2], parts[1], lens[1], (int)nentry,
-                    (const char *const *)entry, entry_len, err, sizeof err);
+                    (const char *const *)entry, entry_len, 1, err, sizeof err);
   if (!s)
     RedisModule_LogIOError(io, "warning", "sbai: a stored script is refused: %s", err);
+  else if (s->load_error)
+    RedisModule_LogIOError(io, "warning", "sbai: a TORCH script is kept, but its TorchScript "
+                           "functions will be refused: %s", s->load_error);
 
 out:
   for (int i = 0; i < 3; i++)

@@ -229,10 +229,11 @@ works("get_ai_info (reset_stat=True)", lambda: (info_of("m", True), info_of("m")
       "replies the statistics it resets")
 refused("set_model (backend TF)",
         lambda: client.set_model("mtf", blob, "TF", "CPU", inputs="x", outputs="y"),
-        "ERR unknown backend 'TF'", "sbai runs its own ResNet files only, backend SBRESNET or its alias TORCH")
-refused("set_model (a TorchScript or other blob)",
+        "ERR unknown backend 'TF'", "backends SBRESNET and TORCH only (TORCH: our ResNet files, or TorchScript with the sbai_torch.so plugin)")
+refused("set_model (a TorchScript blob, no plugin)",
         lambda: client.set_model("mbad", b"PK\x03\x04 not a model", "TORCH", "CPU"),
-        "ERR cannot load the model", "the blob must be an sb-model file")
+        "ERR TorchScript models need the TORCH backend",
+        "TorchScript needs the optional sbai_torch.so plugin (docs/module.md); this server has none")
 refused("set_model_multigpu", lambda: client.set_model_multigpu("mg", blob, "TORCH", 0, 2),
         "GPU:0", "needs a GPU (CPU-only server: a clean error)")
 refused("run_model_multigpu",
