@@ -8,6 +8,9 @@
 #                                 is complete and that there are at least N
 
 sb_template_knobs() {
+  # A colocated database's socket of this test's own, not the default
+  # /tmp/stagebench/db.sock that another test running at once may hold.
+  case $1 in *_colocated) export SB_COLOCATED_SOCKET=$SB_TMP/colocated/db.sock ;; esac
   case $1 in
     throughput) export TENSOR_BYTES="1K 64K" ; cases=2 ;;
     throughput_colocated) export TENSOR_BYTES="4K" PIN_APP_CPUS=1 ; cases=1 ;;

@@ -23,6 +23,15 @@
 #   vc_cut K / vc_restore K          node K's link down / up (a pulled cable)
 #   vc_delay K MS         adds MS ms of delay to node K's link (tc netem);
 #                         vc_have_netem says whether the kernel has netem
+#   vc_slurm_start        Slurm across the nodes: slurmctld in node 1, one
+#                         slurmd in every node (see below); exports SLURM_CONF
+#   vc_slurm_wait JOB [S] polls squeue until JOB left the queue; its final
+#                         state and exit code in VC_JOB_STATE
+#   vc_h5_hostnames FILE  /ranks/hostname of a stagebench HDF5 file
+#
+# Inside a node, /etc/hosts names every node (sbnodeK -> its address), and
+# VC_LOCAL is a node-local directory: the same path, a different directory
+# in every node (what /tmp is on a real node).
 #
 # Everything is removed on exit, after a failure too: processes started
 # through sb_cleanup's list first (a namespace lives while a process uses
@@ -154,11 +163,17 @@ vc_start() {
   # memory: then MPI's messages between nodes go over the links (UCX's tcp
   # transport) instead of shared memory. Off by default: UCX 1.13's tcp
   # transport hangs in MPI_Finalize now and then (docs/multinode.md).
+  # Every node also gets an /etc/hosts that names the nodes (sbnodeK ->
+  # its address), and a node-local directory at VC_LOCAL (one path, a
+  # different directory in each node: what /tmp is on a real node).
   VC_DIR=$SB_TMP/vcluster
-  mkdir -p "$VC_DIR"
+  VC_LOCAL=$VC_DIR/local
+  mkdir -p "$VC_DIR" "$VC_LOCAL"
+  { grep -v sbnode /etc/hosts 2>/dev/null
+    for k in $(seq "$n"); do echo "10.77.$VC_SLOT.$((10 + k)) sbnode$k"; done; } > "$VC_DIR/hosts"
   for k in $(seq "$n"); do
-    mkdir -p "$VC_DIR/node$k/shm"
-    chmod 1777 "$VC_DIR/node$k/shm"
+    mkdir -p "$VC_DIR/node$k/shm" "$VC_DIR/node$k/local"
+    chmod 1777 "$VC_DIR/node$k/shm" "$VC_DIR/node$k/local"
     printf '%08x-77%02x-4000-8000-%012x\n' "$VC_SLOT" "$k" "$$" > "$VC_DIR/node$k/boot_id"
   done
   VC_ENTER=$VC_DIR/enter
@@ -167,6 +182,8 @@ vc_start() {
 # enter K CMD...: the rest of entering node K (tests/lib/vcluster.sh).
 k=\$1; shift
 hostname sbnode\$k || exit 126
+mount --bind $VC_DIR/hosts /etc/hosts && mount --bind $VC_DIR/node\$k/local $VC_LOCAL ||
+  { echo "vcluster: cannot bind node \$k's /etc/hosts and local directory" >&2; exit 126; }
 if [ "\${VC_MPI_NET:-0}" = 1 ]; then
   mount --bind $VC_DIR/node\$k/shm /dev/shm &&
     mount --bind $VC_DIR/node\$k/boot_id /proc/sys/kernel/random/boot_id || exit 126
@@ -190,7 +207,7 @@ esac
 exec ip netns exec sbvc${VC_SLOT}n\$k unshare --uts -- $VC_ENTER \$k bash -c "exec \$*"
 EOF
   chmod +x "$VC_NSEXEC"
-  export VC_N VC_BRIDGE VC_SUBNET VC_HOSTS VC_NSEXEC VC_ENTER VC_SLOT
+  export VC_N VC_BRIDGE VC_SUBNET VC_HOSTS VC_NSEXEC VC_ENTER VC_SLOT VC_LOCAL
   # Every node reaches the bridge and every other node: a TCP connect to a
   # closed port is refused (an answer), an unreachable one times out.
   for k in $(seq "$n"); do
@@ -271,6 +288,125 @@ vc_delay() {
 # vc_h5_hostnames FILE: prints /ranks/hostname of a stagebench HDF5 file,
 # one name a line (rank order).
 vc_h5_hostnames() {
-  h5dump -d /ranks/hostname -y -O /dev/null "$1" 2>/dev/null |
+  h5dump -y -d /ranks/hostname "$1" 2>/dev/null |
     sed -n '/DATA {/,/}/p' | grep -o '"[^"]*"' | tr -d '"'
+}
+
+# ---- Slurm across the nodes ----------------------------------------------------
+# vc_slurm_start: a Slurm cluster on the virtual nodes (after vc_start):
+# munged on this machine (its unix socket on the shared filesystem reaches
+# every namespace), slurmctld in node 1 (SlurmctldHost=sbnode1(its
+# address)), one slurmd in every node, in the node's namespaces (hostname
+# sbnodeK, NodeAddr its address), with per-node spool, pid and log files
+# (%n). MpiDefault=pmi2: srun forms one MPI job with MPICH. Returns once
+# every node is idle. Exports SLURM_CONF; VC_SLURM_DIR holds the logs. The
+# daemons stop on exit (slurmds, slurmctld, munged), before the namespaces
+# go. Skips the test (77) when the Debian packages are missing and cannot
+# be installed.
+VC_SLURM_PKGS="slurmctld slurmd slurm-client munge"
+
+vc_slurm_start() {
+  [ -n "$VC_SLOT" ] || sb_fail "vc_slurm_start: vc_start first"
+  local d=$VC_DIR/slurm k c cpus=${VC_SLURM_CPUS:-4} ctld pids="" nodes=""
+  for c in slurmctld slurmd munged mungekey sbatch squeue sinfo scontrol; do
+    command -v "$c" >/dev/null 2>&1 && continue
+    command -v apt-get >/dev/null || vc_skip "Slurm ($c) not installed and no apt-get"
+    echo "installing $VC_SLURM_PKGS" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends $VC_SLURM_PKGS; } >"$SB_TMP/apt.log" 2>&1 ||
+      vc_skip "Slurm packages ($VC_SLURM_PKGS) could not be installed: $(tail -n 1 "$SB_TMP/apt.log")"
+    break
+  done
+  for c in slurmctld slurmd munged mungekey sbatch squeue sinfo scontrol; do
+    command -v "$c" >/dev/null 2>&1 || vc_skip "$c not found after installing $VC_SLURM_PKGS"
+  done
+  # munged wants execute permission for all on every directory above its
+  # socket; the key in a private directory.
+  chmod 711 "$SB_TMP" "$VC_DIR"
+  mkdir -p "$d"/{munge,munge-run,state,spool,log,run}
+  chmod 700 "$d/munge"; chmod 755 "$d/munge-run" "$d"
+  for k in $(seq "$VC_N"); do
+    nodes+="NodeName=${VC_NAME[$k]} NodeAddr=${VC_ADDR[$k]} CPUs=$cpus State=UNKNOWN"$'\n'
+  done
+  # The nodes' network is their own: the standard ports cannot collide
+  # with another test's Slurm.
+  cat > "$d/slurm.conf" <<CONF
+ClusterName=sbvc$VC_SLOT
+SlurmctldHost=${VC_NAME[1]}(${VC_ADDR[1]})
+SlurmUser=root
+SlurmctldPort=6817
+SlurmdPort=6818
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$d/munge-run/munge.socket.2
+StateSaveLocation=$d/state
+SlurmdSpoolDir=$d/spool/%n
+SlurmctldPidFile=$d/run/slurmctld.pid
+SlurmdPidFile=$d/run/slurmd-%n.pid
+SlurmctldLogFile=$d/log/slurmctld.log
+SlurmdLogFile=$d/log/slurmd-%n.log
+MailProg=/bin/true
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+MpiDefault=pmi2
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+ReturnToService=2
+SlurmdParameters=config_overrides
+${nodes}PartitionName=vc Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES
+CONF
+  # `ip netns exec` mounts a fresh /sys in the node, without the cgroup
+  # filesystems under /sys/fs/cgroup, where slurmd would look for which
+  # cgroup version the machine has: name it (nothing here uses cgroups).
+  echo "CgroupPlugin=cgroup/v1" > "$d/cgroup.conf"
+  mungekey -c -k "$d/munge/munge.key" >/dev/null 2>&1 || sb_fail "vc_slurm_start: mungekey failed"
+  munged -F -S "$d/munge-run/munge.socket.2" --key-file="$d/munge/munge.key" \
+    --pid-file="$d/munge-run/munged.pid" --seed-file="$d/munge/munged.seed" >"$d/log/munged.out" 2>&1 &
+  SB_CLEANUP_PIDS="$! $SB_CLEANUP_PIDS"
+  export SLURM_CONF=$d/slurm.conf
+  VC_SLURM_DIR=$d
+  for _ in $(seq 100); do [ -S "$d/munge-run/munge.socket.2" ] && break; sleep 0.05; done
+  [ -S "$d/munge-run/munge.socket.2" ] || sb_fail "munged did not start: $(tail -n 2 "$d/log/munged.out")"
+  vc_exec 1 slurmctld -D -c -f "$SLURM_CONF" >"$d/log/slurmctld.out" 2>&1 &
+  ctld=$!
+  for k in $(seq "$VC_N"); do
+    mkdir -p "$d/spool/${VC_NAME[$k]}"
+    vc_exec "$k" slurmd -D -N "${VC_NAME[$k]}" -f "$SLURM_CONF" >"$d/log/slurmd-${VC_NAME[$k]}.out" 2>&1 &
+    pids="$! $pids"
+  done
+  # Stopped in this order on exit: the slurmds, slurmctld, munged.
+  SB_CLEANUP_PIDS="$pids$ctld $SB_CLEANUP_PIDS"
+  local idle=0
+  for _ in $(seq 300); do
+    idle=$(timeout 5 sinfo -h -N -o '%N %t' 2>/dev/null | awk '$2 == "idle"' | sort -u | wc -l)
+    [ "$idle" = "$VC_N" ] && break
+    kill -0 "$ctld" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ "$idle" != "$VC_N" ]; then
+    timeout 5 sinfo -N 2>&1 | head -20 >&2
+    tail -n 5 "$d"/log/*.log "$d"/log/*.out >&2 2>/dev/null
+    sb_fail "vc_slurm_start: $idle of $VC_N nodes idle within 30 s"
+  fi
+  echo "slurm: slurmctld in ${VC_NAME[1]} (${VC_ADDR[1]}:6817), slurmd in ${VC_NAME[*]:1:$VC_N}: all idle"
+}
+
+# vc_slurm_wait JOB [TIMEOUT_S]: polls squeue (every 0.1 s) until JOB has
+# left the queue; cancels it and fails the test after TIMEOUT_S (default
+# 100). Then prints its final state, e.g. "COMPLETED 0:0" (state, exit
+# code), in VC_JOB_STATE.
+vc_slurm_wait() {
+  local job=$1 limit=${2:-100} i
+  for i in $(seq $((limit * 10))); do
+    timeout 5 squeue -h -j "$job" 2>/dev/null | grep -q . || break
+    sleep 0.1
+  done
+  if timeout 5 squeue -h -j "$job" 2>/dev/null | grep -q .; then
+    scancel "$job" 2>/dev/null
+    sb_fail "job $job still queued or running after $limit s"
+  fi
+  VC_JOB_STATE=$(timeout 5 scontrol show job "$job" 2>/dev/null |
+    awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^(JobState|ExitCode)=/) { sub(/^[A-Za-z]+=/, "", $i); s = s (s ? " " : "") $i } } END { print s }')
 }
