@@ -52,15 +52,16 @@ static inline int64_t sb_k_out_dim(int64_t in, int64_t k, int64_t stride, int64_
   return (in + 2 * pad - k) / stride + 1;
 }
 
-/* Scratch bytes sb_k_conv2d needs for p with `threads` threads (im2col
- * panels and GEMM packing buffers); 0 when p is invalid. The workspace may
- * have any alignment. A 1x1, stride-1, unpadded conv needs no im2col. */
+/* Scratch bytes sb_k_conv2d needs for p with `threads` threads (the GEMM's
+ * packing buffers: the input image is packed straight into them, no im2col
+ * matrix); 0 when p is invalid. The workspace may have any alignment. */
 size_t sb_k_conv2d_workspace_bytes(const sb_conv2d_t *p, int threads);
 
 /* out[b][co][y][x] = epilogue(bias[co] + sum_{ci,ky,kx} weight[co][ci][ky][kx] ·
  *                    in[b][ci][y·s+ky-pad][x·s+kx-pad]), epilogue = (+residual)
  * then (relu). out is [n][cout][oh][ow]; out must not alias in or residual.
- * im2col + cache-blocked GEMM. Flops: 2·n·cout·oh·ow·cin·kh·kw. */
+ * Implicit GEMM: the image gathered straight into the cache-blocked GEMM's
+ * packed panels. Flops: 2·n·cout·oh·ow·cin·kh·kw. */
 int sb_k_conv2d(const sb_conv2d_t *p, const float *in, float *out, void *workspace,
                 size_t workspace_bytes, int threads);
 

@@ -45,16 +45,6 @@ static int threads_for(int threads, double work, double per_thread)
   return threads;
 }
 
-static size_t round_up64(size_t bytes)
-{
-  return (bytes + 63) & ~(size_t)63;
-}
-
-static void *align64(void *p)
-{
-  return (void *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
-}
-
 /* ---- pre_process_3ch ------------------------------------------------------- */
 
 /* HWC 0..255 -> CHW ImageNet-normalised, per image row: reads 12·w bytes and
@@ -85,9 +75,10 @@ void sb_k_pre_process_3ch(const float *in, int64_t n, int64_t h, int64_t w, floa
 
 /* ---- conv2d ------------------------------------------------------------------ */
 
-static int conv_valid(const sb_conv2d_t *p)
+/* The shape alone (the weight may be given pre-packed instead). */
+static int conv_shape_valid(const sb_conv2d_t *p)
 {
-  if (!p || !p->weight)
+  if (!p)
     return 0;
   if (p->n < 1 || p->cin < 1 || p->h < 1 || p->w < 1 || p->cout < 1 || p->kh < 1 || p->kw < 1 ||
       p->stride < 1 || p->pad < 0)
@@ -95,6 +86,11 @@ static int conv_valid(const sb_conv2d_t *p)
   return sb_k_out_dim(p->h, p->kh, p->stride, p->pad) >= 1 &&
          sb_k_out_dim(p->w, p->kw, p->stride, p->pad) >= 1 && p->h + 2 * p->pad >= p->kh &&
          p->w + 2 * p->pad >= p->kw;
+}
+
+static int conv_valid(const sb_conv2d_t *p)
+{
+  return conv_shape_valid(p) && p->weight;
 }
 
 /* A 1×1, stride-1, unpadded convolution reads its input as the GEMM's B. */
@@ -107,104 +103,85 @@ size_t sb_k_conv2d_workspace_bytes(const sb_conv2d_t *p, int threads)
 {
   if (!conv_valid(p))
     return 0;
-  size_t col = 0;
-  if (!conv_pointwise(p)) {
-    const int64_t oh = sb_k_out_dim(p->h, p->kh, p->stride, p->pad);
-    const int64_t ow = sb_k_out_dim(p->w, p->kw, p->stride, p->pad);
-    col = round_up64((size_t)(p->cin * p->kh * p->kw) * (size_t)(oh * ow) * sizeof(float));
-  }
-  return 64 + col + sb_k_sgemm_workspace_bytes(threads);
+  /* No im2col buffer (B is packed straight from the image): the GEMM's
+   * packing buffers only, the same for every shape. */
+  return sb_k_sgemm_workspace_bytes(threads);
 }
 
-/* im2col of one image: col[(ci·kh + ky)·kw + kx][oy·ow + ox] =
- * x[ci][oy·s + ky - pad][ox·s + kx - pad], 0 outside the image. Writes
- * 4·cin·kh·kw·oh·ow bytes; the valid x range of each row is computed once, so
- * the inner loop has no test (a plain copy at stride 1). Parallel over rows. */
-static void im2col(const float *x, int64_t cin, int64_t h, int64_t w, int64_t kh, int64_t kw,
-                   int64_t s, int64_t pad, int64_t oh, int64_t ow, float *col, int threads)
-{
-  const int64_t K = cin * kh * kw, N = oh * ow;
-  const int nt = threads_for(threads, (double)K * (double)N, ELEMWISE_PER_THREAD);
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-  for (int64_t r = 0; r < K; r++) {
-    const int64_t ci = r / (kh * kw), ky = (r / kw) % kh, kx = r % kw;
-    const float *src = x + ci * h * w;
-    float *dst = col + r * N;
-    /* ox is valid when 0 <= ox·s + kx - pad < w. */
-    int64_t x_lo = 0, x_hi = 0;
-    if (kx < pad)
-      x_lo = (pad - kx + s - 1) / s;
-    if (w - 1 + pad - kx >= 0)
-      x_hi = (w - 1 + pad - kx) / s + 1;
-    if (x_hi > ow)
-      x_hi = ow;
-    if (x_lo > x_hi)
-      x_lo = x_hi;
-    for (int64_t oy = 0; oy < oh; oy++) {
-      const int64_t iy = oy * s + ky - pad;
-      float *d = dst + oy * ow;
-      if (iy < 0 || iy >= h) {
-        memset(d, 0, sizeof(float) * (size_t)ow);
-        continue;
-      }
-      const float *srow = src + iy * w;
-      const int64_t off = kx - pad;
-      for (int64_t ox = 0; ox < x_lo; ox++)
-        d[ox] = 0.0f;
-      if (s == 1) {
-        for (int64_t ox = x_lo; ox < x_hi; ox++)
-          d[ox] = srow[ox + off];
-      } else {
-        for (int64_t ox = x_lo; ox < x_hi; ox++)
-          d[ox] = srow[ox * s + off];
-      }
-      for (int64_t ox = x_hi; ox < ow; ox++)
-        d[ox] = 0.0f;
-    }
-  }
-}
+/* Output pixels a GEMM of a batched convolution aims at: small maps (ResNet's
+ * 14×14 and 7×7) are batched up to about this many, larger ones run an image
+ * at a time (more columns per GEMM would only push its blocks of B and C out
+ * of L2 for no gain). */
+#define CONV_GROUP_COLS 1024
 
-/* Per image: im2col (skipped for 1×1/1/0), then GEMM with the weight
- * [cout][cin·kh·kw] as A and the columns [cin·kh·kw][oh·ow] as B straight into
- * out[b] = [cout][oh·ow]; bias, residual and relu are applied by the GEMM as it
- * stores the last K block. Flops 2·n·cout·oh·ow·cin·kh·kw; extra traffic the
- * im2col matrix, written once and read (packed) once per image. */
-int sb_k_conv2d(const sb_conv2d_t *p, const float *in, float *out, void *workspace,
-                size_t workspace_bytes, int threads)
+/* Images side by side as one GEMM: A the weight [cout][cin·kh·kw] (packed on the
+ * fly, or pre-packed by the caller), B the implicit im2col matrix of a group
+ * of images side by side ([cin·kh·kw][g·oh·ow], packed straight from the
+ * images, never stored), C's column groups of oh·ow the images of out. So
+ * on small maps the weight is read once per group rather than once per
+ * image, late layers (7×7) still fill the micro-kernel's columns at
+ * batch > 1, and bias,
+ * residual and relu are applied by the GEMM as it stores the last K block.
+ * Flops 2·n·cout·oh·ow·cin·kh·kw; extra traffic: each image re-read kh·kw
+ * times (from cache) while B is packed. */
+static int conv_run(const sb_conv2d_t *p, const float *packed, const float *in, float *out,
+                    void *workspace, size_t workspace_bytes, int threads)
 {
-  if (!conv_valid(p) || !in || !out)
+  if (!conv_shape_valid(p) || !in || !out || (!packed && !p->weight))
     return -1;
-  const size_t need = sb_k_conv2d_workspace_bytes(p, threads);
+  const size_t need = sb_k_sgemm_workspace_bytes(threads);
   if (!workspace || workspace_bytes < need)
     return -1;
   threads = clamp_threads(threads);
   const int64_t oh = sb_k_out_dim(p->h, p->kh, p->stride, p->pad);
   const int64_t ow = sb_k_out_dim(p->w, p->kw, p->stride, p->pad);
   const int64_t K = p->cin * p->kh * p->kw, N = oh * ow;
-  const int pointwise = conv_pointwise(p);
-
-  float *col = align64(workspace);
-  char *gemm_ws = (char *)col;
-  if (!pointwise)
-    gemm_ws += round_up64((size_t)K * (size_t)N * sizeof(float));
-
-  for (int64_t b = 0; b < p->n; b++) {
-    const float *x = in + b * p->cin * p->h * p->w;
-    const float *B = x;
-    if (!pointwise) {
-      im2col(x, p->cin, p->h, p->w, p->kh, p->kw, p->stride, p->pad, oh, ow, col, threads);
-      B = col;
-    }
-    const sb_gemm_epilogue_t epi = {
-        .row_bias = p->bias,
-        .residual = p->residual ? p->residual + b * p->cout * N : NULL,
-        .ldr = N,
-        .relu = p->relu != 0};
+  /* A 1×1/1/0 convolution's image is its B matrix: one run per image. */
+  sb_gemm_conv_src_t src = {.x = in, .cin = p->cin, .h = p->h, .w = p->w, .kh = p->kh,
+                            .kw = p->kw, .stride = p->stride, .pad = p->pad, .oh = oh, .ow = ow};
+  if (conv_pointwise(p)) {
+    src.h = src.oh = 1;
+    src.w = src.ow = N;
+  }
+  /* Images per GEMM: enough for about CONV_GROUP_COLS columns, spread
+   * evenly over the groups. */
+  int64_t per = CONV_GROUP_COLS / N;
+  per = per < 1 ? 1 : per > p->n ? p->n : per;
+  const int64_t groups = (p->n + per - 1) / per;
+  per = (p->n + groups - 1) / groups;
+  const int64_t in_img = p->cin * p->h * p->w, out_img = p->cout * N;
+  for (int64_t b = 0; b < p->n; b += per) {
+    const int64_t nb = p->n - b < per ? p->n - b : per;
+    sb_gemm_conv_src_t gs = src;
+    gs.x = in + b * in_img;
+    const sb_gemm_op_t op = {.M = p->cout, .N = nb * N, .K = K, .A = p->weight, .rsa = K,
+                             .csa = 1, .apacked = packed, .conv = &gs, .C = out + b * out_img,
+                             .ldc = N, .cgroup = N, .cgs = out_img};
+    const sb_gemm_epilogue_t epi = {.row_bias = p->bias,
+                                    .residual = p->residual ? p->residual + b * out_img : NULL,
+                                    .ldr = N,
+                                    .rgs = out_img,
+                                    .relu = p->relu != 0};
     const int any = epi.row_bias || epi.residual || epi.relu;
-    sb_gemm_ex(p->cout, N, K, p->weight, K, 1, B, N, 1, out + b * p->cout * N, N, 0,
-               any ? &epi : NULL, gemm_ws, threads);
+    sb_gemm_run(&op, any ? &epi : NULL, workspace, threads);
   }
   return 0;
+}
+
+int sb_k_conv2d(const sb_conv2d_t *p, const float *in, float *out, void *workspace,
+                size_t workspace_bytes, int threads)
+{
+  if (!p || !p->weight)
+    return -1;
+  return conv_run(p, NULL, in, out, workspace, workspace_bytes, threads);
+}
+
+int sb_conv2d_prepacked(const sb_conv2d_t *p, const float *packed_weight, const float *in,
+                        float *out, void *workspace, size_t workspace_bytes, int threads)
+{
+  if (!packed_weight)
+    return -1;
+  return conv_run(p, packed_weight, in, out, workspace, workspace_bytes, threads);
 }
 
 /* ---- fold_batchnorm ------------------------------------------------------------ */

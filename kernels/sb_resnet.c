@@ -3,6 +3,7 @@
 #include "sb_resnet.h"
 
 #include "sb_err.h"
+#include "sb_gemm.h"
 #include "sb_kernels.h"
 #include "sb_safetensors.h"
 
@@ -45,6 +46,7 @@ typedef struct rn_conv {
   int64_t cin, cout, k, stride, pad;
   float *weight; /* [cout][cin][k][k], 64-byte aligned */
   float *bias;   /* [cout] */
+  float *packed; /* weight packed once for the GEMM (sb_gemm_pack_a), 64-byte aligned */
 } rn_conv_t;
 
 typedef struct rn_block {
@@ -194,6 +196,17 @@ static int ld_conv_bn(loader_t *ld, const char *cname, const char *bname, int64_
   sb_k_fold_batchnorm(c->weight, c->bias, cout, cin * k * k, stats, stats + cout,
                       stats + 2 * cout, var, BN_EPS);
   free(stats);
+  /* The forward multiplies by the folded weight in the GEMM's packed layout:
+   * packed here once rather than in every forward (the weight is the GEMM's
+   * A, and late layers have too few output pixels to repay packing it). The
+   * unpacked copy stays for the views (sb_resnet.h). */
+  const int64_t row = cin * k * k;
+  c->packed = alloc_aligned(sb_gemm_packed_a_floats(cout, row) * sizeof(float));
+  if (!c->packed) {
+    sb_set_err(ld->err, ld->errlen, "%s: out of memory", cname);
+    return -1;
+  }
+  sb_gemm_pack_a(cout, row, c->weight, row, 1, c->packed);
   ld->params += (int64_t)w->count + 2 * cout;
   return 0;
 }
@@ -202,7 +215,8 @@ static void free_conv(rn_conv_t *c)
 {
   free(c->weight);
   free(c->bias);
-  c->weight = c->bias = NULL;
+  free(c->packed);
+  c->weight = c->bias = c->packed = NULL;
 }
 
 void sb_resnet_free(sb_resnet_t *m)
@@ -514,7 +528,7 @@ static int run_conv(fwd_t *f, const rn_conv_t *c, const float *in, int64_t *h, i
   sb_conv2d_t p = conv_params(c, f->n, *h, *w);
   p.residual = residual;
   p.relu = relu;
-  if (sb_k_conv2d(&p, in, out, f->cws, f->cws_bytes, f->threads) != 0) {
+  if (sb_conv2d_prepacked(&p, c->packed, in, out, f->cws, f->cws_bytes, f->threads) != 0) {
     sb_set_err(f->err, f->errlen, "%s: the convolution kernel refused [%lld,%lld,%lld,%lld]",
             c->name, (long long)f->n, (long long)c->cin, (long long)*h, (long long)*w);
     return -1;

@@ -2,6 +2,15 @@
  * ResNet-50 layer shapes, beside the machine's FMA peak measured the same way.
  *
  *   kernels_bench [THREADS...]        (default: 1 2)
+ *   kernels_bench --resnet50 BATCH THREADS
+ *
+ * The second form times every convolution of ResNet-50's forward (224x224,
+ * torchvision v1.5 shapes) at that batch, each distinct shape once, and
+ * prints per shape: how many times the forward runs it, the median ms per
+ * call, GFLOP/s and % of the FMA peak, and its share of the summed conv
+ * time (calls x ms) — where the forward's time goes, layer by layer. The
+ * weights are packed once beforehand, as the model does at load.
+ * SB_BENCH_LAYER=TEXT keeps only the layers whose name contains TEXT.
  *
  * Each case is a row of data: its flops follow from its shape, once. A case
  * runs one untimed call, then SB_BENCH_REPEATS (default 7) timed batches of
@@ -9,9 +18,16 @@
  * min..max spread. The peak is a loop of independent FMAs on registers (the
  * ISA the GEMM picks: AVX2+FMA where the CPU has it), so "% peak" is what the
  * kernel reaches of what this core can issue, not of a datasheet figure.
- * Lines that are not data start with '#'.
+ * Lines that are not data start with '#'. SB_BENCH_CLOCK=cpu times with the
+ * process's CPU time instead of the wall clock (see now()).
  */
 #include "sb_kernels.h"
+/* The pre-packed convolution the model runs (kernels/sb_gemm.h); building
+ * with -DSB_BENCH_PLAIN_CONV times sb_k_conv2d alone (for a kernel library
+ * without it). */
+#ifndef SB_BENCH_PLAIN_CONV
+#include "sb_gemm.h"
+#endif
 
 #include <omp.h>
 #include <stdio.h>
@@ -25,9 +41,23 @@
 #define BENCH_X86 0
 #endif
 
+/* SB_BENCH_CLOCK=cpu: time is the process's CPU time divided by the thread
+ * count instead of wall time, so that on a shared machine the periods this
+ * process waits for a core do not count (a 1-thread run then measures the
+ * kernel's own work; with more threads, idle spinning counts). */
+static int cpu_clock = -1, clock_threads = 1;
+
 static double now(void)
 {
   struct timespec ts;
+  if (cpu_clock < 0) {
+    const char *c = getenv("SB_BENCH_CLOCK");
+    cpu_clock = c && !strcmp(c, "cpu");
+  }
+  if (cpu_clock) {
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ((double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec) / clock_threads;
+  }
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
@@ -138,6 +168,8 @@ typedef struct bench_run {
   const bench_case_t *bc;
   int threads;
   float *x, *y, *z, *bias, *res;
+  int prepacked; /* conv2d: weight packed once in setup, as sb_resnet does */
+  float *packed;
   void *ws;
   size_t ws_bytes;
   sb_conv2d_t conv;
@@ -188,6 +220,17 @@ static void setup(bench_run_t *r)
     p->relu = 1; /* the usual epilogue: bias + relu */
     r->ws_bytes = sb_k_conv2d_workspace_bytes(p, r->threads);
     r->ws = malloc(r->ws_bytes);
+#ifndef SB_BENCH_PLAIN_CONV
+    if (r->prepacked) {
+      const int64_t k = p->cin * p->kh * p->kw;
+      r->packed = malloc(sb_gemm_packed_a_floats(p->cout, k) * sizeof(float));
+      if (!r->packed) {
+        fprintf(stderr, "kernels_bench: out of memory\n");
+        exit(1);
+      }
+      sb_gemm_pack_a(p->cout, k, p->weight, k, 1, r->packed);
+    }
+#endif
   }
 }
 
@@ -198,6 +241,7 @@ static void teardown(bench_run_t *r)
   free(r->z);
   free(r->bias);
   free(r->res);
+  free(r->packed);
   free(r->ws);
 }
 
@@ -205,6 +249,7 @@ static void teardown(bench_run_t *r)
 static double run_once(bench_run_t *r)
 {
   const bench_case_t *bc = r->bc;
+  clock_threads = r->threads;
   if (!strcmp(bc->kind, "peak")) {
     const long iters = 1L << 20;
     double flops = 0.0;
@@ -231,6 +276,14 @@ static double run_once(bench_run_t *r)
       fprintf(stderr, "kernels_bench: linear refused %s\n", bc->name);
       exit(1);
     }
+  } else if (r->packed) {
+#ifndef SB_BENCH_PLAIN_CONV
+    if (sb_conv2d_prepacked(&r->conv, r->packed, r->x, r->z, r->ws, r->ws_bytes, r->threads) !=
+        0) {
+      fprintf(stderr, "kernels_bench: conv2d refused %s\n", bc->name);
+      exit(1);
+    }
+#endif
   } else if (sb_k_conv2d(&r->conv, r->x, r->z, r->ws, r->ws_bytes, r->threads) != 0) {
     fprintf(stderr, "kernels_bench: conv2d refused %s\n", bc->name);
     exit(1);
@@ -282,8 +335,108 @@ static void cpu_model(char *buf, size_t len)
   fclose(f);
 }
 
+/* ---- ResNet-50, layer by layer ------------------------------------------------ */
+
+typedef struct rn_shape {
+  const char *name;
+  int count; /* times the forward runs it */
+  int64_t cin, h, cout, k, s, p;
+} rn_shape_t;
+
+/* Every convolution of torchvision's resnet50 at 224x224, by distinct shape. */
+static const rn_shape_t rn50[] = {
+    {"conv1 7x7/2 3->64 224", 1, 3, 224, 64, 7, 2, 3},
+    {"l1.0 1x1 64->64 56", 1, 64, 56, 64, 1, 1, 0},
+    {"l1 3x3 64->64 56", 3, 64, 56, 64, 3, 1, 1},
+    {"l1 1x1 64->256 56 (+ds)", 4, 64, 56, 256, 1, 1, 0},
+    {"l1 1x1 256->64 56", 2, 256, 56, 64, 1, 1, 0},
+    {"l2.0 1x1 256->128 56", 1, 256, 56, 128, 1, 1, 0},
+    {"l2.0 3x3/2 128->128 56", 1, 128, 56, 128, 3, 2, 1},
+    {"l2.0 ds 1x1/2 256->512 56", 1, 256, 56, 512, 1, 2, 0},
+    {"l2 1x1 128->512 28", 4, 128, 28, 512, 1, 1, 0},
+    {"l2 1x1 512->128 28", 3, 512, 28, 128, 1, 1, 0},
+    {"l2 3x3 128->128 28", 3, 128, 28, 128, 3, 1, 1},
+    {"l3.0 1x1 512->256 28", 1, 512, 28, 256, 1, 1, 0},
+    {"l3.0 3x3/2 256->256 28", 1, 256, 28, 256, 3, 2, 1},
+    {"l3.0 ds 1x1/2 512->1024 28", 1, 512, 28, 1024, 1, 2, 0},
+    {"l3 1x1 256->1024 14", 6, 256, 14, 1024, 1, 1, 0},
+    {"l3 1x1 1024->256 14", 5, 1024, 14, 256, 1, 1, 0},
+    {"l3 3x3 256->256 14", 5, 256, 14, 256, 3, 1, 1},
+    {"l4.0 1x1 1024->512 14", 1, 1024, 14, 512, 1, 1, 0},
+    {"l4.0 3x3/2 512->512 14", 1, 512, 14, 512, 3, 2, 1},
+    {"l4.0 ds 1x1/2 1024->2048 14", 1, 1024, 14, 2048, 1, 2, 0},
+    {"l4 1x1 512->2048 7", 3, 512, 7, 2048, 1, 1, 0},
+    {"l4 1x1 2048->512 7", 2, 2048, 7, 512, 1, 1, 0},
+    {"l4 3x3 512->512 7", 2, 512, 7, 512, 3, 1, 1},
+};
+#define RN50_SHAPES (sizeof rn50 / sizeof rn50[0])
+
+static int resnet50_layers(int64_t batch, int threads, int repeats)
+{
+  double peak = 0.0, lo, hi;
+  {
+    bench_run_t r;
+    memset(&r, 0, sizeof r);
+    r.bc = &cases[0];
+    r.threads = threads;
+    measure(&r, repeats, &peak, &lo, &hi);
+  }
+  printf("# resnet50 convolutions at batch %lld, %d thread(s); peak %.1f GFLOP/s; bias + relu%s%s\n",
+         (long long)batch, threads, peak, cpu_clock ? "; CPU time" : "",
+#ifdef SB_BENCH_PLAIN_CONV
+         "; sb_k_conv2d"
+#else
+         "; pre-packed weights"
+#endif
+  );
+  printf("%-29s %5s %9s %9s %6s %7s %7s\n", "layer", "calls", "ms/call", "GFLOP/s", "%peak",
+         "ms", "share");
+  /* SB_BENCH_LAYER=TEXT: only the layers whose name contains TEXT. */
+  const char *only = getenv("SB_BENCH_LAYER");
+  double ms[RN50_SHAPES], gf[RN50_SHAPES], total = 0.0, flops = 0.0;
+  for (size_t i = 0; i < RN50_SHAPES; i++) {
+    const rn_shape_t *s = &rn50[i];
+    ms[i] = gf[i] = 0.0;
+    if (only && !strstr(s->name, only))
+      continue;
+    bench_case_t bc = {.name = s->name, .kind = "conv2d"};
+    bc.conv = (sb_conv2d_t)CONV(batch, s->cin, s->h, s->cout, s->k, s->s, s->p);
+    bench_run_t r;
+    memset(&r, 0, sizeof r);
+    r.bc = &bc;
+    r.threads = threads;
+    r.prepacked = 1;
+    setup(&r);
+    measure(&r, repeats, &gf[i], &lo, &hi);
+    teardown(&r);
+    ms[i] = case_flops(&bc) / (gf[i] * 1e9) * 1e3;
+    total += ms[i] * s->count;
+    flops += case_flops(&bc) * s->count;
+  }
+  for (size_t i = 0; i < RN50_SHAPES; i++)
+    if (gf[i] > 0.0)
+      printf("%-29s %5d %9.3f %9.1f %5.0f%% %7.2f %6.1f%%\n", rn50[i].name, rn50[i].count,
+             ms[i], gf[i], 100.0 * gf[i] / peak, ms[i] * rn50[i].count,
+             100.0 * ms[i] * rn50[i].count / total);
+  printf("%-29s %5s %9s %9.1f %5.0f%% %7.2f %6s\n", "all convolutions", "", "",
+         flops / (total * 1e-3) * 1e-9, 100.0 * flops / (total * 1e-3) * 1e-9 / peak, total,
+         "100%");
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
+  int repeats = 7;
+  const char *rep = getenv("SB_BENCH_REPEATS");
+  if (rep && atoi(rep) > 0)
+    repeats = atoi(rep) < MAX_REPEATS ? atoi(rep) : MAX_REPEATS;
+  if (argc > 1 && !strcmp(argv[1], "--resnet50")) {
+    if (argc != 4 || atoll(argv[2]) < 1 || atoi(argv[3]) < 1) {
+      fprintf(stderr, "usage: %s --resnet50 BATCH THREADS\n", argv[0]);
+      return 2;
+    }
+    return resnet50_layers(atoll(argv[2]), atoi(argv[3]), repeats);
+  }
   int threads[8], nthreads = 0;
   for (int a = 1; a < argc && nthreads < 8; a++) {
     threads[nthreads] = atoi(argv[a]);
@@ -298,10 +451,6 @@ int main(int argc, char **argv)
     threads[1] = 2;
     nthreads = 2;
   }
-  int repeats = 7;
-  const char *rep = getenv("SB_BENCH_REPEATS");
-  if (rep && atoi(rep) > 0)
-    repeats = atoi(rep) < MAX_REPEATS ? atoi(rep) : MAX_REPEATS;
 
   char cpu[256];
   cpu_model(cpu, sizeof cpu);

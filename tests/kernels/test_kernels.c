@@ -11,9 +11,12 @@
  *
  * The GEMM computes each output element in the same order whatever the
  * thread count, so results with 1 and 3 threads are also checked to be
- * bitwise equal (reproducibility across INTRA_OP_PARALLELISM settings).
+ * bitwise equal (reproducibility across INTRA_OP_PARALLELISM settings), and
+ * in the same order whether the weight is packed per call or once ahead
+ * (sb_gemm.h's pre-packed paths, also checked bitwise against the plain ones).
  */
 #include "sb_check.h"
+#include "sb_gemm.h"
 #include "sb_kernels.h"
 
 #include <math.h>
@@ -301,6 +304,25 @@ static void check_conv_case(const conv_case_t *cc)
         neg |= out[i] < 0.0f;
       CHECK(!neg, "conv2d with relu left a negative output");
     }
+    /* The same conv with the weight packed once ahead (sb_resnet's path):
+     * bit for bit the same result, and the weight pointer never read. */
+    const int64_t K = p.cin * p.kh * p.kw;
+    float *packed = alloc_floats(sb_gemm_packed_a_floats(p.cout, K));
+    sb_gemm_pack_a(p.cout, K, weight, K, 1, packed);
+    float *outp = alloc_floats(nout);
+    for (size_t i = 0; i < nout; i++)
+      outp[i] = NAN;
+    sb_conv2d_t pp = p;
+    pp.weight = NULL;
+    const int rcp = sb_conv2d_prepacked(&pp, packed, in, outp, w.p, w.bytes, threads);
+    CHECK(rcp == 0, "conv2d pre-packed returned %d", rcp);
+    CHECK(memcmp(out, outp, sizeof(float) * nout) == 0,
+          "conv2d pre-packed differs from conv2d (threads %d)", threads);
+    CHECK(ws_canary_ok(&w), "conv2d pre-packed wrote past its workspace");
+    CHECK(sb_conv2d_prepacked(&pp, NULL, in, outp, w.p, w.bytes, threads) == -1,
+          "conv2d pre-packed accepted a NULL packed weight");
+    free(outp);
+    free(packed);
     if (t == 0) {
       out1 = out;
     } else {
@@ -331,6 +353,17 @@ static void test_conv2d(void)
       {2, 6, 10, 7, 9, 5, 5, 2, 2, 0, 0, 1},      /* 5x5/2 pad 2 */
       {1, 4, 6, 9, 5, 1, 3, 1, 1, 1, 1, 0},       /* kh != kw */
       {1, 37, 48, 48, 150, 3, 3, 1, 1, 1, 1, 1},  /* K=333 > KC, M > MC, N > NC */
+      /* Small images are batched into one GEMM, side by side in N: tiles
+       * that cross from one image into the next (and the next after),
+       * images smaller than a tile, uneven groups, K > KC. */
+      {5, 9, 1, 1, 7, 1, 1, 1, 0, 1, 1, 1},       /* 1x1 images: 1 column each */
+      {7, 6, 3, 1, 13, 3, 3, 1, 1, 1, 1, 0},      /* 3 columns per image, 3x3 pad 1 */
+      {4, 20, 7, 7, 31, 3, 3, 1, 1, 1, 1, 1},     /* 7x7 (ResNet's last stage), batch 4 */
+      {3, 12, 14, 14, 64, 1, 1, 2, 0, 1, 1, 0},   /* 1x1/2 downsample across images */
+      {3, 30, 30, 30, 20, 3, 3, 1, 1, 1, 1, 1},   /* 3 images, K = 270 > KC */
+      {7, 5, 10, 20, 9, 3, 3, 1, 1, 1, 1, 1},     /* 200 px: images in groups of 4 + 3 */
+      {40, 4, 5, 5, 11, 1, 1, 1, 0, 1, 1, 0},     /* 25 px x 40 images: 1000 columns */
+      {2, 3, 40, 37, 16, 7, 7, 2, 3, 1, 0, 1},    /* stem 7x7/2, odd width */
   };
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
     check_conv_case(&cases[c]);
@@ -350,6 +383,83 @@ static void test_conv2d(void)
     cc.relu = (int)rng_int(0, 1);
     check_conv_case(&cc);
   }
+}
+
+/* ---- pre-packed A and grouped C (sb_gemm.h) ---------------------------------- */
+
+/* sb_gemm_run with A packed once (sb_gemm_pack_a) against the definition
+ * and, bit for bit, against sb_k_sgemm on the same operands: row counts
+ * around the micro-kernel's (6) and the row block's, K around the K block
+ * (256), with accumulate. Also a transposed A (csa != 1) packed ahead. */
+static void check_prepacked_case(int64_t M, int64_t N, int64_t K, int accumulate, int trans)
+{
+  float *A = random_floats((size_t)(M * K), -1.0f, 1.0f);
+  float *B = random_floats((size_t)(K * N), -1.0f, 1.0f);
+  float *C0 = random_floats((size_t)(M * N), -1.0f, 1.0f);
+  /* trans: A is stored [K][M] and read as its transpose. */
+  float *Arm = A;
+  if (trans) {
+    Arm = alloc_floats((size_t)(M * K));
+    for (int64_t i = 0; i < M; i++)
+      for (int64_t p = 0; p < K; p++)
+        Arm[i * K + p] = A[p * M + i];
+  }
+  double *ref = malloc(sizeof(double) * (size_t)(M * N));
+  ref_gemm(M, N, K, Arm, K, B, N, C0, N, accumulate, ref);
+  float *packed = alloc_floats(sb_gemm_packed_a_floats(M, K) + 1);
+  packed[sb_gemm_packed_a_floats(M, K)] = 4242.0f;
+  if (trans)
+    sb_gemm_pack_a(M, K, A, 1, M, packed);
+  else
+    sb_gemm_pack_a(M, K, A, K, 1, packed);
+  CHECK(packed[sb_gemm_packed_a_floats(M, K)] == 4242.0f, "sb_gemm_pack_a wrote past its size");
+  const int thread_counts[2] = {1, 3};
+  for (int t = 0; t < 2; t++) {
+    const int threads = thread_counts[t];
+    ws_t w = ws_alloc(sb_k_sgemm_workspace_bytes(threads));
+    float *C = alloc_floats((size_t)(M * N)), *Cp = alloc_floats((size_t)(M * N));
+    memcpy(C, C0, sizeof(float) * (size_t)(M * N));
+    memcpy(Cp, C0, sizeof(float) * (size_t)(M * N));
+    sb_k_sgemm(M, N, K, Arm, K, B, N, C, N, accumulate, w.p, threads);
+    const sb_gemm_op_t op = {.M = M, .N = N, .K = K, .apacked = packed, .B = B, .rsb = N,
+                             .csb = 1, .C = Cp, .ldc = N, .accumulate = accumulate};
+    sb_gemm_run(&op, NULL, w.p, threads);
+    const double err = rel_error(Cp, ref, (size_t)(M * N));
+    printf("gemm pre-packed M=%-4lld N=%-4lld K=%-4lld accumulate=%d%s threads=%d: rel err "
+           "%.2e\n",
+           (long long)M, (long long)N, (long long)K, accumulate, trans ? " A transposed" : "",
+           threads, err);
+    CHECK(err <= TOL, "pre-packed gemm rel err %.3e > %.0e", err, TOL);
+    CHECK(memcmp(C, Cp, sizeof(float) * (size_t)(M * N)) == 0,
+          "pre-packed gemm differs from sb_k_sgemm (M %lld N %lld K %lld threads %d)",
+          (long long)M, (long long)N, (long long)K, threads);
+    CHECK(ws_canary_ok(&w), "pre-packed gemm wrote past its workspace");
+    free(C);
+    free(Cp);
+    ws_free(&w);
+  }
+  if (trans)
+    free(Arm);
+  free(A);
+  free(B);
+  free(C0);
+  free(ref);
+  free(packed);
+}
+
+static void test_gemm_prepacked(void)
+{
+  static const int64_t shapes[][3] = {
+      /* M N K */
+      {1, 1, 1},     {5, 17, 3},    {6, 16, 256},  {7, 33, 257},  {13, 49, 600},
+      {145, 40, 300}, {300, 9, 520}, {64, 300, 147}, {2, 2100, 20},
+  };
+  for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+    check_prepacked_case(shapes[i][0], shapes[i][1], shapes[i][2], (int)(i % 2), 0);
+  check_prepacked_case(37, 50, 270, 0, 1);
+  CHECK(sb_gemm_packed_a_floats(0, 5) == 0 && sb_gemm_packed_a_floats(5, 0) == 0,
+        "packed size of an empty matrix is not 0");
+  CHECK(sb_gemm_packed_a_floats(7, 3) >= 7 * 3, "packed size smaller than the matrix");
 }
 
 /* ---- workspace and shape errors ------------------------------------------- */
@@ -376,12 +486,13 @@ static void test_workspace(void)
            threads[t], need, need - 1);
     free(buf);
   }
-  /* 1x1/1/0 needs no im2col: less workspace than the same conv with k=3. */
+  /* No conv stores an im2col matrix (B is packed straight from the image):
+   * a 1x1/1/0 conv needs no more workspace than the same conv with k=3. */
   sb_conv2d_t q = p;
   q.kh = q.kw = 1;
   q.pad = 0;
-  CHECK(sb_k_conv2d_workspace_bytes(&q, 1) < sb_k_conv2d_workspace_bytes(&p, 1),
-        "1x1 conv asks for an im2col buffer");
+  CHECK(sb_k_conv2d_workspace_bytes(&q, 1) <= sb_k_conv2d_workspace_bytes(&p, 1),
+        "1x1 conv asks for more workspace than 3x3");
 
   /* Invalid shapes: -1 (and workspace size 0). */
   unsigned char *big = malloc(1 << 22);
@@ -754,6 +865,7 @@ static const struct {
 } tests[] = {
     {"sgemm", test_sgemm},
     {"conv2d", test_conv2d},
+    {"gemm_prepacked", test_gemm_prepacked},
     {"workspace", test_workspace},
     {"linear", test_linear},
     {"fold_batchnorm", test_fold_batchnorm},
