@@ -9,6 +9,13 @@
 #   slurm_inference_colocated  sbatch --nodes=3 batch_scripts/slurm/inference_colocated.sh:
 #                              one database on every node, each node's ranks
 #                              on their own node's unix socket
+#   slurm_inference            sbatch --nodes=3 batch_scripts/slurm/inference.sh:
+#                              the database on sbnode1, clients on sbnode2, sbnode3
+#   slurm_throughput_colocated sbatch --nodes=3 batch_scripts/slurm/throughput_colocated.sh:
+#                              one database on every node, each node's ranks on it
+#   slurm_aggregation          sbatch --nodes=3 batch_scripts/slurm/aggregation.sh:
+#                              the database on sbnode1, producers and the
+#                              consumer on the other nodes
 #   pbs_throughput             batch_scripts/pbs/throughput.sh run in node 1
 #                              as PBS would (PBS_NODEFILE, PBS_JOBID,
 #                              PBS_O_WORKDIR): database on sbnode1, clients
@@ -119,6 +126,50 @@ case $case_ in
     submit inference_colocated
     check_cases "$cases" "sbnode1 sbnode2 sbnode3" "unix://$SB_COLOCATED_SOCKET"
     check_db_hosts sbnode1 sbnode2 sbnode3
+    no_servers_left
+    ;;
+
+  slurm_inference)
+    vc_start 3
+    vc_slurm_start
+    export CLIENT_NODES=2 CLIENTS_PER_NODE=2
+    sb_template_knobs inference
+    submit inference
+    check_cases "$cases" "sbnode2 sbnode2 sbnode3 sbnode3" "tcp://${VC_ADDR[1]}:6379"
+    check_db_hosts sbnode1
+    no_servers_left
+    ;;
+
+  slurm_throughput_colocated)
+    vc_start 3
+    vc_slurm_start
+    export SB_COLOCATED_SOCKET=$VC_LOCAL/stagebench/db.sock
+    export CLIENT_NODES=3 CLIENTS_PER_NODE=1
+    sb_template_knobs throughput_colocated
+    submit throughput_colocated
+    check_cases "$cases" "sbnode1 sbnode2 sbnode3" "unix://$SB_COLOCATED_SOCKET"
+    check_db_hosts sbnode1 sbnode2 sbnode3
+    no_servers_left
+    ;;
+
+  slurm_aggregation)
+    vc_start 3
+    vc_slurm_start
+    export CLIENT_NODES=2 CLIENTS_PER_NODE=2
+    sb_template_knobs aggregation
+    submit aggregation
+    grep -q "sweep .*: $cases of $cases complete, 0 failed" "$SB_TMP/job.out" ||
+      sb_fail "not every case completed"
+    sb_template_check_h5 "$out" "$((2 * cases))"
+    hosts=""
+    for f in "$out"/*/producer.h5 "$out"/*/consumer.h5; do
+      hosts="$hosts $(ranks "$f")"
+      echo "$(basename "$(dirname "$f")")/$(basename "$f"): /ranks/hostname $(ranks "$f")"
+    done
+    case " $hosts " in *" sbnode1 "*) sb_fail "a client ran on the database's node sbnode1" ;; esac
+    case " $hosts " in *" sbnode2 "*" sbnode3 "*) ;;
+      *) sb_fail "the pair did not use both client nodes: $hosts" ;; esac
+    check_db_hosts sbnode1
     no_servers_left
     ;;
 
