@@ -8,7 +8,10 @@
 # ranks that exited 1, which is Hydra's affair, not the app's). Each case waits for the client to be in its connect (a log
 # line, a SYN_SENT socket), never for a fixed time.
 . "$SB_SOURCE_DIR/tests/lib/sbtest.sh"
-export SB_DB_CONNECT_TIMEOUT=30
+export SB_DB_CONNECT_TIMEOUT=60
+# A run that honours the signal ends within a second or two; the bound is
+# generous (a loaded machine slows the exit) yet far from the 60 s timeout.
+BOUND=15
 
 # run_and_kill NAME ADDRESS NP CONDITION: starts sb-throughput against
 # ADDRESS, waits until CONDITION (a shell command) holds, sends SIGTERM and
@@ -20,7 +23,7 @@ run_and_kill() {
     --log-level debug --out "$SB_TMP/$name.h5" > "$log" 2>&1 &
   pid=$!
   SB_CLEANUP_PIDS="$SB_CLEANUP_PIDS $pid"
-  for _ in $(seq 400); do # 20 s at most, well inside the 30 s connect timeout
+  for _ in $(seq 400); do # 20 s at most, well inside the 60 s connect timeout
     if eval "$cond"; then ok=1; break; fi
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.05
@@ -34,7 +37,8 @@ run_and_kill() {
   elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
   cat "$log"
   echo "$name: exit $rc, $elapsed s after SIGTERM (connect timeout $SB_DB_CONNECT_TIMEOUT s)"
-  awk -v e="$elapsed" 'BEGIN { exit !(e < 5) }' || sb_fail "$name: took $elapsed s after SIGTERM (bound 5 s)"
+  awk -v e="$elapsed" -v b="$BOUND" 'BEGIN { exit !(e < b) }' ||
+    sb_fail "$name: took $elapsed s after SIGTERM (bound $BOUND s)"
   [ "$rc" != 0 ] || sb_fail "$name: exit 0 without a database"
   grep -q "interrupted by a signal while connecting to" "$log" || sb_fail "$name: no message saying the connect was interrupted"
 }
