@@ -4,6 +4,7 @@
 #include "sb_error.h"
 #include "sb_timer.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -118,13 +119,30 @@ int sb_ai_model_tag(sb_db_t *db, const char *key, char *buf, size_t len, int *fo
   return SB_OK;
 }
 
-void sb_ai_blob_tag(const char *arch, const void *blob, size_t len, char *buf, size_t buflen)
+static uint64_t fnv1a64(const void *blob, size_t len)
 {
   const unsigned char *p = blob;
   uint64_t h = 0xcbf29ce484222325ull;
   for (size_t i = 0; i < len; i++)
     h = (h ^ p[i]) * 0x100000001b3ull;
-  snprintf(buf, buflen, "%s:fnv1a64:%016llx", arch, (unsigned long long)h);
+  return h;
+}
+
+void sb_ai_blob_tag(const char *arch, const void *blob, size_t len, char *buf, size_t buflen)
+{
+  snprintf(buf, buflen, "%s:fnv1a64:%016llx", arch, (unsigned long long)fnv1a64(blob, len));
+}
+
+void sb_ai_backend_blob_tag(const char *backend, const char *arch, const void *blob, size_t len,
+                            char *buf, size_t buflen)
+{
+  char lower[32];
+  size_t i = 0;
+  for (; backend[i] && i + 1 < sizeof lower; i++)
+    lower[i] = (char)tolower((unsigned char)backend[i]);
+  lower[i] = '\0';
+  snprintf(buf, buflen, "%s:%s:fnv1a64:%016llx", arch, lower,
+           (unsigned long long)fnv1a64(blob, len));
 }
 
 int sb_ai_model_ensure(sb_db_t *db, const char *key, const sb_ai_model_spec_t *spec,

@@ -21,7 +21,7 @@ int sb_ai_require_module(sb_db_t *db, const char *what);
 /* How a model is stored: AI.MODELSTORE key backend device TAG tag
  * [BATCHSIZE b [MINBATCHSIZE m [MINBATCHTIMEOUT ms]]] BLOB blob. */
 typedef struct sb_ai_model_spec {
-  const char *backend;     /* "SBRESNET" */
+  const char *backend;     /* "SBRESNET", "TORCH" */
   const char *device;      /* "CPU", "GPU:0", ... */
   const char *tag;         /* identifies the blob (e.g. "resnet50:fnv1a64:..."); may be NULL */
   int64_t batch_size;      /* 0: no dynamic batching */
@@ -41,6 +41,14 @@ int sb_ai_model_tag(sb_db_t *db, const char *key, char *buf, size_t len, int *fo
  * blob (FNV-1a 64 of the bytes), so a client can tell whether the model a
  * database holds is the one it would store. */
 void sb_ai_blob_tag(const char *arch, const void *blob, size_t len, char *buf, size_t buflen);
+
+/* As sb_ai_blob_tag, with the backend the blob is stored for:
+ * "arch:backend:fnv1a64:<16 hex digits>", the backend in lower case
+ * ("resnet18:torch:fnv1a64:..", "resnet18:sbresnet:fnv1a64:.."), so that
+ * the tags of models of different backends never match, whatever their
+ * bytes. */
+void sb_ai_backend_blob_tag(const char *backend, const char *arch, const void *blob, size_t len,
+                            char *buf, size_t buflen);
 
 /* Stores the model under key unless the key already holds a model with
  * spec->tag (force: store anyway). *stored (may be NULL) says which. */

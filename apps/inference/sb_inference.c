@@ -11,6 +11,13 @@
  * the rank computes the same pre-processing and forward pass in-process with
  * the kernel layer and compares the logits (outside the timed part).
  *
+ * --backend torch stores a TorchScript module (--model-file X.pt, made by
+ * torch.jit.save from the same weights, e.g. tests/torch/trace_resnet.py)
+ * with backend TORCH instead: the database runs it with libtorch (the
+ * module's BACKEND_TORCH plugin), the in-process reference is still our
+ * forward pass, on the safetensors weights of --weights (default: made in
+ * memory from --model and --seed).
+ *
  * Moves per iteration: N·H·W·3·4 bytes in, N·classes·4 bytes out; the
  * aggregate figure counts images.
  */
@@ -32,7 +39,12 @@
 /* The logits of the database and of the in-process reference must agree to
  * max|db - ref| <= SB_INFER_RTOL · max(max|ref|, 1): the same kernels run on
  * both sides, so on CPU they agree to rounding (the summation order can
- * differ with the thread count and with batching). */
+ * differ with the thread count and with batching). With --backend torch the
+ * database runs libtorch's convolutions (other algorithms, another order of
+ * summation, batch-norm not folded) on the same weights: they agree with ours
+ * to float32 rounding through the network, 6.5e-7 of max |logit| for
+ * resnet50 (docs/benchmarks.md), so the same bound leaves a margin of over
+ * 100 while other weights (another seed) differ by the logits' own size. */
 #define SB_INFER_RTOL 1e-4
 /* With --device gpu the database runs the CUDA kernels, checked with the
  * GPU forward's own bounds (SB_RESNET_CUDA_RTOL_*, kernels/sb_resnet_cuda.h:
@@ -43,7 +55,7 @@
  * the same path. */
 #define SB_COLOCATED_DEFAULT "/tmp/stagebench/db.sock"
 
-static const char *opt_model, *opt_model_file, *opt_device;
+static const char *opt_model, *opt_model_file, *opt_device, *opt_backend, *opt_weights;
 static int64_t opt_batch, opt_image, opt_seed, opt_num_devices, opt_verify_every, opt_wait;
 static int64_t opt_db_batch, opt_db_min_batch, opt_db_min_batch_timeout;
 static int opt_set_model, opt_colocated;
@@ -51,8 +63,18 @@ static int opt_set_model, opt_colocated;
 static const sb_opt_t inf_opts[] = {
   {"model", SB_OPT_CHOICE, &opt_model, "resnet50", "the ResNet to run", "tiny|resnet18|resnet34|resnet50",
    0, 0},
+  {"backend", SB_OPT_CHOICE, &opt_backend, "sbresnet",
+   "what runs the model in the database: our kernels (safetensors) or libtorch (TorchScript of "
+   "--model-file; the module needs BACKEND_TORCH)",
+   "sbresnet|torch", 0, 0},
   {"model-file", SB_OPT_STR, &opt_model_file, NULL,
-   "safetensors file to store (default: made in memory, like `stagebench model make MODEL --seed S`)",
+   "model file to store: safetensors (default: made in memory, like `stagebench model make MODEL "
+   "--seed S`); with --backend torch a torch.jit.save'd module of the same weights (required)",
+   NULL, 0, 0},
+  {"weights", SB_OPT_STR, &opt_weights, NULL,
+   "safetensors weights of the in-process reference: with --backend torch those the TorchScript "
+   "was made from (default: made in memory from --model and --seed); with sbresnet also the "
+   "stored model, in place of a TorchScript --model-file (so a sweep over --backend runs both)",
    NULL, 0, 0},
   {"seed", SB_OPT_INT, &opt_seed, "1", "seed of the generated model's weights", NULL, 0, 0},
   {"batch-size", SB_OPT_INT, &opt_batch, "1", "images per put_tensor and per run", NULL, 1, 4096},
@@ -95,9 +117,11 @@ static const char script_source[] =
  * run_script and run_model find every key on one shard (sb_db_shard_tags). */
 
 typedef struct {
-  sb_resnet_t *model;
-  void *blob;
+  sb_resnet_t *model;                       /* the in-process reference */
+  void *blob;                               /* what is stored in the database */
   size_t blob_len;
+  void *ref_blob;                           /* --backend torch: the reference's safetensors */
+  size_t ref_blob_len;
   int64_t n, hw, classes;
   float *image, *pre, *logits, *ref_logits;
   void *work;
@@ -116,6 +140,16 @@ typedef struct {
 
 static char colocated_db[512];
 
+/* --backend torch: the database runs TorchScript with libtorch. */
+static int use_torch(void) { return strcmp(opt_backend, "torch") == 0; }
+
+/* torch.jit.save writes a zip archive; the module tells the backends apart
+ * by the same first bytes. */
+static int is_torchscript(const void *blob, size_t len)
+{
+  return len >= 4 && memcmp(blob, "PK\x03\x04", 4) == 0;
+}
+
 static int inf_configure(sb_app_ctx_t *ctx)
 {
   /* Option values are checked here, before any connection, so that a bad
@@ -131,6 +165,17 @@ static int inf_configure(sb_app_ctx_t *ctx)
   if (opt_db_min_batch > opt_db_batch)
     return sb_error("--db-min-batch-size %lld is larger than --db-batch-size %lld",
                     (long long)opt_db_min_batch, (long long)opt_db_batch);
+  if (use_torch()) {
+    if (!opt_model_file || !*opt_model_file)
+      return sb_error("--backend torch needs --model-file FILE.pt: a TorchScript module of the "
+                      "--model network (torch.jit.save); sb-inference cannot make one "
+                      "(tests/torch/trace_resnet.py makes it from a safetensors file)");
+    if (strcmp(opt_device, "cpu") != 0)
+      return sb_error("--backend torch: the module runs TorchScript on the CPU only");
+    if (opt_db_batch > 0)
+      return sb_error("--backend torch: the module does not batch TORCH models "
+                      "(--db-batch-size)");
+  }
   if (opt_colocated) {
     const char *sock = getenv("SB_COLOCATED_SOCKET");
     snprintf(colocated_db, sizeof colocated_db, "unix://%s",
@@ -165,7 +210,7 @@ static int store_model_and_script(sb_app_ctx_t *ctx, inf_state_t *s, const char 
 {
   char dev[16];
   int stored = 0;
-  sb_ai_model_spec_t spec = {.backend = "SBRESNET",
+  sb_ai_model_spec_t spec = {.backend = use_torch() ? "TORCH" : "SBRESNET",
                              .device = model_device(gpu, dev),
                              .tag = tag,
                              .batch_size = opt_db_batch,
@@ -175,8 +220,8 @@ static int store_model_and_script(sb_app_ctx_t *ctx, inf_state_t *s, const char 
                          &stored) != SB_OK)
     return sb_error_prefix("storing the model");
   if (stored)
-    sb_log(SB_LOG_INFO, "stored model %s (%s, %.1f MB) as %s on %s", opt_model, tag,
-           s->blob_len / 1e6, s->model_key, spec.device);
+    sb_log(SB_LOG_INFO, "stored model %s (%s, %.1f MB) as %s on %s, backend %s", opt_model, tag,
+           s->blob_len / 1e6, s->model_key, spec.device, spec.backend);
   else
     sb_log(SB_LOG_INFO, "model %s already stored as %s", tag, s->model_key);
   if (sb_ai_script_ensure(ctx->db, s->script_key, "CPU", script_source, opt_set_model) != SB_OK)
@@ -185,7 +230,9 @@ static int store_model_and_script(sb_app_ctx_t *ctx, inf_state_t *s, const char 
 }
 
 /* The keys of model copy / rank tensors under a tag ("" standalone); with
- * --device gpu one model key per GPU (":gpu<d>" appended). */
+ * --device gpu one model key per GPU (":gpu<d>" appended); with --backend
+ * torch the model's key ends in ":torch", so both backends' models can be
+ * in one database. */
 static void name_keys(inf_state_t *s, const char *tag, int rank, const char *arch, int gpu)
 {
   char pre[32] = "sb:inf:";
@@ -194,7 +241,8 @@ static void name_keys(inf_state_t *s, const char *tag, int rank, const char *arc
   if (gpu >= 0)
     snprintf(s->model_key, sizeof s->model_key, "%smodel:%s:gpu%d", pre, arch, gpu);
   else
-    snprintf(s->model_key, sizeof s->model_key, "%smodel:%s", pre, arch);
+    snprintf(s->model_key, sizeof s->model_key, "%smodel:%s%s", pre, arch,
+             use_torch() ? ":torch" : "");
   snprintf(s->script_key, sizeof s->script_key, "%sscript", pre);
   snprintf(s->in_key, sizeof s->in_key, "%sr%d:in", pre, rank);
   snprintf(s->pre_key, sizeof s->pre_key, "%sr%d:pre", pre, rank);
@@ -231,20 +279,67 @@ static int inf_setup(sb_app_ctx_t *ctx)
   if (sb_ai_require_module(ctx->db, "it runs the model") != SB_OK)
     return SB_ERR;
 
-  /* The model, on every rank: stored by one, used by all for verification. */
-  if (opt_model_file) {
+  /* The model, on every rank: stored by one, used by all for verification.
+   * With --backend torch the stored blob is the TorchScript of --model-file
+   * and the reference is the safetensors of --weights (or made). */
+  if (!use_torch() && opt_weights) {
+    /* sbresnet with --weights: that file is stored, and a TorchScript
+     * --model-file (for the torch cases of a sweep) is left aside. */
+    if (opt_model_file) {
+      if (sb_file_read(opt_model_file, &s->blob, &s->blob_len, err, sizeof err) != 0)
+        return sb_error("--model-file %s", err);
+      if (!is_torchscript(s->blob, s->blob_len))
+        return sb_error("--model-file %s and --weights %s both name the safetensors to store: "
+                        "give one",
+                        opt_model_file, opt_weights);
+      free(s->blob);
+      s->blob = NULL;
+      sb_log(SB_LOG_INFO, "--backend sbresnet: storing --weights %s, not the TorchScript %s",
+             opt_weights, opt_model_file);
+    }
+    if (sb_file_read(opt_weights, &s->blob, &s->blob_len, err, sizeof err) != 0)
+      return sb_error("--weights %s", err);
+    if (is_torchscript(s->blob, s->blob_len))
+      return sb_error("--weights %s is a TorchScript module, not safetensors", opt_weights);
+  } else if (opt_model_file) {
     if (sb_file_read(opt_model_file, &s->blob, &s->blob_len, err, sizeof err) != 0)
       return sb_error("--model-file %s", err);
+    if (use_torch() && !is_torchscript(s->blob, s->blob_len))
+      return sb_error("--model-file %s is no TorchScript module (torch.jit.save writes a zip "
+                      "archive), as --backend torch needs",
+                      opt_model_file);
+    if (!use_torch() && is_torchscript(s->blob, s->blob_len))
+      return sb_error("--model-file %s is a TorchScript module: use --backend torch (with "
+                      "--weights, the safetensors it was made from)",
+                      opt_model_file);
   } else if (sb_resnet_make(opt_model, (uint64_t)opt_seed, &s->blob, &s->blob_len, err,
                             sizeof err) != 0) {
     return sb_error("making model %s: %s", opt_model, err);
   }
-  if (sb_resnet_load(s->blob, s->blob_len, &s->model, err, sizeof err) != 0)
-    return sb_error("model %s: %s", opt_model_file ? opt_model_file : opt_model, err);
-  if (opt_model_file && strcmp(sb_resnet_arch(s->model), opt_model) != 0)
-    return sb_error("--model-file %s holds a %s, not a %s (--model)", opt_model_file,
+  const char *ref_name = !use_torch() && opt_weights ? opt_weights
+                         : opt_model_file             ? opt_model_file
+                                                      : opt_model;
+  const void *ref = s->blob;
+  size_t ref_len = s->blob_len;
+  if (use_torch()) {
+    if (opt_weights) {
+      if (sb_file_read(opt_weights, &s->ref_blob, &s->ref_blob_len, err, sizeof err) != 0)
+        return sb_error("--weights %s", err);
+    } else if (sb_resnet_make(opt_model, (uint64_t)opt_seed, &s->ref_blob, &s->ref_blob_len,
+                              err, sizeof err) != 0) {
+      return sb_error("making model %s: %s", opt_model, err);
+    }
+    ref = s->ref_blob, ref_len = s->ref_blob_len;
+    ref_name = opt_weights ? opt_weights : opt_model;
+  }
+  if (sb_resnet_load(ref, ref_len, &s->model, err, sizeof err) != 0)
+    return sb_error("model %s: %s", ref_name, err);
+  if (ref_name != opt_model && strcmp(sb_resnet_arch(s->model), opt_model) != 0)
+    return sb_error("%s %s holds a %s, not a %s (--model)",
+                    ref_name == opt_weights ? "--weights" : "--model-file", ref_name,
                     sb_resnet_arch(s->model), opt_model);
-  sb_ai_blob_tag(sb_resnet_arch(s->model), s->blob, s->blob_len, tag, sizeof tag);
+  sb_ai_backend_blob_tag(use_torch() ? "torch" : "sbresnet", sb_resnet_arch(s->model), s->blob,
+                         s->blob_len, tag, sizeof tag);
 
   s->n = opt_batch;
   s->hw = opt_image > 0 ? opt_image : sb_resnet_image_size(s->model);
@@ -411,6 +506,7 @@ static void inf_teardown(sb_app_ctx_t *ctx)
   sb_resnet_free(s->model);
   free(s->shard_tags);
   free(s->blob);
+  free(s->ref_blob);
   free(s->image);
   free(s->pre);
   free(s->logits);
@@ -441,6 +537,11 @@ static void inf_describe(const sb_app_ctx_t *ctx, char *buf, size_t len)
     snprintf(buf, len, "%s, batch %lld", opt_model, (long long)opt_batch);
     return;
   }
+  if (use_torch()) {
+    snprintf(buf, len, "%s, batch %lld, %lldx%lld images, cpu, libtorch (TorchScript)", opt_model,
+             (long long)s->n, (long long)s->hw, (long long)s->hw);
+    return;
+  }
   if (s->gpu >= 0)
     snprintf(buf, len, "%s, batch %lld, %lldx%lld images, gpu (%lld per database)", opt_model,
              (long long)s->n, (long long)s->hw, (long long)s->hw, (long long)opt_num_devices);
@@ -469,7 +570,7 @@ static const sb_app_t inference_app = {
   .verify_passed = "sampled logits matched the in-process forward pass",
   .verify_failed = "sampled batches differed from the in-process forward pass",
   .sweep_params = (const char *const[]){"device=dev", "num-devices=nd", "model=model",
-                                        "batch-size=bs", NULL},
+                                        "batch-size=bs", "backend=be", NULL},
 };
 
 int main(int argc, char **argv) { return sb_app_main(&inference_app, argc, argv); }

@@ -17,13 +17,9 @@ HERE=$SB_SOURCE_DIR/tests/torch
 [ -n "${SB_TORCH_PLUGIN:-}" ] && [ -f "$SB_TORCH_PLUGIN" ] ||
   sb_skip "sbai_torch.so is not built (configure with -DSB_LIBTORCH=<libtorch, torch package dir or venv>)"
 
-has_torch() { [ -x "$1/bin/python" ] && "$1/bin/python" -c 'import torch, numpy' >/dev/null 2>&1; }
-VENV=""
-for v in "${SB_TORCH_VENV:-}" "$SB_SOURCE_DIR/build-peers/peers-venv" "${SB_BUILD_DIR:-}/peers-venv" \
-         "${SB_BUILD_DIR:-}/torch-venv"; do
-  if [ -n "$v" ] && has_torch "$v"; then VENV=$v; break; fi
-done
-if [ -z "$VENV" ]; then
+. "$HERE/torch_venv.sh"
+has_torch() { sb_torch_has "$1" torch numpy; }
+if ! sb_torch_find_venv torch numpy; then
   [ "${SB_TORCH_INSTALL:-0}" = 1 ] ||
     sb_skip "no venv with torch and numpy (set SB_TORCH_VENV, or SB_TORCH_INSTALL=1 to pip-install torch, over 1 GB)"
   VENV=${SB_BUILD_DIR:?}/torch-venv
