@@ -312,7 +312,7 @@ def state_dir():
 DBINFO = "sb-dbinfo"
 # The database's part is asked by sb-dbinfo (apps/dbinfo/), the suite's own
 # client: addresses, SB_DB_* credentials and timeouts as for the apps.
-DBINFO_ARGS = ["--config", "maxclients", "--config", "io-threads",
+DBINFO_ARGS = ["--config", "maxclients", "--config", "io-threads", "--config", "tcp-backlog",
                "--info", "clients", "--info", "server", "--info", "stats"]
 # sb-dbinfo ends within about 3 x its --timeout; this bound is only for a
 # binary that misbehaves.
@@ -377,7 +377,7 @@ def ask_db(exe, addr):
 
 
 def db_checks(given, clients):
-    names = ("db.maxclients", "db.io-threads")
+    names = ("db.maxclients", "db.io-threads", "db.tcp-backlog")
     addr, source = db_address(given)
     if not source:
         return [check(n, INFO, "no database (SSDB unset, none started by stagebench db start)", "",
@@ -439,7 +439,31 @@ def db_checks(given, clients):
             out.append(check(names[1], INFO, val, "> 1 for many clients",
                              "stagebench db start --cpus C (io-threads C) when hundreds of clients "
                              "share one database"))
+    out.append(backlog_check(names[2], config.get("tcp-backlog"), where, clients))
     return out
+
+
+def backlog_check(name, backlog, where, clients):
+    """The server's accept queue: min(tcp-backlog, this node's somaxconn) must
+    hold a connection storm of the planned clients (Redis's default 511 does
+    not: docs/scaling.md)."""
+    need = min(max(BACKLOG_MIN, clients or 0), 65535)
+    expected = f">= {need}"
+    if backlog is None or not str(backlog).isdigit():
+        return check(name, INFO, f"unreadable{where}", expected)
+    tb = int(backlog)
+    som = read("/proc/sys/net/core/somaxconn")
+    som = int(som) if som and som.isdigit() else None
+    val = f"{tb}{where}" + (f" (this node's somaxconn {som})" if som is not None else "")
+    if tb < need:
+        return check(name, WARN, val, expected,
+                     f"restart it with redis-server --tcp-backlog {need} (stagebench db start sets "
+                     f"SB_DB_TCP_BACKLOG, default 4096): many ranks connecting at once overflow "
+                     f"the accept queue")
+    if som is not None and som < tb:
+        return check(name, WARN, val, expected,
+                     f"the kernel caps the queue at somaxconn {som}: {persist_hint('net.core.somaxconn', tb)}")
+    return check(name, OK, val, expected)
 
 
 # ---- the log level ----------------------------------------------------------------------------

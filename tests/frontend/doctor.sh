@@ -10,7 +10,7 @@ fe="$SB_SOURCE_DIR/apps/stagebench/stagebench"
 export SB_BUILD=$(dirname "$SB_BIN_DIR") SB_STATE=$SB_TMP/state
 unset SSDB SB_LOG_LEVEL SB_DB_USER SB_DB_PASSWORD SB_DB_PASSWORD_FILE
 names="net.core.somaxconn net.ipv4.tcp_max_syn_backlog transparent_hugepage iommu nofile_limit
-  cpu_governor numa_nodes db.maxclients db.io-threads gpus vm.overcommit_memory log_level"
+  cpu_governor numa_nodes db.maxclients db.io-threads db.tcp-backlog gpus vm.overcommit_memory log_level"
 
 # json_check FILE [python assertions on d (the object) and c (name -> check)]
 json_check() {
@@ -66,7 +66,9 @@ rc=0; bash "$fe" doctor --clients zero >/dev/null 2>&1 || rc=$?
 sb_start_redis --maxclients 77 --io-threads 2
 SSDB=$SSDB_TCP bash "$fe" doctor --json --clients 100 >"$SB_TMP/db.json" || sb_fail "doctor exited non-zero"
 json_check "$SB_TMP/db.json" 'c["db.maxclients"]["status"] == "WARN"' \
-  'c["db.maxclients"]["value"].startswith("77 at ")' 'c["db.io-threads"]["value"].startswith("2 ")'
+  'c["db.maxclients"]["value"].startswith("77 at ")' 'c["db.io-threads"]["value"].startswith("2 ")' \
+  'c["db.tcp-backlog"]["status"] == "WARN"' 'c["db.tcp-backlog"]["value"].startswith("511 at ")' \
+  '"--tcp-backlog 4096" in c["db.tcp-backlog"]["fix"]'
 # The same through the unix socket and through the address `db start` records.
 SSDB=$SSDB_UNIX bash "$fe" doctor --json >"$SB_TMP/unix.json" || sb_fail "doctor exited non-zero"
 json_check "$SB_TMP/unix.json" 'c["db.maxclients"]["value"].startswith("77 at unix://")'
