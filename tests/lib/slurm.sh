@@ -8,6 +8,24 @@
 
 SB_SLURM_PKGS="slurmctld slurmd slurm-client munge"
 
+# sb_slurm_policy: the slurm.conf lines every test Slurm shares (this one
+# and the virtual cluster's, tests/lib/vcluster.sh): no mail, no cgroups or
+# accounting, PMI-2 for MPICH's srun, cores as the unit.
+sb_slurm_policy() {
+  cat <<'CONF'
+MailProg=/bin/true
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+MpiDefault=pmi2
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+ReturnToService=2
+SlurmdParameters=config_overrides
+CONF
+}
+
 sb_start_slurm() {
   local d=$SB_TMP/slurm host cpus i
   if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
@@ -44,16 +62,7 @@ SlurmctldPidFile=$d/slurmctld.pid
 SlurmdPidFile=$d/slurmd.pid
 SlurmctldLogFile=$d/log/slurmctld.log
 SlurmdLogFile=$d/log/slurmd.log
-MailProg=/bin/true
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-MpiDefault=pmi2
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-ReturnToService=2
-SlurmdParameters=config_overrides
+$(sb_slurm_policy)
 NodeName=$host CPUs=$cpus State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES
 CONF

@@ -47,6 +47,7 @@
 # by the test and the processes it starts; a slot left locked by nobody
 # (a run killed with SIGKILL) has its leftovers removed by the next run
 # that takes it. Nothing outside the machine is ever addressed.
+. "$SB_SOURCE_DIR/tests/lib/slurm.sh" # sb_slurm_policy: the slurm.conf lines shared with it
 
 VC_LOCK_DIR=${VC_LOCK_DIR:-/run/stagebench-vcluster}
 VC_N=0
@@ -345,16 +346,7 @@ SlurmctldPidFile=$d/run/slurmctld.pid
 SlurmdPidFile=$d/run/slurmd-%n.pid
 SlurmctldLogFile=$d/log/slurmctld.log
 SlurmdLogFile=$d/log/slurmd-%n.log
-MailProg=/bin/true
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-MpiDefault=pmi2
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-ReturnToService=2
-SlurmdParameters=config_overrides
+$(sb_slurm_policy)
 ${nodes}PartitionName=vc Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES
 CONF
   # `ip netns exec` mounts a fresh /sys in the node, without the cgroup

@@ -101,56 +101,46 @@ submit() {
   [ "$host" = sbnode1 ] || sb_fail "the batch script ran on '$host', expected sbnode1 (the first node)"
 }
 
+# slurm_separate TEMPLATE: the template on 3 nodes with the database on
+# sbnode1 and two clients on each of sbnode2 and sbnode3.
+slurm_separate() {
+  vc_start 3
+  vc_slurm_start
+  export CLIENT_NODES=2 CLIENTS_PER_NODE=2
+  sb_template_knobs "$1"
+  submit "$1"
+  check_cases "$cases" "sbnode2 sbnode2 sbnode3 sbnode3" "tcp://${VC_ADDR[1]}:6379"
+  check_db_hosts sbnode1
+  no_servers_left
+}
+
+# slurm_colocated TEMPLATE: the template on 3 nodes, one database on every
+# node at a node-local path (what /tmp is on a real node, the same on every
+# node: every node's server makes its own socket there), one rank per node.
+slurm_colocated() {
+  vc_start 3
+  vc_slurm_start
+  export SB_COLOCATED_SOCKET=$VC_LOCAL/stagebench/db.sock
+  export CLIENT_NODES=3 CLIENTS_PER_NODE=1
+  sb_template_knobs "$1"
+  submit "$1"
+  check_cases "$cases" "sbnode1 sbnode2 sbnode3" "unix://$SB_COLOCATED_SOCKET"
+  check_db_hosts sbnode1 sbnode2 sbnode3
+  no_servers_left
+}
+
 case $case_ in
   slurm_throughput)
-    vc_start 3
-    vc_slurm_start
-    export CLIENT_NODES=2 CLIENTS_PER_NODE=2
-    sb_template_knobs throughput
-    submit throughput
+    slurm_separate throughput
     grep -q "db on sbnode1, clients on sbnode2,sbnode3" "$SB_TMP/job.out" ||
       sb_fail "the plan does not put the database on sbnode1 and the clients on sbnode2,sbnode3"
-    check_cases "$cases" "sbnode2 sbnode2 sbnode3 sbnode3" "tcp://${VC_ADDR[1]}:6379"
-    check_db_hosts sbnode1
-    no_servers_left
     ;;
 
-  slurm_inference_colocated)
-    vc_start 3
-    vc_slurm_start
-    # A node-local path (what /tmp is on a real node), the same on every
-    # node: every node's server makes its own socket there.
-    export SB_COLOCATED_SOCKET=$VC_LOCAL/stagebench/db.sock
-    export CLIENT_NODES=3 CLIENTS_PER_NODE=1
-    sb_template_knobs inference_colocated
-    submit inference_colocated
-    check_cases "$cases" "sbnode1 sbnode2 sbnode3" "unix://$SB_COLOCATED_SOCKET"
-    check_db_hosts sbnode1 sbnode2 sbnode3
-    no_servers_left
-    ;;
+  slurm_inference_colocated) slurm_colocated inference_colocated ;;
 
-  slurm_inference)
-    vc_start 3
-    vc_slurm_start
-    export CLIENT_NODES=2 CLIENTS_PER_NODE=2
-    sb_template_knobs inference
-    submit inference
-    check_cases "$cases" "sbnode2 sbnode2 sbnode3 sbnode3" "tcp://${VC_ADDR[1]}:6379"
-    check_db_hosts sbnode1
-    no_servers_left
-    ;;
+  slurm_inference) slurm_separate inference ;;
 
-  slurm_throughput_colocated)
-    vc_start 3
-    vc_slurm_start
-    export SB_COLOCATED_SOCKET=$VC_LOCAL/stagebench/db.sock
-    export CLIENT_NODES=3 CLIENTS_PER_NODE=1
-    sb_template_knobs throughput_colocated
-    submit throughput_colocated
-    check_cases "$cases" "sbnode1 sbnode2 sbnode3" "unix://$SB_COLOCATED_SOCKET"
-    check_db_hosts sbnode1 sbnode2 sbnode3
-    no_servers_left
-    ;;
+  slurm_throughput_colocated) slurm_colocated throughput_colocated ;;
 
   slurm_aggregation)
     vc_start 3

@@ -12,9 +12,8 @@ set -u
 . "$SB_SOURCE_DIR/tests/lib/smartredis_venv.sh"
 
 HERE=$SB_SOURCE_DIR/tests/torch
-[ -n "${SB_TORCH_PLUGIN:-}" ] && [ -f "$SB_TORCH_PLUGIN" ] ||
-  sb_skip "sbai_torch.so is not built (configure with -DSB_LIBTORCH=<libtorch, torch package dir or venv>)"
 . "$HERE/torch_venv.sh"
+sb_torch_need_plugin
 sb_torch_find_venv torch numpy ||
   sb_skip "no venv with torch and numpy to make the TorchScript cases (set SB_TORCH_VENV)"
 "$VENV/bin/python" "$HERE/make_torch_cases.py" "$SB_TMP" || sb_fail "cannot make the TorchScript cases"

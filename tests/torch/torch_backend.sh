@@ -14,10 +14,9 @@ set -u
 . "$SB_SOURCE_DIR/tests/module/module_lib.sh"
 
 HERE=$SB_SOURCE_DIR/tests/torch
-[ -n "${SB_TORCH_PLUGIN:-}" ] && [ -f "$SB_TORCH_PLUGIN" ] ||
-  sb_skip "sbai_torch.so is not built (configure with -DSB_LIBTORCH=<libtorch, torch package dir or venv>)"
 
 . "$HERE/torch_venv.sh"
+sb_torch_need_plugin
 has_torch() { sb_torch_has "$1" torch numpy; }
 if ! sb_torch_find_venv torch numpy; then
   [ "${SB_TORCH_INSTALL:-0}" = 1 ] ||

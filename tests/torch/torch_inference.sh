@@ -13,9 +13,8 @@ set -u
 
 HERE=$SB_SOURCE_DIR/tests/torch
 INF=$SB_BIN_DIR/sb-inference
-[ -n "${SB_TORCH_PLUGIN:-}" ] && [ -f "$SB_TORCH_PLUGIN" ] ||
-  sb_skip "sbai_torch.so is not built (configure with -DSB_LIBTORCH=<libtorch, torch package dir or venv>)"
 . "$HERE/torch_venv.sh"
+sb_torch_need_plugin
 sb_torch_find_venv torch torchvision numpy ||
   sb_skip "no venv with torch, torchvision and numpy (set SB_TORCH_VENV; tests/bench/inference_vs_peers.sh makes build-peers/peers-venv)"
 PY=$VENV/bin/python

@@ -20,3 +20,10 @@ sb_torch_find_venv() {
   done
   return 1
 }
+
+# sb_torch_need_plugin: skips the test (77) unless SB_TORCH_PLUGIN names a
+# built sbai_torch.so.
+sb_torch_need_plugin() {
+  [ -n "${SB_TORCH_PLUGIN:-}" ] && [ -f "$SB_TORCH_PLUGIN" ] ||
+    sb_skip "sbai_torch.so is not built (configure with -DSB_LIBTORCH=<libtorch, torch package dir or venv>)"
+}
