@@ -281,18 +281,17 @@ pack_b_conv_avx2(int64_t kc, int64_t nc, int64_t p0, int64_t j0, const sb_gemm_c
 
 /* ---- micro-kernel and macro-kernel ---------------------------------------- */
 
-/* acc[MR][NR] = sum_p a[p][0..MR) ⊗ b[p][0..NR): b a packed micro-panel,
- * element (i, p) of a at a[i*si + p*sp] (packed: si 1, sp MR; read in place
- * from row-major A: si lda, sp 1). kc >= 1; the first step initialises, so
- * acc needs no zeroing. */
-SB_INLINE void micro_kernel(int64_t kc, const float *restrict a, int64_t si, int64_t sp,
-                            const float *restrict b, float *restrict acc)
+/* The micro-kernel's sums on the first `cols` columns of acc (cols is NR or
+ * NR/2, a constant once inlined). The first step initialises, so acc needs
+ * no zeroing. */
+SB_INLINE void micro_kernel_cols(int64_t kc, const float *restrict a, int64_t si, int64_t sp,
+                                 const float *restrict b, float *restrict acc, const int cols)
 {
 #pragma GCC unroll 6
   for (int i = 0; i < MR; i++) {
     const float ai = a[i * si];
 #pragma omp simd
-    for (int j = 0; j < NR; j++)
+    for (int j = 0; j < cols; j++)
       acc[i * NR + j] = ai * b[j];
   }
   for (int64_t p = 1; p < kc; p++) {
@@ -302,10 +301,20 @@ SB_INLINE void micro_kernel(int64_t kc, const float *restrict a, int64_t si, int
     for (int i = 0; i < MR; i++) {
       const float ai = ap[i * si];
 #pragma omp simd
-      for (int j = 0; j < NR; j++)
+      for (int j = 0; j < cols; j++)
         acc[i * NR + j] += ai * bp[j];
     }
   }
+}
+
+/* acc[MR][NR] = sum_p a[p][0..MR) ⊗ b[p][0..NR): b a packed micro-panel,
+ * element (i, p) of a at a[i*si + p*sp] (packed: si 1, sp MR; read in place
+ * from row-major A: si lda, sp 1). kc >= 1; the first step initialises, so
+ * acc needs no zeroing. */
+SB_INLINE void micro_kernel(int64_t kc, const float *restrict a, int64_t si, int64_t sp,
+                            const float *restrict b, float *restrict acc)
+{
+  micro_kernel_cols(kc, a, si, sp, b, acc, NR);
 }
 
 /* The micro-kernel for a last micro-panel of at most NR/2 columns: the same
@@ -314,24 +323,7 @@ SB_INLINE void micro_kernel(int64_t kc, const float *restrict a, int64_t si, int
 SB_INLINE void micro_kernel_half(int64_t kc, const float *restrict a, int64_t si, int64_t sp,
                                  const float *restrict b, float *restrict acc)
 {
-#pragma GCC unroll 6
-  for (int i = 0; i < MR; i++) {
-    const float ai = a[i * si];
-#pragma omp simd
-    for (int j = 0; j < NR / 2; j++)
-      acc[i * NR + j] = ai * b[j];
-  }
-  for (int64_t p = 1; p < kc; p++) {
-    const float *ap = a + p * sp;
-    const float *bp = b + p * NR;
-#pragma GCC unroll 6
-    for (int i = 0; i < MR; i++) {
-      const float ai = ap[i * si];
-#pragma omp simd
-      for (int j = 0; j < NR / 2; j++)
-        acc[i * NR + j] += ai * bp[j];
-    }
-  }
+  micro_kernel_cols(kc, a, si, sp, b, acc, NR / 2);
 }
 
 /* NR zeros: stands in for an absent column bias or residual so that the

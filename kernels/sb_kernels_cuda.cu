@@ -180,6 +180,21 @@ static __device__ __forceinline__ void conv_k_table(const conv_dims &d, int t, i
   }
 }
 
+/* One K step into shared memory, for every thread of the block together:
+ * the step's k table, then the A and B tiles, each followed by the barrier
+ * its readers need. */
+static __device__ __forceinline__ void conv_stage(const conv_dims &d,
+                                                  const float *__restrict__ weight,
+                                                  const conv_col &c, int t, int m0, int k0,
+                                                  float (*As)[CONV_LDA], float (*Bs)[CONV_BN],
+                                                  int (*kt)[CONV_BK])
+{
+  conv_k_table(d, t, k0, kt);
+  __syncthreads();
+  conv_load_tiles(d, weight, c, t, m0, k0, As, Bs, kt);
+  __syncthreads();
+}
+
 static __global__ void __launch_bounds__(256)
 conv2d_fp32_kernel(conv_dims d, const float *__restrict__ in, const float *__restrict__ weight,
                    const float *__restrict__ bias, const float *__restrict__ residual, int relu,
@@ -201,10 +216,7 @@ conv2d_fp32_kernel(conv_dims d, const float *__restrict__ in, const float *__res
       acc[r][c] = 0.0f;
 
   for (int k0 = 0; k0 < d.K; k0 += CONV_BK) {
-    conv_k_table(d, t, k0, kt);
-    __syncthreads();
-    conv_load_tiles(d, weight, col, t, m0, k0, As, Bs, kt);
-    __syncthreads();
+    conv_stage(d, weight, col, t, m0, k0, As, Bs, kt);
 #pragma unroll
     for (int kl = 0; kl < CONV_BK; kl++) {
       float a[4], bv[4];
@@ -276,10 +288,7 @@ conv2d_tf32_kernel(conv_dims d, const float *__restrict__ in, const float *__res
   wmma::fill_fragment(acc[1], 0.0f);
 
   for (int k0 = 0; k0 < d.K; k0 += CONV_BK) {
-    conv_k_table(d, t, k0, kt);
-    __syncthreads();
-    conv_load_tiles(d, weight, col, t, m0, k0, As, Bs, kt);
-    __syncthreads();
+    conv_stage(d, weight, col, t, m0, k0, As, Bs, kt);
 #pragma unroll
     for (int kk = 0; kk < CONV_BK; kk += 8) {
       /* A(m, k) sits at As[k][m]: column-major with leading dimension LDA. */
