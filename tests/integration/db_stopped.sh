@@ -23,19 +23,7 @@ kill -STOP "$SB_PID"
 # SB_DB_COMMAND_RETRIES times: connect + command x (1 + retries) = 6 s. The
 # margin covers MPI and the HDF5 file on 2 shared cores.
 bound=$(( connect + command * (1 + retries) ))
-for _ in $(seq $(( (bound + 30) * 10 ))); do kill -0 $app 2>/dev/null || break; sleep 0.1; done
-if kill -0 $app 2>/dev/null; then
-  kill -9 $app
-  sb_fail "app still running $((bound + 30)) s after the database stopped"
-fi
-wait $app
-rc=$?
-elapsed=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-cat "$SB_TMP/stdout" "$SB_TMP/stderr"
-echo "the app ended $elapsed s after SIGSTOP (exit $rc; bound $bound s + margin)"
-[ $rc != 0 ] || sb_fail "exit code 0 after the database stopped answering"
-awk -v e="$elapsed" -v b="$bound" 'BEGIN { exit !(e < b + 15) }' ||
-  sb_fail "the app took $elapsed s to give up (bound $bound s + 15 s margin)"
+sb_expect_gave_up $app "$t0" "$bound" 15 "the database stopped (SIGSTOP)"
 grep -q "no reply within the command timeout" "$SB_TMP/stderr" ||
   sb_fail "the error does not say no reply came within the command timeout"
 grep -q "127.0.0.1:$SB_PORT" "$SB_TMP/stderr" || sb_fail "the error does not name the database"

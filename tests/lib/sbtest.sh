@@ -89,6 +89,29 @@ sb_start_redis() {
 sb_cli() { "$SB_REDIS_CLI" -p "$SB_PORT" "$@"; }
 
 # sb_alive: fails the test unless the server process lives and answers PING.
+# sb_expect_gave_up PID T0 BOUND MARGIN WHAT: the app PID (a child of this
+# shell, writing $SB_TMP/stdout and stderr) must end by itself, non-zero,
+# within BOUND + MARGIN s of T0 (date +%s.%N). Waits for it (polling), kills
+# it and fails at BOUND + MARGIN + 15 s; prints its output and a line with
+# the time it took, which SB_TOOK keeps.
+sb_expect_gave_up() {
+  local pid=$1 t0=$2 bound=$3 margin=$4 what=$5 rc
+  for _ in $(seq $(( (bound + margin + 15) * 10 ))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -9 "$pid"
+    cat "$SB_TMP/stdout" "$SB_TMP/stderr"
+    sb_fail "$what: still running $((bound + margin + 15)) s later"
+  fi
+  wait "$pid"
+  rc=$?
+  SB_TOOK=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  cat "$SB_TMP/stdout" "$SB_TMP/stderr"
+  echo "$what: the app ended $SB_TOOK s later (exit $rc; bound $bound s + $margin s margin)"
+  [ $rc != 0 ] || sb_fail "$what: exit code 0"
+  awk -v e="$SB_TOOK" -v b="$bound" -v m="$margin" 'BEGIN { exit !(e < b + m) }' ||
+    sb_fail "$what: took $SB_TOOK s to give up (bound $bound s + $margin s)"
+}
+
 sb_alive() {
   kill -0 "$SB_PID" 2>/dev/null || { cat "$SB_REDIS_LOG" >&2; sb_fail "redis-server died"; }
   [ "$(sb_cli ping)" = "PONG" ] || sb_fail "redis-server does not answer PING"

@@ -250,13 +250,16 @@ int model_run(void *handle, const sbai_torch_tensor_t *in, int nin, sbai_torch_t
   });
 }
 
-void model_free(void *handle)
+// Deletes a handle of the ABI; nothing escapes to the C side.
+template <class T> void delete_handle(void *handle) noexcept
 {
   try {
-    delete static_cast<Model *>(handle);
+    delete static_cast<T *>(handle);
   } catch (...) {
   }
 }
+
+void model_free(void *handle) { delete_handle<Model>(handle); }
 
 // ---- scripts ----------------------------------------------------------------------
 
@@ -373,13 +376,7 @@ int script_run(void *handle, const char *fn, const sbai_torch_tensor_t *in, int 
   });
 }
 
-void script_free(void *handle)
-{
-  try {
-    delete static_cast<Script *>(handle);
-  } catch (...) {
-  }
-}
+void script_free(void *handle) { delete_handle<Script>(handle); }
 
 const sbai_torch_api_t api = {
   plugin_version, plugin_init, model_load, model_run, model_free,
