@@ -75,9 +75,7 @@ case $case_ in
     sb_cli AI.TENSORSET '{aggregation_rank_2}.tensor_0' FLOAT 1 256 >/dev/null
     mpiexec -n 1 "$C" --list-length 3 --iterations 1 --warmup 0 --tensor-bytes 1K \
       --out "$SB_TMP/c.h5" > "$SB_TMP/c.out" 2>&1
-    rc=$?
-    cat "$SB_TMP/c.out"
-    [ $rc = 3 ] || sb_fail "consumer exited $rc, expected 3 (verification errors)"
+    sb_expect_exit 3 $? "$SB_TMP/c.out" "the consumer (3: verification errors)"
     grep -q "producer rank 1, iteration 0, tensor tensor_1: missing" "$SB_TMP/c.out" || sb_fail "missing tensor not named"
     grep -q "producer rank 2, iteration 0, tensor tensor_0: .* words differ" "$SB_TMP/c.out" || sb_fail "wrong bytes not named"
     grep -q "^# verification: 2 mismatches" "$SB_TMP/c.out" || sb_fail "count of mismatches"

@@ -89,6 +89,14 @@ sb_start_redis() {
 sb_cli() { "$SB_REDIS_CLI" -p "$SB_PORT" "$@"; }
 
 # sb_alive: fails the test unless the server process lives and answers PING.
+# sb_expect_exit WANT RC FILE WHAT: shows FILE (a command's output) and fails
+# unless its exit status RC is WANT. Call it right after the command:
+#   cmd > "$SB_TMP/out" 2>&1; sb_expect_exit 3 $? "$SB_TMP/out" "the consumer"
+sb_expect_exit() {
+  cat "$3"
+  [ "$2" = "$1" ] || sb_fail "$4 exited $2, expected $1"
+}
+
 # sb_expect_gave_up PID T0 BOUND MARGIN WHAT: the app PID (a child of this
 # shell, writing $SB_TMP/stdout and stderr) must end by itself, non-zero,
 # within BOUND + MARGIN s of T0 (date +%s.%N). Waits for it (polling), kills
