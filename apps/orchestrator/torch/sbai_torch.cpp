@@ -76,15 +76,15 @@ struct failure : std::exception {
 c10::ScalarType to_torch(int dtype)
 {
   switch (dtype) {
-  case SBAI_TORCH_FLOAT: return c10::kFloat;
-  case SBAI_TORCH_DOUBLE: return c10::kDouble;
-  case SBAI_TORCH_INT8: return c10::kChar;
-  case SBAI_TORCH_INT16: return c10::kShort;
-  case SBAI_TORCH_INT32: return c10::kInt;
-  case SBAI_TORCH_INT64: return c10::kLong;
-  case SBAI_TORCH_UINT8: return c10::kByte;
-  case SBAI_TORCH_UINT16: return c10::kUInt16;
-  case SBAI_TORCH_BOOL: return c10::kBool;
+  case SB_DTYPE_FLOAT: return c10::kFloat;
+  case SB_DTYPE_DOUBLE: return c10::kDouble;
+  case SB_DTYPE_INT8: return c10::kChar;
+  case SB_DTYPE_INT16: return c10::kShort;
+  case SB_DTYPE_INT32: return c10::kInt;
+  case SB_DTYPE_INT64: return c10::kLong;
+  case SB_DTYPE_UINT8: return c10::kByte;
+  case SB_DTYPE_UINT16: return c10::kUInt16;
+  case SB_DTYPE_BOOL: return c10::kBool;
   default: throw failure("unknown dtype code " + std::to_string(dtype));
   }
 }
@@ -92,15 +92,15 @@ c10::ScalarType to_torch(int dtype)
 int from_torch(c10::ScalarType t)
 {
   switch (t) {
-  case c10::kFloat: return SBAI_TORCH_FLOAT;
-  case c10::kDouble: return SBAI_TORCH_DOUBLE;
-  case c10::kChar: return SBAI_TORCH_INT8;
-  case c10::kShort: return SBAI_TORCH_INT16;
-  case c10::kInt: return SBAI_TORCH_INT32;
-  case c10::kLong: return SBAI_TORCH_INT64;
-  case c10::kByte: return SBAI_TORCH_UINT8;
-  case c10::kUInt16: return SBAI_TORCH_UINT16;
-  case c10::kBool: return SBAI_TORCH_BOOL;
+  case c10::kFloat: return SB_DTYPE_FLOAT;
+  case c10::kDouble: return SB_DTYPE_DOUBLE;
+  case c10::kChar: return SB_DTYPE_INT8;
+  case c10::kShort: return SB_DTYPE_INT16;
+  case c10::kInt: return SB_DTYPE_INT32;
+  case c10::kLong: return SB_DTYPE_INT64;
+  case c10::kByte: return SB_DTYPE_UINT8;
+  case c10::kUInt16: return SB_DTYPE_UINT16;
+  case c10::kBool: return SB_DTYPE_BOOL;
   default:
     throw failure(std::string("an output of dtype ") + c10::toString(t)
                   + " (the module stores FLOAT, DOUBLE, INT8..INT64, UINT8, UINT16 and BOOL)");

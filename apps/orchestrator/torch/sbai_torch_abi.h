@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../tensor.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -36,18 +38,9 @@ extern "C" {
 /* Most dimensions of a tensor crossing the ABI (the module's own cap). */
 #define SBAI_TORCH_MAX_DIMS 16
 
-/* Element types, numbered as the module's sb_dtype_t (tensor.h). */
-typedef enum sbai_torch_dtype {
-  SBAI_TORCH_FLOAT = 0,
-  SBAI_TORCH_DOUBLE = 1,
-  SBAI_TORCH_INT8 = 2,
-  SBAI_TORCH_INT16 = 3,
-  SBAI_TORCH_INT32 = 4,
-  SBAI_TORCH_INT64 = 5,
-  SBAI_TORCH_UINT8 = 6,
-  SBAI_TORCH_UINT16 = 7,
-  SBAI_TORCH_BOOL = 8,
-} sbai_torch_dtype_t;
+/* Element types: the module's sb_dtype_t (tensor.h, SB_DTYPE_FLOAT ...),
+ * whose numbering RDB files also keep; one definition for both sides. */
+typedef sb_dtype_t sbai_torch_dtype_t;
 
 typedef struct sbai_torch_tensor {
   int dtype; /* sbai_torch_dtype_t */
