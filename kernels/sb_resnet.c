@@ -6,6 +6,7 @@
 #include "sb_gemm.h"
 #include "sb_kernels.h"
 #include "sb_safetensors.h"
+#include "sb_winograd.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@ typedef struct rn_conv {
   float *weight; /* [cout][cin][k][k], 64-byte aligned */
   float *bias;   /* [cout] */
   float *packed; /* weight packed once for the GEMM (sb_gemm_pack_a), 64-byte aligned */
+  float *wino;   /* or, for a 3x3 stride-1 conv, its Winograd transform (sb_winograd.h) */
 } rn_conv_t;
 
 typedef struct rn_block {
@@ -198,15 +200,27 @@ static int ld_conv_bn(loader_t *ld, const char *cname, const char *bname, int64_
   free(stats);
   /* The forward multiplies by the folded weight in the GEMM's packed layout:
    * packed here once rather than in every forward (the weight is the GEMM's
-   * A, and late layers have too few output pixels to repay packing it). The
-   * unpacked copy stays for the views (sb_resnet.h). */
+   * A, and late layers have too few output pixels to repay packing it); a
+   * 3x3 stride-1 conv runs as Winograd F(2x2,3x3), its weight transformed
+   * and packed here instead. The unpacked copy stays for the views
+   * (sb_resnet.h). */
   const int64_t row = cin * k * k;
-  c->packed = alloc_aligned(sb_gemm_packed_a_floats(cout, row) * sizeof(float));
-  if (!c->packed) {
-    sb_set_err(ld->err, ld->errlen, "%s: out of memory", cname);
-    return -1;
+  const sb_conv2d_t shape = {.n = 1, .cin = cin, .h = 1, .w = 1, .cout = cout, .kh = k,
+                             .kw = k, .stride = stride, .pad = pad};
+  if (sb_wino_applies(&shape)) {
+    c->wino = alloc_aligned(sb_wino_weight_floats(cout, cin) * sizeof(float));
+    if (!c->wino || sb_wino_pack_weight(cout, cin, c->weight, c->wino) != 0) {
+      sb_set_err(ld->err, ld->errlen, "%s: out of memory", cname);
+      return -1;
+    }
+  } else {
+    c->packed = alloc_aligned(sb_gemm_packed_a_floats(cout, row) * sizeof(float));
+    if (!c->packed) {
+      sb_set_err(ld->err, ld->errlen, "%s: out of memory", cname);
+      return -1;
+    }
+    sb_gemm_pack_a(cout, row, c->weight, row, 1, c->packed);
   }
-  sb_gemm_pack_a(cout, row, c->weight, row, 1, c->packed);
   ld->params += (int64_t)w->count + 2 * cout;
   return 0;
 }
@@ -216,7 +230,8 @@ static void free_conv(rn_conv_t *c)
   free(c->weight);
   free(c->bias);
   free(c->packed);
-  c->weight = c->bias = c->packed = NULL;
+  free(c->wino);
+  c->weight = c->bias = c->packed = c->wino = NULL;
 }
 
 void sb_resnet_free(sb_resnet_t *m)
@@ -459,7 +474,8 @@ static void plan_conv(plan_t *p, const rn_conv_t *c, int64_t h, int64_t w, int64
   p->flops += 2.0 * (double)p->n * (double)c->cout * (double)*oh * (double)*ow *
               (double)c->cin * (double)(c->k * c->k);
   sb_conv2d_t cp = conv_params(c, p->n, h, w);
-  size_t ws = sb_k_conv2d_workspace_bytes(&cp, p->threads);
+  size_t ws = c->wino ? sb_wino_workspace_bytes(&cp, p->threads)
+                      : sb_k_conv2d_workspace_bytes(&cp, p->threads);
   if (ws > p->max_cws)
     p->max_cws = ws;
 }
@@ -528,7 +544,11 @@ static int run_conv(fwd_t *f, const rn_conv_t *c, const float *in, int64_t *h, i
   sb_conv2d_t p = conv_params(c, f->n, *h, *w);
   p.residual = residual;
   p.relu = relu;
-  if (sb_conv2d_prepacked(&p, c->packed, in, out, f->cws, f->cws_bytes, f->threads) != 0) {
+  const int rc = c->wino
+                     ? sb_conv2d_winograd(&p, c->wino, in, out, f->cws, f->cws_bytes, f->threads)
+                     : sb_conv2d_prepacked(&p, c->packed, in, out, f->cws, f->cws_bytes,
+                                           f->threads);
+  if (rc != 0) {
     sb_set_err(f->err, f->errlen, "%s: the convolution kernel refused [%lld,%lld,%lld,%lld]",
             c->name, (long long)f->n, (long long)c->cin, (long long)*h, (long long)*w);
     return -1;

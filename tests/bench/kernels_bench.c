@@ -27,6 +27,7 @@
  * without it). */
 #ifndef SB_BENCH_PLAIN_CONV
 #include "sb_gemm.h"
+#include "sb_winograd.h"
 #endif
 
 #include <omp.h>
@@ -170,6 +171,7 @@ typedef struct bench_run {
   float *x, *y, *z, *bias, *res;
   int prepacked; /* conv2d: weight packed once in setup, as sb_resnet does */
   float *packed;
+  float *wino;   /* prepacked 3x3 stride-1 conv: Winograd weight, as sb_resnet does */
   void *ws;
   size_t ws_bytes;
   sb_conv2d_t conv;
@@ -221,7 +223,16 @@ static void setup(bench_run_t *r)
     r->ws_bytes = sb_k_conv2d_workspace_bytes(p, r->threads);
     r->ws = malloc(r->ws_bytes);
 #ifndef SB_BENCH_PLAIN_CONV
-    if (r->prepacked) {
+    if (r->prepacked && sb_wino_applies(p)) {
+      free(r->ws);
+      r->ws_bytes = sb_wino_workspace_bytes(p, r->threads);
+      r->ws = malloc(r->ws_bytes);
+      r->wino = malloc(sb_wino_weight_floats(p->cout, p->cin) * sizeof(float));
+      if (!r->ws || !r->wino || sb_wino_pack_weight(p->cout, p->cin, p->weight, r->wino) != 0) {
+        fprintf(stderr, "kernels_bench: out of memory\n");
+        exit(1);
+      }
+    } else if (r->prepacked) {
       const int64_t k = p->cin * p->kh * p->kw;
       r->packed = malloc(sb_gemm_packed_a_floats(p->cout, k) * sizeof(float));
       if (!r->packed) {
@@ -242,6 +253,7 @@ static void teardown(bench_run_t *r)
   free(r->bias);
   free(r->res);
   free(r->packed);
+  free(r->wino);
   free(r->ws);
 }
 
@@ -276,6 +288,13 @@ static double run_once(bench_run_t *r)
       fprintf(stderr, "kernels_bench: linear refused %s\n", bc->name);
       exit(1);
     }
+  } else if (r->wino) {
+#ifndef SB_BENCH_PLAIN_CONV
+    if (sb_conv2d_winograd(&r->conv, r->wino, r->x, r->z, r->ws, r->ws_bytes, r->threads) != 0) {
+      fprintf(stderr, "kernels_bench: winograd conv2d refused %s\n", bc->name);
+      exit(1);
+    }
+#endif
   } else if (r->packed) {
 #ifndef SB_BENCH_PLAIN_CONV
     if (sb_conv2d_prepacked(&r->conv, r->packed, r->x, r->z, r->ws, r->ws_bytes, r->threads) !=

@@ -14,10 +14,14 @@
  * bitwise equal (reproducibility across INTRA_OP_PARALLELISM settings), and
  * in the same order whether the weight is packed per call or once ahead
  * (sb_gemm.h's pre-packed paths, also checked bitwise against the plain ones).
+ * The Winograd 3×3 convolution (sb_winograd.h) sums in another order than the
+ * direct one: it is held to the same TOL against the definition, and to bit
+ * equality across thread counts.
  */
 #include "sb_check.h"
 #include "sb_gemm.h"
 #include "sb_kernels.h"
+#include "sb_winograd.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -383,6 +387,111 @@ static void test_conv2d(void)
     cc.relu = (int)rng_int(0, 1);
     check_conv_case(&cc);
   }
+}
+
+/* ---- Winograd F(2x2,3x3) (sb_winograd.h) --------------------------------------- */
+
+/* sb_conv2d_winograd against the definition, with 1, 3 and 17 threads (17:
+ * more threads than the 16 GEMMs, so each GEMM is cut into column pieces),
+ * the three bitwise equal; the workspace exact and misaligned. */
+static void check_wino_case(const conv_case_t *cc)
+{
+  sb_conv2d_t p = {.n = cc->n, .cin = cc->cin, .h = cc->h, .w = cc->w, .cout = cc->cout,
+                   .kh = 3, .kw = 3, .stride = 1, .pad = 1, .relu = cc->relu};
+  const size_t nin = (size_t)(p.n * p.cin * p.h * p.w);
+  const size_t nout = (size_t)(p.n * p.cout * p.h * p.w);
+  float *in = random_floats(nin, -1.0f, 1.0f);
+  float *weight = random_floats((size_t)(p.cout * p.cin * 9), -0.5f, 0.5f);
+  float *bias = cc->bias ? random_floats((size_t)p.cout, -1.0f, 1.0f) : NULL;
+  float *res = cc->residual ? random_floats(nout, -1.0f, 1.0f) : NULL;
+  p.weight = weight;
+  p.bias = bias;
+  p.residual = res;
+  double *ref = malloc(sizeof(double) * nout);
+  ref_conv(&p, in, ref);
+  float *u = alloc_floats(sb_wino_weight_floats(p.cout, p.cin));
+  CHECK(sb_wino_pack_weight(p.cout, p.cin, weight, u) == 0, "winograd weight transform failed");
+  CHECK(sb_wino_applies(&p), "winograd refuses a 3x3/1 pad 1 convolution");
+
+  float *first = NULL;
+  const int thread_counts[3] = {1, 3, 17};
+  for (int t = 0; t < 3; t++) {
+    const int threads = thread_counts[t];
+    float *out = alloc_floats(nout);
+    for (size_t i = 0; i < nout; i++)
+      out[i] = NAN;
+    ws_t w = ws_alloc(sb_wino_workspace_bytes(&p, threads));
+    sb_conv2d_t pw = p;
+    pw.weight = NULL; /* never read */
+    const int rc = sb_conv2d_winograd(&pw, u, in, out, w.p, w.bytes, threads);
+    const double err = rel_error(out, ref, nout);
+    printf("winograd n=%lld cin=%-3lld %lldx%lld cout=%-3lld%s%s%s threads=%d: rel err %.2e\n",
+           (long long)p.n, (long long)p.cin, (long long)p.h, (long long)p.w, (long long)p.cout,
+           bias ? " +bias" : "", res ? " +residual" : "", p.relu ? " +relu" : "", threads, err);
+    CHECK(rc == 0, "winograd conv2d returned %d", rc);
+    CHECK(err <= TOL, "winograd conv2d rel err %.3e > %.0e", err, TOL);
+    CHECK(ws_canary_ok(&w), "winograd conv2d wrote past its workspace");
+    CHECK(sb_conv2d_winograd(&pw, u, in, out, w.p, w.bytes - 1, threads) == -1,
+          "winograd conv2d accepted a workspace one byte short");
+    CHECK(sb_conv2d_winograd(&pw, NULL, in, out, w.p, w.bytes, threads) == -1,
+          "winograd conv2d accepted a NULL weight");
+    ws_free(&w);
+    if (!first) {
+      first = out;
+    } else {
+      CHECK(memcmp(first, out, sizeof(float) * nout) == 0, "winograd: %d threads differ from 1",
+            threads);
+      free(out);
+    }
+  }
+  free(first);
+  free(u);
+  free(ref);
+  free(in);
+  free(weight);
+  free(bias);
+  free(res);
+}
+
+static void test_winograd(void)
+{
+  static const conv_case_t cases[] = {
+      /* n cin  h   w cout kh kw s pad  bias res relu */
+      {1, 3, 9, 11, 5, 3, 3, 1, 1, 0, 0, 0},     /* odd sizes: overhanging tiles */
+      {1, 1, 1, 1, 1, 3, 3, 1, 1, 1, 0, 0},      /* a single pixel */
+      {2, 7, 2, 3, 3, 3, 3, 1, 1, 1, 1, 1},      /* image smaller than a 4x4 patch */
+      {4, 20, 7, 7, 31, 3, 3, 1, 1, 1, 1, 1},    /* 7x7 (ResNet's last stage), batch 4 */
+      {3, 16, 14, 14, 24, 3, 3, 1, 1, 1, 1, 1},  /* 14x14, tile rows of 3 images */
+      {2, 70, 30, 30, 80, 3, 3, 1, 1, 1, 1, 1},  /* several chunks, one across images */
+      {1, 37, 48, 48, 150, 3, 3, 1, 1, 1, 1, 1}, /* K > MC, cin not a multiple of 8 */
+      {1, 300, 6, 5, 20, 3, 3, 1, 1, 0, 1, 0},   /* cin > KC: the GEMM's K blocks */
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+    check_wino_case(&cases[c]);
+  for (int r = 0; r < 4; r++) {
+    conv_case_t cc = {.kh = 3, .kw = 3, .stride = 1, .pad = 1};
+    cc.n = rng_int(1, 3);
+    cc.cin = rng_int(1, 40);
+    cc.h = rng_int(1, 25);
+    cc.w = rng_int(1, 25);
+    cc.cout = rng_int(1, 40);
+    cc.bias = (int)rng_int(0, 1);
+    cc.residual = (int)rng_int(0, 1);
+    cc.relu = (int)rng_int(0, 1);
+    check_wino_case(&cc);
+  }
+  /* What it refuses. */
+  sb_conv2d_t bad = {.n = 1, .cin = 2, .h = 5, .w = 5, .cout = 2, .kh = 3, .kw = 3, .stride = 2,
+                     .pad = 1};
+  CHECK(!sb_wino_applies(&bad) && sb_wino_workspace_bytes(&bad, 1) == 0,
+        "winograd accepts stride 2");
+  bad.stride = 1;
+  bad.pad = 0;
+  CHECK(!sb_wino_applies(&bad), "winograd accepts pad 0");
+  bad.pad = 1;
+  bad.kh = bad.kw = 5;
+  CHECK(!sb_wino_applies(&bad), "winograd accepts a 5x5 kernel");
+  CHECK(sb_wino_pack_weight(0, 2, NULL, NULL) == -1, "winograd packs an empty weight");
 }
 
 /* ---- pre-packed A and grouped C (sb_gemm.h) ---------------------------------- */
@@ -865,6 +974,7 @@ static const struct {
 } tests[] = {
     {"sgemm", test_sgemm},
     {"conv2d", test_conv2d},
+    {"winograd", test_winograd},
     {"gemm_prepacked", test_gemm_prepacked},
     {"workspace", test_workspace},
     {"linear", test_linear},
