@@ -9,7 +9,11 @@
  * prints per shape: how many times the forward runs it, the median ms per
  * call, GFLOP/s and % of the FMA peak, and its share of the summed conv
  * time (calls x ms) — where the forward's time goes, layer by layer. The
- * weights are packed once beforehand, as the model does at load.
+ * weights are packed once beforehand, as the model does at load, and the
+ * 3x3 stride-1 layers run as Winograd F(2x2,3x3) as in the model
+ * (SB_KERNELS_WINOGRAD=0: direct). Flops are always counted as for the direct
+ * convolution, so a Winograd layer's GFLOP/s and "% peak" are effective
+ * figures (up to 2.25x what its multiplications alone could reach).
  * SB_BENCH_LAYER=TEXT keeps only the layers whose name contains TEXT.
  *
  * Each case is a row of data: its flops follow from its shape, once. A case
