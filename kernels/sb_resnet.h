@@ -83,7 +83,9 @@ size_t sb_resnet_workspace_bytes(const sb_resnet_t *model, int64_t n, int64_t h,
 /* logits[n][classes] of in[n][3][h][w] (already normalised, NCHW).
  * The model is only read: several threads may run the same model at once,
  * each with its own workspace. No allocation: all scratch comes from
- * workspace (any alignment), which must hold sb_resnet_workspace_bytes. */
+ * workspace (any alignment), which must hold sb_resnet_workspace_bytes.
+ * A large batch runs 8 images at a time (its activations then stay in the
+ * caches); the logits are the same bits as one image at a time. */
 int sb_resnet_forward(const sb_resnet_t *model, const float *in, int64_t n, int64_t h, int64_t w,
                       float *logits, void *workspace, size_t workspace_bytes, int threads,
                       char *err, size_t errlen);

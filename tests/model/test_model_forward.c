@@ -9,6 +9,8 @@
  * (float32 against float64; observed ~1e-7 relative on tiny).
  *
  * tiny: batch 1 and 3 at 32x32, a non-square 40x24 input, 1 and 2 threads,
+ * batch 11 (more than one pass of 8 images; each image's logits bit-identical
+ * to a batch of one),
  * an unaligned workspace of exactly the advertised size, a too-small
  * workspace refused, and three threads sharing one model at once giving
  * bit-identical logits to a serial run. resnet50 once at batch 1, 32x32
@@ -104,6 +106,31 @@ int main(void)
   check_forward(&ref_tiny, m, 3, 32, 32, 1);
   check_forward(&ref_tiny, m, 3, 32, 32, 2);
   check_forward(&ref_tiny, m, 2, 40, 24, 2);
+
+  /* A batch larger than the forward's sub-batch (8 images per pass): the
+   * reference, each image's logits bit for bit those of a batch of one, and
+   * scratch no larger than a sub-batch's. */
+  check_forward(&ref_tiny, m, 11, 32, 32, 2);
+  {
+    float *in11 = input(11, 32, 32, 11), big[110], one[10];
+    size_t ws11 = sb_resnet_workspace_bytes(m, 11, 32, 32, 2);
+    void *w11 = malloc(ws11);
+    MT_REQUIRE(in11 && w11, "setup");
+    MT_CHECK(ws11 == sb_resnet_workspace_bytes(m, 8, 32, 32, 2),
+             "batch 11 scratch %zu != a sub-batch's %zu", ws11,
+             sb_resnet_workspace_bytes(m, 8, 32, 32, 2));
+    MT_REQUIRE(sb_resnet_forward(m, in11, 11, 32, 32, big, w11, ws11, 2, err, sizeof err) == 0,
+               "batch 11: %s", err);
+    for (int i = 0; i < 11; i++) {
+      MT_REQUIRE(sb_resnet_forward(m, in11 + (size_t)i * 3 * 32 * 32, 1, 32, 32, one, w11, ws11,
+                                   2, err, sizeof err) == 0,
+                 "image %d alone: %s", i, err);
+      MT_CHECK(memcmp(one, big + 10 * i, sizeof one) == 0,
+               "image %d: logits in a batch of 11 differ from alone", i);
+    }
+    free(w11);
+    free(in11);
+  }
 
   /* Refusals, with the reason. */
   float logits[30], *in = input(3, 32, 32, 7);
