@@ -4,7 +4,9 @@
 
 #include "alloc.h"
 #include "command.h"
+#include "device.h"
 #include "gpu.h"
+#include "run_queue.h"
 #include "torch_backend.h"
 
 #include <stdio.h>
@@ -16,8 +18,12 @@
 static void model_destroy(void *value)
 {
   sbai_model_t *m = value;
-  if (m->net)
+  if (m->net) {
     sb_resnet_free(m->net);
+    /* The CPU workers keep their largest workspace from run to run: let it
+     * go with the model (they allocate again for the next run). */
+    sbai_queue_trim(SBAI_DEVICE_CPU);
+  }
   if (m->gpu_net)
     sbai_gpu_model_free(m->gpu_net);
   if (m->torch && sbai_torch())

@@ -24,7 +24,10 @@ static void fail_all(sbai_run_t **runs, int n, const char *msg)
 /* Worker side: one forward pass over the runs' inputs concatenated on dim 0
  * (all runs of the same model, inputs [n_i][3][H][W] with equal H and W),
  * on the CPU with ex->threads kernel threads or on the model's GPU with the
- * worker's stream. */
+ * worker's stream. The workspace and the concatenated inputs are the
+ * worker's scratch (ex), reused from run to run: a run of a size seen before
+ * allocates nothing large and faults no fresh pages in. A single run's
+ * logits go straight into its output tensor. */
 static void model_execute(sbai_run_t **runs, int n, const sbai_exec_t *ex)
 {
   const sbai_model_t *m = runs[0]->target;
@@ -32,9 +35,10 @@ static void model_execute(sbai_run_t **runs, int n, const sbai_exec_t *ex)
   const int64_t h = runs[0]->in_desc[0].dims[2], w = runs[0]->in_desc[0].dims[3];
   const size_t image = (size_t)(3 * h * w), classes = (size_t)m->classes;
   int64_t total = 0;
-  float *cat = NULL, *logits = NULL;
+  float *cat = NULL, *logits = NULL, *own_logits = NULL;
+  sbai_tensor_t *single_out = NULL;
   const float *in;
-  void *workspace = NULL;
+  void *workspace;
   size_t ws_bytes;
   char err[256] = "";
   uint64_t t0, t1;
@@ -53,7 +57,7 @@ static void model_execute(sbai_run_t **runs, int n, const sbai_exec_t *ex)
   } else {
     /* The batch: inputs concatenated on dim 0. */
     size_t off = 0;
-    cat = malloc((size_t)total * image * sizeof(float));
+    cat = sbai_scratch_reserve(ex->batch_input, (size_t)total * image * sizeof(float));
     if (!cat) {
       fail_all(runs, n, "out of memory for the batched input");
       return;
@@ -65,10 +69,16 @@ static void model_execute(sbai_run_t **runs, int n, const sbai_exec_t *ex)
     }
     in = cat;
   }
-  logits = malloc((size_t)total * classes * sizeof(float));
-  if (!logits) {
-    fail_all(runs, n, "out of memory for the model's output");
-    goto done;
+  if (n == 1) {
+    /* One run: its output tensor takes the logits directly. */
+    single_out = sbai_tensor_new_zeros(&runs[0]->out_desc[0]);
+    logits = single_out->owned;
+  } else {
+    logits = own_logits = malloc((size_t)total * classes * sizeof(float));
+    if (!logits) {
+      fail_all(runs, n, "out of memory for the model's output");
+      goto done;
+    }
   }
   if (m->device >= 0) {
     /* On the GPU: device memory from its pool, the worker's stream. */
@@ -81,7 +91,7 @@ static void model_execute(sbai_run_t **runs, int n, const sbai_exec_t *ex)
     t1 = sbai_now_ns();
   } else {
     ws_bytes = sb_resnet_workspace_bytes(m->net, total, h, w, threads);
-    workspace = malloc(ws_bytes ? ws_bytes : 1);
+    workspace = sbai_scratch_reserve(ex->workspace, ws_bytes);
     if (!workspace) {
       fail_all(runs, n, "out of memory for the model's workspace");
       goto done;
@@ -95,6 +105,10 @@ static void model_execute(sbai_run_t **runs, int n, const sbai_exec_t *ex)
     char msg[sizeof runs[0]->err];
     snprintf(msg, sizeof msg, "the model failed: %.200s", err[0] ? err : "(no reason given)");
     fail_all(runs, n, msg);
+  } else if (single_out) {
+    runs[0]->out[0] = single_out;
+    single_out = NULL;
+    runs[0]->status = SBAI_RUN_DONE;
   } else {
     /* Outputs split back: each run gets its own rows. */
     size_t row = 0;
@@ -114,9 +128,9 @@ static void model_execute(sbai_run_t **runs, int n, const sbai_exec_t *ex)
   }
 
 done:
-  free(workspace);
-  free(logits);
-  free(cat);
+  /* The scratch (workspace, cat) stays with the worker for its next run. */
+  sbai_tensor_free(single_out);
+  free(own_logits);
 }
 
 /* ---- the ops ------------------------------------------------------------------------- */

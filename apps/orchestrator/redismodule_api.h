@@ -37,6 +37,10 @@
 #define REDISMODULE_KEYTYPE_ZSET 5
 #define REDISMODULE_KEYTYPE_MODULE 6
 
+/* What RedisModule_GetExpire reports for a key without a TTL, and what
+ * RedisModule_SetExpire takes to remove one. */
+#define REDISMODULE_NO_EXPIRE (-1)
+
 /* Option for RedisModule_SetModuleOptions: the module checks
  * RedisModule_IsIOError itself instead of letting a failed RDB read abort the
  * server. */
@@ -136,6 +140,9 @@ typedef struct RedisModuleTypeMethods {
   X(RedisModuleType *, ModuleTypeGetType, (RedisModuleKey * key), )                     \
   X(void *, ModuleTypeGetValue, (RedisModuleKey * key), )                               \
   X(int, DeleteKey, (RedisModuleKey * key), )                                           \
+  /* a key's TTL in ms (REDISMODULE_NO_EXPIRE: none) */                                 \
+  X(long long, GetExpire, (RedisModuleKey * key), )                                     \
+  X(int, SetExpire, (RedisModuleKey * key, long long expire), )                         \
   /* replies */                                                                         \
   X(int, WrongArity, (RedisModuleCtx * ctx), )                                          \
   X(int, ReplyWithError, (RedisModuleCtx * ctx, const char *err), )                     \

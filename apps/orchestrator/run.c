@@ -253,7 +253,7 @@ static int run_reply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
     return sbai_reply_error(ctx, "%s", run->err[0] ? run->err : "the run failed");
   }
   for (int i = 0; i < run->nout; i++) {
-    sbai_key_status_t status = sbai_tensor_store(ctx, run->out_keys[i], run->out[i]);
+    sbai_key_status_t status = sbai_tensor_store(ctx, run->out_keys[i], &run->out[i]);
     if (status != SBAI_KEY_OK) {
       char q[SBAI_QUOTE_LEN];
       st->errors++;
@@ -262,6 +262,8 @@ static int run_reply(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
       return sbai_reply_error(ctx, "could not write output tensor '%s'",
                               sbai_quote(run->out_keys[i], q));
     }
+    /* run->out[i] is now the key's value (perhaps the tensor that was
+     * there, updated in place): read it, never free it. */
     replicate_output(ctx, run->out_keys[i], run->out[i]);
     run->out[i] = NULL; /* the key owns it now */
   }

@@ -24,6 +24,7 @@
 
 #include "builtins.h"
 #include "redismodule_api.h"
+#include "scratch.h"
 #include "tensor.h"
 #include "tensor_value.h"
 
@@ -73,11 +74,17 @@ typedef struct sbai_run_info {
 } sbai_run_info_t;
 
 /* Where a worker runs requests: its queue's device, the kernel threads of a
- * CPU worker, the CUDA stream (cudaStream_t) of a GPU worker. */
+ * CPU worker, the CUDA stream (cudaStream_t) of a GPU worker, and the
+ * worker's own scratch buffers, reused from run to run (only this worker
+ * touches them while it executes; run_queue.c releases them when a model
+ * goes away): the forward pass's workspace and the concatenated inputs of a
+ * batch. */
 typedef struct sbai_exec {
   int device;
   int threads;
   void *stream;
+  sbai_scratch_t *workspace;
+  sbai_scratch_t *batch_input;
 } sbai_exec_t;
 
 /* What the run code calls on a run's target (the nccl-tests testColl

@@ -41,6 +41,7 @@ typedef struct queue {
   int live;             /* workers started or starting that have not left (worker_leave) */
   char dead_why[256];   /* once live is 0: why, the error of every run given to the queue */
   int device;           /* SBAI_DEVICE_CPU or the GPU's number */
+  unsigned trims;       /* sbai_queue_trim calls so far: a worker that saw fewer frees its scratch */
   sbai_queue_worker_init_fn worker_init; /* a GPU queue's: run by each worker as it starts */
   atomic_int started;   /* set (main thread) once its workers run */
 } queue_t;
@@ -294,12 +295,32 @@ static void worker_leave(queue_t *q, int index, int count, const char *why)
 
 /* ---- the worker --------------------------------------------------------------- */
 
+/* Frees the worker's scratch if a trim was asked since it last looked
+ * (*seen). Called locked; unlocks while freeing. */
+static void trim_if_asked(queue_t *q, unsigned *seen, sbai_exec_t *ex)
+{
+  if (q->trims == *seen)
+    return;
+  *seen = q->trims;
+  pthread_mutex_unlock(&q->mu);
+  sbai_scratch_release(ex->workspace);
+  sbai_scratch_release(ex->batch_input);
+  pthread_mutex_lock(&q->mu);
+}
+
 static void *worker_main(void *arg)
 {
   worker_arg_t wa = *(worker_arg_t *)arg;
   queue_t *q = wa.q;
   run_list_t batch = {0}, dead = {0};
-  sbai_exec_t ex = {.device = q->device, .threads = q->kernel_threads, .stream = NULL};
+  /* Only this thread uses them: reused from run to run, freed on a trim. */
+  sbai_scratch_t workspace = {0}, batch_input = {0};
+  sbai_exec_t ex = {.device = q->device,
+                    .threads = q->kernel_threads,
+                    .stream = NULL,
+                    .workspace = &workspace,
+                    .batch_input = &batch_input};
+  unsigned seen;
 
   free(arg);
   /* A GPU worker: its device current on this thread, its own stream. One
@@ -313,10 +334,15 @@ static void *worker_main(void *arg)
   }
 
   pthread_mutex_lock(&q->mu);
+  seen = q->trims;
   for (;;) {
     sbai_run_t *r;
-    while (!(r = take_next(q)))
+    /* A trim asked while idle is done at once (the broadcast wakes us). */
+    trim_if_asked(q, &seen, &ex);
+    while (!(r = take_next(q))) {
       pthread_cond_wait(&q->cv, &q->mu);
+      trim_if_asked(q, &seen, &ex);
+    }
 
     batch.count = dead.count = 0;
     if (gone(r) || expired(r, sbai_now_ns()))
@@ -482,6 +508,17 @@ int sbai_queue_live_workers(int device, char *why, size_t whylen)
     snprintf(why, whylen, "%s", q->dead_why);
   pthread_mutex_unlock(&q->mu);
   return live;
+}
+
+void sbai_queue_trim(int device)
+{
+  queue_t *q = queue_of(device);
+  if (!atomic_load(&q->started))
+    return;
+  pthread_mutex_lock(&q->mu);
+  q->trims++;
+  pthread_cond_broadcast(&q->cv);
+  pthread_mutex_unlock(&q->mu);
 }
 
 size_t sbai_queue_length(void)

@@ -69,6 +69,14 @@ int sbai_queue_remove(sbai_run_t *run);
  * error its requests fail with. Any thread. */
 int sbai_queue_live_workers(int device, char *why, size_t whylen);
 
+/* Asks the workers of device's queue to free their scratch memory (the
+ * forward pass's workspace, kept from run to run: sbai_exec_t) as soon as
+ * they are idle or take their next run, which then allocates afresh: called
+ * when a model goes away, so that its largest workspace does not outlive it.
+ * Nothing for a queue not started. Any thread that does not hold the
+ * queue's lock. */
+void sbai_queue_trim(int device);
+
 /* Requests waiting in all queues now (not counting those being run). */
 size_t sbai_queue_length(void);
 

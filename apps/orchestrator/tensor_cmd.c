@@ -112,7 +112,7 @@ static int tensorset_command(RedisModuleCtx *ctx, RedisModuleString **argv, int 
     }
   }
 
-  status = sbai_tensor_store(ctx, argv[1], t);
+  status = sbai_tensor_store(ctx, argv[1], &t);
   if (status != SBAI_KEY_OK) {
     sbai_tensor_free(t);
     return reply_key_status(ctx, status);

@@ -56,7 +56,7 @@ sbai_key_status_t sbai_tensor_lookup(RedisModuleCtx *ctx, RedisModuleString *key
 }
 
 sbai_key_status_t sbai_tensor_store(RedisModuleCtx *ctx, RedisModuleString *keyname,
-                                    sbai_tensor_t *tensor)
+                                    sbai_tensor_t **tensor)
 {
   RedisModuleKey *k = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ | REDISMODULE_WRITE);
   sbai_key_status_t status = SBAI_KEY_OK;
@@ -65,13 +65,29 @@ sbai_key_status_t sbai_tensor_store(RedisModuleCtx *ctx, RedisModuleString *keyn
   if (!k)
     return SBAI_KEY_FAILED;
   type = RedisModule_KeyType(k);
-  if (type != REDISMODULE_KEYTYPE_EMPTY
-      && (type != REDISMODULE_KEYTYPE_MODULE
-          || RedisModule_ModuleTypeGetType(k) != sbai_type(SBAI_TYPE_TENSOR)))
+  if (type == REDISMODULE_KEYTYPE_EMPTY) {
+    if (RedisModule_ModuleTypeSetValue(k, sbai_type(SBAI_TYPE_TENSOR), *tensor) != REDISMODULE_OK)
+      status = SBAI_KEY_FAILED;
+  } else if (type != REDISMODULE_KEYTYPE_MODULE
+             || RedisModule_ModuleTypeGetType(k) != sbai_type(SBAI_TYPE_TENSOR)) {
     status = SBAI_KEY_WRONGTYPE;
-  /* Replacing a tensor frees the old value through the type's free callback. */
-  else if (RedisModule_ModuleTypeSetValue(k, sbai_type(SBAI_TYPE_TENSOR), tensor) != REDISMODULE_OK)
-    status = SBAI_KEY_FAILED;
+  } else {
+    /* A tensor is there: it takes the new contents in place (its old bytes
+     * released), which spares the keyspace a delete and an add. Like a new
+     * key, it has no TTL. Closing the key signals the change (WATCH). */
+    sbai_tensor_t *old = RedisModule_ModuleTypeGetValue(k);
+    if (RedisModule_GetExpire(k) != REDISMODULE_NO_EXPIRE
+        && RedisModule_SetExpire(k, REDISMODULE_NO_EXPIRE) != REDISMODULE_OK) {
+      status = SBAI_KEY_FAILED;
+    } else {
+      if (old->held)
+        RedisModule_FreeString(NULL, old->held);
+      RedisModule_Free(old->owned);
+      *old = **tensor;
+      RedisModule_Free(*tensor);
+      *tensor = old;
+    }
+  }
   RedisModule_CloseKey(k);
   return status;
 }

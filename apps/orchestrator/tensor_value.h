@@ -41,9 +41,16 @@ void sbai_tensor_free(void *value);
 sbai_key_status_t sbai_tensor_lookup(RedisModuleCtx *ctx, RedisModuleString *keyname,
                                      RedisModuleKey **key, sbai_tensor_t **tensor);
 
-/* Stores tensor under keyname, replacing a tensor already there. The key
- * takes ownership on SBAI_KEY_OK; otherwise the caller still owns tensor. */
+/* Stores *tensor under keyname, replacing a tensor already there. On
+ * SBAI_KEY_OK the key owns it and *tensor is set to the value now under the
+ * key (valid while the key is unchanged: the caller may still read it, e.g.
+ * to replicate it, but never frees it); otherwise the caller still owns
+ * *tensor, unchanged. A tensor already under the key is replaced in place:
+ * that value takes *tensor's dtype, shape and data (its own released), and
+ * *tensor's now empty shell is freed. The result is the same as deleting
+ * the key and adding a new one (its TTL is dropped), without the keyspace's
+ * delete and add. */
 sbai_key_status_t sbai_tensor_store(RedisModuleCtx *ctx, RedisModuleString *keyname,
-                                    sbai_tensor_t *tensor);
+                                    sbai_tensor_t **tensor);
 
 #endif

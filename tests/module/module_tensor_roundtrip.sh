@@ -123,6 +123,19 @@ expect_error "ERR tensor rank 6 exceeds MAX_TENSOR_RANK (5)" AI.TENSORSET r6 UIN
 # ---- overwriting a tensor replaces dtype, shape and data ---------------------------
 expect_reply OK AI.TENSORSET r1 INT64 1 2 VALUES -5 6
 expect_reply "$(printf 'dtype\nINT64\nshape\n1\n2\nvalues\n-5\n6')" AI.TENSORGET r1
+# The tensor is replaced in place: held (BLOB) over owned, owned over held,
+# held over held; a TTL goes as with a new key; WATCH sees the change.
+expect_reply OK AI.TENSORSET r1 INT8 4 BLOB abcd
+expect_reply abcd AI.TENSORGET r1 BLOB
+expect_reply OK AI.TENSORSET r1 INT8 2 BLOB xy
+expect_reply "$(printf 'dtype\nINT8\nshape\n2\nblob\nxy')" AI.TENSORGET r1 META BLOB
+expect_reply 1 EXPIRE r1 100
+expect_reply OK AI.TENSORSET r1 UINT8 3 VALUES 7 8 9
+expect_reply -1 TTL r1
+expect_reply "$(printf '7\n8\n9')" AI.TENSORGET r1 VALUES
+[ "$(printf 'WATCH r1\nAI.TENSORSET r1 INT8 1 VALUES 3\nMULTI\nPING\nEXEC\n' | sb_cli --no-raw | tail -1)" = "(nil)" ] ||
+  sb_fail "WATCH did not see AI.TENSORSET over a tensor (EXEC ran)"
+expect_reply 3 AI.TENSORGET r1 VALUES
 
 # ---- a tensor of exactly MAX_TENSOR_BYTES (1 MiB), kept zero-copy ------------------
 big=$SB_TMP/big.bin

@@ -19,7 +19,9 @@
  *   sbai_queue_live_workers answers 0 with that reason;
  * - a queue where some workers fail: runs are done, and only by a worker
  *   whose start-up succeeded; the failed ones are logged and counted out;
- * - the CPU queue keeps running runs meanwhile.
+ * - the CPU queue keeps running runs meanwhile;
+ * - a CPU worker keeps its scratch (sbai_exec_t.workspace) from run to run,
+ *   and frees it after sbai_queue_trim, before its next run.
  * Every wait is for a condition, bounded (WAIT_S); a run not handed back in
  * time is a failure, not a hang.
  */
@@ -75,8 +77,21 @@ static int finished_count, bad_executions;
 /* A GPU worker that started has its stream: the address of good_stream. */
 static char good_stream;
 
+/* CPU runs: whether the worker's workspace held a buffer when the last one
+ * started, and whether every reserve succeeded. */
+static int last_had_workspace, reserve_failed;
+
 void sbai_run_execute(sbai_run_t **runs, int n, const sbai_exec_t *ex)
 {
+  if (ex->device < 0) {
+    /* As model_exec.c does: the workspace comes from the worker's scratch. */
+    int had = ex->workspace->data != NULL;
+    void *p = sbai_scratch_reserve(ex->workspace, 1u << 20);
+    pthread_mutex_lock(&mu);
+    last_had_workspace = had;
+    reserve_failed |= p == NULL;
+    pthread_mutex_unlock(&mu);
+  }
   for (int i = 0; i < n; i++) {
     if (ex->device >= 0 && ex->stream != &good_stream) {
       pthread_mutex_lock(&mu);
@@ -214,6 +229,30 @@ int main(void)
 
   REQUIRE(sbai_queue_start(2, 1, err, sizeof err) == 0, "%s", err);
   check_cpu_runs("before any GPU queue");
+
+  /* ---- the CPU workers' scratch: reused, and freed on a trim ------------------- */
+  {
+    int reused = 0, had;
+    /* Three runs one after another on two workers: one worker runs two, and
+     * its second finds the buffer of its first. */
+    for (int i = 0; i < 3; i++) {
+      check_cpu_runs("to fill the scratch");
+      pthread_mutex_lock(&mu);
+      reused |= last_had_workspace;
+      pthread_mutex_unlock(&mu);
+    }
+    CHECK(reused, "no CPU run found its worker's workspace of an earlier run");
+    /* After a trim the next run finds none, whichever worker takes it. */
+    sbai_queue_trim(SBAI_DEVICE_CPU);
+    check_cpu_runs("after a trim");
+    pthread_mutex_lock(&mu);
+    had = last_had_workspace;
+    CHECK(!reserve_failed, "a workspace reserve failed");
+    pthread_mutex_unlock(&mu);
+    CHECK(!had, "the first CPU run after sbai_queue_trim found the old workspace");
+    /* A queue never started: nothing, no crash. */
+    sbai_queue_trim(7);
+  }
 
   /* ---- GPU:0: both workers fail to start, runs already waiting ---------------- */
   pthread_mutex_lock(&mu);
