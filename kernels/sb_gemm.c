@@ -33,6 +33,7 @@
  * into its slice of the workspace, so there are no barriers and no sharing.
  */
 #include "sb_gemm.h"
+#include "sb_isa.h"
 #include "sb_kernels.h"
 
 #include <omp.h>
@@ -57,18 +58,6 @@
 
 /* Below this many flops per thread, another thread costs more than it saves. */
 #define FLOPS_PER_THREAD 1.0e6
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define SB_X86_DISPATCH 1
-#else
-#define SB_X86_DISPATCH 0
-#endif
-
-#if defined(__GNUC__) || defined(__clang__)
-#define SB_INLINE static inline __attribute__((always_inline))
-#else
-#define SB_INLINE static inline
-#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH_W(p) __builtin_prefetch((p), 1)

@@ -6,6 +6,7 @@
  * calls from several threads at once are safe.
  */
 #include "sb_gemm.h"
+#include "sb_isa.h"
 #include "sb_kernels.h"
 
 #include <math.h>
@@ -13,17 +14,9 @@
 #include <string.h>
 
 #if defined(__GNUC__) || defined(__clang__)
-#define SB_INLINE static inline __attribute__((always_inline))
 #define SB_ALIGN64 __attribute__((aligned(64)))
 #else
-#define SB_INLINE static inline
 #define SB_ALIGN64
-#endif
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define SB_X86_DISPATCH 1
-#else
-#define SB_X86_DISPATCH 0
 #endif
 
 /* Element-wise loops: below this many elements one thread does it all. */

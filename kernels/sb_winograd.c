@@ -29,6 +29,7 @@
  * No element's sum depends on the chunking or the thread count.
  */
 #include "sb_winograd.h"
+#include "sb_isa.h"
 
 #include "sb_gemm.h"
 
@@ -36,18 +37,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define SB_X86_DISPATCH 1
-#else
-#define SB_X86_DISPATCH 0
-#endif
-
-#if defined(__GNUC__) || defined(__clang__)
-#define SB_INLINE static inline __attribute__((always_inline))
-#else
-#define SB_INLINE static inline
-#endif
 
 /* Bytes a chunk's V and M (16 · (cin + cout) floats per tile) aim at: about
  * what two cores' L2 and a slice of L3 hold. */
