@@ -89,12 +89,12 @@ build() {
 }
 # The ResNet test of step 2 (the model code reads safetensors headers with jansson).
 build_resnet() {
-  cobj sb_safetensors && cobj sb_resnet && cobj sb_resnet_make && cobj sb_file &&
+  cobj sb_safetensors && cobj sb_resnet && cobj sb_resnet_make && cobj sb_file && cobj sb_winograd &&
   testobj test_resnet_cuda && cuobj sb_resnet_cuda &&
   nvcc -arch="$arch" -o "$out/test_resnet_cuda" "$out/test_resnet_cuda.o" \
     "$out/sb_resnet_cuda.o" "$out/sb_kernels_cuda.o" "$out/sb_resnet.o" \
     "$out/sb_resnet_make.o" "$out/sb_safetensors.o" "$out/sb_kernels_cpu.o" "$out/sb_gemm.o" \
-    "$out/sb_err.o" "$out/sb_file.o" -Xcompiler=-fopenmp -ljansson -lm
+    "$out/sb_winograd.o" "$out/sb_err.o" "$out/sb_file.o" -Xcompiler=-fopenmp -ljansson -lm
 }
 # SB_GPU_BUILD_ONLY=1: the nvcc-only builds of steps 1 and 2, nothing run (a
 # machine without a GPU checks that this script still builds).
