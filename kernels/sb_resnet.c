@@ -522,7 +522,8 @@ double sb_resnet_flops(const sb_resnet_t *m, int64_t n, int64_t h, int64_t w)
 /* A batch runs through the network SUB_BATCH images at a time: beyond that,
  * a layer's activations no longer fit the caches and every layer streams
  * them from memory, while the weights, read once per sub-batch, are already
- * well amortised. Each image's logits are the same bits either way. */
+ * well amortised. The logits are those of each pass run as a batch of its
+ * own, bit for bit. */
 static int64_t sub_batch(void)
 {
   return SUB_BATCH;

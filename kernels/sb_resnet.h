@@ -85,7 +85,8 @@ size_t sb_resnet_workspace_bytes(const sb_resnet_t *model, int64_t n, int64_t h,
  * each with its own workspace. No allocation: all scratch comes from
  * workspace (any alignment), which must hold sb_resnet_workspace_bytes.
  * A large batch runs 8 images at a time (its activations then stay in the
- * caches); the logits are the same bits as one image at a time. */
+ * caches): the logits are the same bits as those of its passes of 8 run as
+ * batches of their own. */
 int sb_resnet_forward(const sb_resnet_t *model, const float *in, int64_t n, int64_t h, int64_t w,
                       float *logits, void *workspace, size_t workspace_bytes, int threads,
                       char *err, size_t errlen);

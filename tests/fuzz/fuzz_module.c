@@ -745,6 +745,26 @@ static int h_DeleteKey(RedisModuleKey *key)
   return REDISMODULE_OK;
 }
 
+/* This host keeps no TTLs: every key has none, and removing one is a no-op
+ * (setting one would be a module bug here: nothing in the module sets one). */
+static long long h_GetExpire(RedisModuleKey *key)
+{
+  on_main("GetExpire");
+  if (!key)
+    die("GetExpire(NULL)");
+  return REDISMODULE_NO_EXPIRE;
+}
+
+static int h_SetExpire(RedisModuleKey *key, long long expire)
+{
+  on_main("SetExpire");
+  if (!key || !(key->mode & REDISMODULE_WRITE))
+    return REDISMODULE_ERR;
+  if (expire != REDISMODULE_NO_EXPIRE)
+    die("SetExpire with a TTL");
+  return REDISMODULE_OK;
+}
+
 /* ---- blocking ---------------------------------------------------------------------- */
 
 static RedisModuleBlockedClient *h_BlockClient(RedisModuleCtx *ctx, RedisModuleCmdFunc reply_cb,
@@ -1144,7 +1164,7 @@ static const api_t api[] = {
     API(KeyAtPos), API(Alloc), API(Calloc), API(Free), API(StringPtrLen), API(CreateString),
     API(CreateStringFromLongLong), API(StringToLongLong), API(HoldString), API(FreeString),
     API(OpenKey), API(CloseKey), API(KeyType), API(ModuleTypeSetValue), API(ModuleTypeGetType),
-    API(ModuleTypeGetValue), API(DeleteKey), API(WrongArity), API(ReplyWithError),
+    API(ModuleTypeGetValue), API(DeleteKey), API(GetExpire), API(SetExpire), API(WrongArity), API(ReplyWithError),
     API(ReplyWithSimpleString), API(ReplyWithLongLong), API(ReplyWithDouble),
     API(ReplyWithArray), API(ReplyWithStringBuffer), API(ReplyWithCString), API(ReplyWithString),
     API(BlockClient), API(UnblockClient), API(SetDisconnectCallback),
