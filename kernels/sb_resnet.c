@@ -15,7 +15,7 @@
 
 #define BN_EPS 1e-5f
 #define ALIGN 64
-#define SUB_BATCH 8 /* images per pass through the network, see sub_batch() */
+#define SUB_BATCH 8 /* images per pass through the network, see the forward */
 /* Largest activation (elements) or convolution workspace the forward pass
  * agrees to size; beyond it the arguments are refused. */
 #define MAX_ELEMS ((double)(INT64_C(1) << 40))
@@ -519,16 +519,6 @@ double sb_resnet_flops(const sb_resnet_t *m, int64_t n, int64_t h, int64_t w)
   return plan(m, n, h, w, 1, &p) == 0 ? p.flops : 0.0;
 }
 
-/* A batch runs through the network SUB_BATCH images at a time: beyond that,
- * a layer's activations no longer fit the caches and every layer streams
- * them from memory, while the weights, read once per sub-batch, are already
- * well amortised. The logits are those of each pass run as a batch of its
- * own, bit for bit. */
-static int64_t sub_batch(void)
-{
-  return SUB_BATCH;
-}
-
 size_t sb_resnet_workspace_bytes(const sb_resnet_t *m, int64_t n, int64_t h, int64_t w,
                                  int threads)
 {
@@ -536,7 +526,7 @@ size_t sb_resnet_workspace_bytes(const sb_resnet_t *m, int64_t n, int64_t h, int
   /* The whole batch must be valid; the scratch is one sub-batch's. */
   if (plan(m, n, h, w, threads, &p) != 0)
     return 0;
-  if (n > sub_batch() && plan(m, sub_batch(), h, w, threads, &p) != 0)
+  if (n > SUB_BATCH && plan(m, SUB_BATCH, h, w, threads, &p) != 0)
     return 0;
   return ALIGN + 3 * round_up((size_t)p.max_act * sizeof(float)) + round_up(p.max_cws);
 }
@@ -595,9 +585,12 @@ int sb_resnet_forward(const sb_resnet_t *m, const float *in, int64_t n, int64_t 
   if (plan(m, n, h, w, threads, &p) != 0)
     return sb_fail(err, errlen, -1, "forward: invalid input [%lld,3,%lld,%lld]", (long long)n,
                    (long long)h, (long long)w);
-  const int64_t sub = sub_batch();
-  for (int64_t b = 0; b < n; b += sub) {
-    const int64_t cnt = n - b < sub ? n - b : sub;
+  /* SUB_BATCH images at a time: beyond that, a layer's activations no
+   * longer fit the caches and every layer streams them from memory, while
+   * the weights, read once per pass, are already well amortised. The logits
+   * are those of each pass run as a batch of its own, bit for bit. */
+  for (int64_t b = 0; b < n; b += SUB_BATCH) {
+    const int64_t cnt = n - b < SUB_BATCH ? n - b : SUB_BATCH;
     if (forward_part(m, in + (size_t)b * 3 * (size_t)h * (size_t)w, cnt, h, w,
                      logits + (size_t)b * (size_t)m->classes, workspace, workspace_bytes,
                      threads, err, errlen) != 0)
@@ -606,7 +599,7 @@ int sb_resnet_forward(const sb_resnet_t *m, const float *in, int64_t n, int64_t 
   return 0;
 }
 
-/* sb_resnet_forward of n <= sub_batch() images (n, h, w already checked). */
+/* sb_resnet_forward of n <= SUB_BATCH images (n, h, w already checked). */
 static int forward_part(const sb_resnet_t *m, const float *in, int64_t n, int64_t h, int64_t w,
                         float *logits, void *workspace, size_t workspace_bytes, int threads,
                         char *err, size_t errlen)

@@ -158,15 +158,22 @@ static void geometry(const sb_conv2d_t *p, int threads, geom_t *g)
   g->gemm_bytes = (sb_k_sgemm_workspace_bytes(1) + 63) / 64 * 64;
 }
 
+/* Workspace bytes of geometry g (for p): V, M, a row of zeros, then each
+ * thread's scratch and GEMM buffer, plus alignment slack. */
+static size_t workspace_need(const sb_conv2d_t *p, const geom_t *g)
+{
+  const size_t zero_row = round16((size_t)p->w);
+  return 64 + (g->v_floats + g->m_floats + zero_row) * sizeof(float) +
+         (size_t)g->threads * (g->scratch_floats * sizeof(float) + g->gemm_bytes);
+}
+
 size_t sb_wino_workspace_bytes(const sb_conv2d_t *p, int threads)
 {
   if (!shape_ok(p))
     return 0;
   geom_t g;
   geometry(p, threads, &g);
-  const size_t zero_row = round16((size_t)p->w);
-  return 64 + (g.v_floats + g.m_floats + zero_row) * sizeof(float) +
-         (size_t)g.threads * (g.scratch_floats * sizeof(float) + g.gemm_bytes);
+  return workspace_need(p, &g);
 }
 
 /* ---- the transforms, per tile row ------------------------------------------ */
@@ -309,10 +316,10 @@ int sb_conv2d_winograd(const sb_conv2d_t *p, const float *wino_weight, const flo
 {
   if (!shape_ok(p) || !wino_weight || !in || !out || !workspace)
     return -1;
-  if (workspace_bytes < sb_wino_workspace_bytes(p, threads))
-    return -1;
   geom_t g;
   geometry(p, threads, &g);
+  if (workspace_bytes < workspace_need(p, &g))
+    return -1;
   const int64_t C = p->cin, K = p->cout, H = p->h, W = p->w, th = g.th, tw = g.tw;
   const int64_t nb = g.nb;
   const size_t per_u = sb_gemm_packed_a_floats(K, C);

@@ -225,14 +225,11 @@ static void setup(bench_run_t *r)
     p->bias = r->bias;
     p->relu = 1; /* the usual epilogue: bias + relu */
     r->ws_bytes = sb_k_conv2d_workspace_bytes(p, r->threads);
-    r->ws = malloc(r->ws_bytes);
 #ifndef SB_BENCH_PLAIN_CONV
     if (r->prepacked && sb_wino_applies(p)) {
-      free(r->ws);
       r->ws_bytes = sb_wino_workspace_bytes(p, r->threads);
-      r->ws = malloc(r->ws_bytes);
       r->wino = malloc(sb_wino_weight_floats(p->cout, p->cin) * sizeof(float));
-      if (!r->ws || !r->wino || sb_wino_pack_weight(p->cout, p->cin, p->weight, r->wino) != 0) {
+      if (!r->wino || sb_wino_pack_weight(p->cout, p->cin, p->weight, r->wino) != 0) {
         fprintf(stderr, "kernels_bench: out of memory\n");
         exit(1);
       }
@@ -246,6 +243,7 @@ static void setup(bench_run_t *r)
       sb_gemm_pack_a(p->cout, k, p->weight, k, 1, r->packed);
     }
 #endif
+    r->ws = malloc(r->ws_bytes);
   }
 }
 
